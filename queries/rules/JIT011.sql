@@ -1,0 +1,14 @@
+-- JIT011 failed or denied request
+-- Initiate attempts that failed, grouped per caller, with the failure codes seen.
+WITH failures AS (
+    SELECT caller, MIN(time_utc) AS first_utc, COUNT(DISTINCT correlation_id) AS attempts,
+           MIN(failure_code) AS code, MIN(correlation_id) AS first_correlation
+    FROM jit_events
+    WHERE operation_id = 'microsoft.security/locations/jitnetworkaccesspolicies/initiate/action'
+      AND status = 'Failed'
+    GROUP BY caller
+)
+SELECT first_utc AS time_utc, caller,
+       CONCAT(CAST(attempts AS VARCHAR), ' failed initiate attempt(s), e.g. ', COALESCE(code, 'no error code')) AS detail,
+       CONCAT('correlation ', first_correlation) AS evidence
+FROM failures

@@ -1,0 +1,143 @@
+//! The command line, as clap types. These stay here: each command turns its arguments into
+//! plain settings before doing any work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "jitaudit", version, about = "Audit Azure Just-In-Time VM access", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read Activity Log exports, JIT policies and inventory into normalized Parquet tables.
+    Ingest(IngestArgs),
+    /// Generate a synthetic tenant in every export shape, with known anomalies.
+    Sample(SampleArgs),
+    /// Run the detection rules and print the findings; exit 1 when any reach --fail-on.
+    Scan(ScanArgs),
+    /// List the rule catalogue, or explain one rule.
+    Rules(RulesArgs),
+}
+
+/// The time window a command looks at.
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// Start of the window (RFC 3339, UTC unless an offset is given).
+    #[arg(long, value_name = "T", conflicts_with = "since")]
+    pub from: Option<String>,
+    /// End of the window (exclusive).
+    #[arg(long, value_name = "T", conflicts_with = "since")]
+    pub to: Option<String>,
+    /// The window ending now: 7d, 24h, 2w or an ISO 8601 duration (SOURCE_DATE_EPOCH pins now).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Configuration file (default: ./jitaudit.toml when present, else built-in defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Show only findings at or above this severity.
+    #[arg(long, value_enum, value_name = "SEV")]
+    pub min_severity: Option<Severity>,
+    /// Exit 1 when an unsuppressed finding is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEV")]
+    pub fail_on: Option<Severity>,
+    /// Directory keeping the baseline between runs (JIT009 learns from earlier runs; updated
+    /// only after a run that read every input).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// `explain ID`: print one rule's rationale, logic, configuration keys and references.
+    #[command(subcommand)]
+    pub explain: Option<RulesCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Explain one rule.
+    Explain { id: String },
+}
+
+/// Inputs every command that reads data takes.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files and directories (searched recursively; .gz read transparently; a directory
+    /// `jitaudit ingest` wrote is read back from its tables).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Stop at the first rejected record or unreadable file.
+    #[arg(long)]
+    pub strict: bool,
+    /// Warn about, rather than fail on, files of no known format.
+    #[arg(long)]
+    pub skip_unknown: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Directory to write the tables (<table>.parquet) and ingest-summary.json into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Directory to write the synthetic tenant into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Seed: the same seed gives the same files, byte for byte.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Days of activity to generate.
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=90))]
+    pub days: u32,
+    /// Multiplies the background (non-JIT) activity, to make benchmark-sized inputs.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub scale: u32,
+}

@@ -1,0 +1,83 @@
+//! `jitaudit ingest`: read every input into the normalized tables and write them as Parquet,
+//! with `ingest-summary.json` saying what was read, used and rejected per file.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{Context, Result};
+
+use crate::cli::{IngestArgs, InputArgs};
+use crate::exit::Exit;
+use crate::schema::INGEST_SUMMARY_FILE;
+use crate::sources::load::{self, IngestSummary, LoadOptions, Loaded};
+use crate::sources::rejection_totals;
+
+pub fn run(args: IngestArgs) -> Result<Exit> {
+    let Loaded { mut tables, summary } = load_inputs(&args.input)?;
+    tables.write_parquet(&args.out)?;
+    let path = args.out.join(INGEST_SUMMARY_FILE);
+    let json = serde_json::to_string_pretty(&summary)?;
+    std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    let mut out = std::io::stdout().lock();
+    print_summary(&mut out, &summary)?;
+    writeln!(out, "wrote {} tables and {}", crate::schema::ALL_TABLES.len(), path.display())?;
+    Ok(exit_for(&summary))
+}
+
+/// Loads the inputs as every command does.
+pub fn load_inputs(input: &InputArgs) -> Result<Loaded> {
+    load::load(
+        &input.paths,
+        LoadOptions {
+            strict: input.strict,
+            skip_unknown: input.skip_unknown,
+            progress: std::io::stderr().is_terminal(),
+        },
+    )
+}
+
+/// Files that could not be read make the run an error, after everything else is written.
+pub fn exit_for(summary: &IngestSummary) -> Exit {
+    if summary.errors.is_empty() { Exit::Clean } else { Exit::Error }
+}
+
+/// The short account of a load every command prints.
+pub fn print_summary(out: &mut impl Write, summary: &IngestSummary) -> Result<()> {
+    let (read, used, rejected) = summary.totals();
+    writeln!(
+        out,
+        "read {} file(s): {read} records read, {used} used, {rejected} rejected",
+        summary.files.len()
+    )?;
+    let rows: Vec<String> = summary
+        .rows
+        .iter()
+        .map(|(table, n)| match summary.duplicates_merged.get(table) {
+            Some(d) => format!("{table} {n} ({d} duplicates merged)"),
+            None => format!("{table} {n}"),
+        })
+        .collect();
+    writeln!(out, "tables: {}", rows.join(", "))?;
+    for (reason, count) in rejection_totals(&summary.files) {
+        let first = summary
+            .files
+            .iter()
+            .flat_map(|f| &f.rejections)
+            .find(|r| r.reason == reason)
+            .and_then(|r| r.locations.first())
+            .cloned()
+            .unwrap_or_default();
+        writeln!(out, "rejected {count}: {reason} (first at {first})")?;
+    }
+    for f in &summary.files {
+        for note in &f.notes {
+            writeln!(out, "note: {}: {note}", f.path)?;
+        }
+    }
+    for s in &summary.skipped {
+        writeln!(out, "skipped {}: {}", s.path, s.reason)?;
+    }
+    for e in &summary.errors {
+        writeln!(out, "error: {}: {}", e.path, e.error)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! jitaudit: audits Azure Just-In-Time VM access. `main` is a table of contents: parse the
+//! command line, run the command, print any error with its whole cause chain, exit with the
+//! command's code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use jitaudit::cli::{Cli, Command};
+use jitaudit::cmd;
+use jitaudit::exit::Exit;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(args) => cmd::ingest::run(args),
+        Command::Sample(args) => cmd::sample::run(args),
+        Command::Scan(args) => cmd::scan::run(args),
+        Command::Rules(args) => cmd::rules::run(args),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(err) if is_broken_pipe(&err) => Exit::Clean.into(),
+        Err(err) => {
+            eprintln!("jitaudit: error: {err:#}");
+            Exit::Error.into()
+        }
+    }
+}
+
+/// `jitaudit ... | head` closing the pipe early is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,268 @@
+//! Normalization shared by every source: times, statuses, levels, resource ids, identities
+//! and ISO 8601 durations, so that the same fact reads the same whatever shape it came in.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+/// Parses a timestamp as Azure writes it (RFC 3339 with 0 to 7 fractional digits) or as the
+/// CSV exports write it, into nanoseconds since the epoch (UTC). Times without an offset are
+/// UTC: every Azure export writes UTC.
+pub fn parse_time(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return t.with_timezone(&Utc).timestamp_nanos_opt();
+    }
+    // Log Analytics CSV writes "2026-11-10T08:15:00.123Z" (handled above) or, in some exports,
+    // without the zone; the portal writes US-style local dates.
+    const NAIVE: &[&str] = &[
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%m/%d/%Y, %I:%M:%S %p",
+        "%m/%d/%Y %I:%M:%S %p",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y, %H:%M:%S",
+    ];
+    let trimmed = text.trim_end_matches(" UTC").trim_end_matches('Z');
+    NAIVE
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(trimmed, f).ok())
+        .and_then(|t| t.and_utc().timestamp_nanos_opt())
+}
+
+/// Formats nanoseconds since the epoch as RFC 3339 UTC with the fewest digits that keep it.
+pub fn format_time(nanos: i64) -> String {
+    DateTime::<Utc>::from_timestamp_nanos(nanos).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// One spelling per activity status: REST says `Succeeded`, storage exports `Success`,
+/// `AzureActivity.ActivityStatusValue` `Success` and `ActivityStatus` `Succeeded`.
+pub fn normalize_status(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let folded: String = t.chars().filter(|c| !c.is_whitespace() && *c != '_').collect();
+    let canonical = match folded.to_ascii_lowercase().as_str() {
+        "started" | "start" => "Started",
+        "succeeded" | "success" | "succeed" => "Succeeded",
+        "failed" | "failure" | "fail" => "Failed",
+        "accepted" => "Accepted",
+        "inprogress" => "InProgress",
+        "active" => "Active",
+        "resolved" => "Resolved",
+        "updated" => "Updated",
+        "canceled" | "cancelled" => "Canceled",
+        _ => return Some(t.to_string()),
+    };
+    Some(canonical.to_string())
+}
+
+/// `Information` (storage, Event Hubs) and `Informational` (REST) are the same level.
+pub fn normalize_level(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let canonical = match t.to_ascii_lowercase().as_str() {
+        "information" | "informational" | "info" => "Informational",
+        "warning" => "Warning",
+        "error" => "Error",
+        "critical" => "Critical",
+        "verbose" => "Verbose",
+        _ => return Some(t.to_string()),
+    };
+    Some(canonical.to_string())
+}
+
+/// The parts of an ARM resource id, located case-insensitively (exports upper-case ids).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ResourceId<'a> {
+    pub subscription: Option<&'a str>,
+    pub resource_group: Option<&'a str>,
+    /// `Namespace/type[/subtype...]`, e.g. `Microsoft.Security/locations/jitNetworkAccessPolicies`.
+    pub resource_type: Option<String>,
+    /// The last name segment.
+    pub name: Option<&'a str>,
+}
+
+pub fn parse_resource_id(id: &str) -> ResourceId<'_> {
+    let parts: Vec<&str> = id.split('/').filter(|p| !p.is_empty()).collect();
+    let mut out = ResourceId::default();
+    let find = |key: &str| parts.iter().position(|p| p.eq_ignore_ascii_case(key));
+    if let Some(i) = find("subscriptions") {
+        out.subscription = parts.get(i + 1).copied();
+    }
+    if let Some(i) = find("resourcegroups") {
+        out.resource_group = parts.get(i + 1).copied();
+    }
+    if let Some(i) = parts.iter().rposition(|p| p.eq_ignore_ascii_case("providers")) {
+        let rest = &parts[i + 1..];
+        if let Some(namespace) = rest.first() {
+            let mut ty = namespace.to_string();
+            for t in rest.iter().skip(1).step_by(2) {
+                ty.push('/');
+                ty.push_str(t);
+            }
+            out.resource_type = Some(ty);
+            if rest.len() >= 3 && rest.len() % 2 == 1 {
+                out.name = rest.last().copied();
+            }
+        }
+    } else if out.subscription.is_some() && out.resource_group.is_none() {
+        out.name = out.subscription;
+    }
+    out
+}
+
+/// The lower-case key resource ids are compared by.
+pub fn id_key(id: &str) -> String {
+    id.trim().trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// The name a resource id ends in, e.g. the VM name of a VM id.
+pub fn name_of(id: &str) -> Option<&str> {
+    id.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty())
+}
+
+/// True for a GUID such as an object id or app id.
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Parses an ISO 8601 duration of days, hours, minutes and seconds (`PT3H`, `P1D`, `PT1H30M`,
+/// `PT90.5S`, `P1W`) into seconds. Years and months are refused: their length depends on the
+/// calendar, and JIT limits are at most a day. Written here rather than taken from the
+/// `iso8601` crate because that one accepts trailing garbage (`PT3Hxyz`), which a config
+/// validator must reject.
+pub fn parse_iso_duration(text: &str) -> Result<i64, DurationError> {
+    let t = text.trim();
+    let bad = || DurationError(text.to_string());
+    let rest = t.strip_prefix(['P', 'p']).ok_or_else(bad)?;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let (date, time) = match rest.find(['T', 't']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let mut total = 0f64;
+    let mut any = false;
+    let mut add_units = |part: &str, units: &[(char, f64)]| -> Result<(), DurationError> {
+        let mut number = String::new();
+        let mut last_unit = 0;
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' || c == ',' {
+                number.push(if c == ',' { '.' } else { c });
+                continue;
+            }
+            let pos = units
+                .iter()
+                .position(|(u, _)| u.eq_ignore_ascii_case(&c))
+                .ok_or_else(bad)?;
+            // Units must appear once each, in order (PT1H30M, not PT30M1H).
+            if pos < last_unit || number.is_empty() {
+                return Err(bad());
+            }
+            last_unit = pos + 1;
+            let value: f64 = number.parse().map_err(|_| bad())?;
+            total += value * units[pos].1;
+            number.clear();
+            any = true;
+        }
+        if number.is_empty() { Ok(()) } else { Err(bad()) }
+    };
+    add_units(date, &[('W', 604_800.0), ('D', 86_400.0)])?;
+    if let Some(time) = time {
+        if time.is_empty() {
+            return Err(bad());
+        }
+        add_units(time, &[('H', 3600.0), ('M', 60.0), ('S', 1.0)])?;
+    }
+    if !any {
+        return Err(bad());
+    }
+    Ok(total.round() as i64)
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("'{0}' is not an ISO 8601 duration of days, hours, minutes and seconds (e.g. PT3H)")]
+pub struct DurationError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_with_zero_to_seven_fractional_digits() {
+        let base = parse_time("2018-05-17T09:06:45Z").unwrap();
+        assert_eq!(parse_time("2018-05-17T09:06:45.5691611Z").unwrap() - base, 569_161_100);
+        assert_eq!(parse_time("2020-06-12T13:07:46.766Z").is_some(), true);
+        assert_eq!(parse_time("2018-05-17T09:06:45.5Z").unwrap() - base, 500_000_000);
+        assert_eq!(parse_time("2018-05-17T11:06:45+02:00").unwrap(), base);
+        assert_eq!(parse_time("2018-05-17 09:06:45").unwrap(), base);
+        assert_eq!(parse_time("5/17/2018, 9:06:45 AM").unwrap(), base);
+        assert_eq!(parse_time("not a time"), None);
+        assert_eq!(format_time(base), "2018-05-17T09:06:45Z");
+    }
+
+    #[test]
+    fn statuses_and_levels_have_one_spelling() {
+        for (raw, want) in [
+            ("Success", "Succeeded"),
+            ("Succeeded", "Succeeded"),
+            ("Start", "Started"),
+            ("In Progress", "InProgress"),
+            ("failed", "Failed"),
+            ("Weird", "Weird"),
+        ] {
+            assert_eq!(normalize_status(raw).as_deref(), Some(want), "{raw}");
+        }
+        assert_eq!(normalize_level("Information").as_deref(), Some("Informational"));
+        assert_eq!(normalize_level("Informational").as_deref(), Some("Informational"));
+        assert_eq!(normalize_status(""), None);
+    }
+
+    #[test]
+    fn resource_ids_parse_in_any_case() {
+        let id = "/SUBSCRIPTIONS/AAAA/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM-01";
+        let r = parse_resource_id(id);
+        assert_eq!(r.subscription, Some("AAAA"));
+        assert_eq!(r.resource_group, Some("RG1"));
+        assert_eq!(r.resource_type.as_deref(), Some("MICROSOFT.COMPUTE/VIRTUALMACHINES"));
+        assert_eq!(r.name, Some("VM-01"));
+        let policy = "/subscriptions/s/resourceGroups/myRg1/providers/Microsoft.Security/locations/westeurope/jitNetworkAccessPolicies/default";
+        let r = parse_resource_id(policy);
+        assert_eq!(
+            r.resource_type.as_deref(),
+            Some("Microsoft.Security/locations/jitNetworkAccessPolicies")
+        );
+        assert_eq!(r.name, Some("default"));
+        assert_eq!(id_key(id), id.to_ascii_lowercase());
+    }
+
+    #[test]
+    fn iso_durations() {
+        assert_eq!(parse_iso_duration("PT3H"), Ok(10_800));
+        assert_eq!(parse_iso_duration("PT1H30M"), Ok(5_400));
+        assert_eq!(parse_iso_duration("P1D"), Ok(86_400));
+        assert_eq!(parse_iso_duration("P1DT1S"), Ok(86_401));
+        assert_eq!(parse_iso_duration("PT0.5H"), Ok(1_800));
+        for bad in ["", "P", "PT", "3H", "PT3Hxyz", "PT30M1H", "P1M", "PTH"] {
+            assert!(parse_iso_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn guids() {
+        assert!(is_guid("f409edeb-4d29-44b5-9763-ee9348ad91bb"));
+        assert!(!is_guid("rob@contoso.com"));
+    }
+}

@@ -1,0 +1,3 @@
+//! Turning findings into bytes: one small writer per format.
+
+pub mod findings;

@@ -1,0 +1,415 @@
+//! The canonical tables and their columns: the contract every source writes and every rule,
+//! query and report reads. Names live here and nowhere else, so the SQL under `queries/` and
+//! the Rust cannot drift apart. `docs/tables.md` documents each column for auditors; a test
+//! checks that every column named here is documented there.
+
+use polars::prelude::{DataType, TimeUnit, TimeZone};
+
+/// A column of a canonical table: its name, type and one line for the table reference.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub kind: ColumnKind,
+}
+
+/// The few physical types the tables use. Lists are comma-joined strings so that SQL `LIKE`,
+/// CSV and spreadsheets handle them without special cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Str,
+    Int,
+    Bool,
+    /// UTC instant, nanosecond precision (Azure writes up to 7 fractional digits).
+    Time,
+}
+
+impl ColumnKind {
+    pub fn dtype(self) -> DataType {
+        match self {
+            ColumnKind::Str => DataType::String,
+            ColumnKind::Int => DataType::Int64,
+            ColumnKind::Bool => DataType::Boolean,
+            ColumnKind::Time => DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC)),
+        }
+    }
+}
+
+/// A canonical table: a name (also its Parquet file stem) and its ordered columns.
+#[derive(Debug, Clone, Copy)]
+pub struct TableSpec {
+    pub name: &'static str,
+    pub columns: &'static [ColumnSpec],
+}
+
+impl TableSpec {
+    pub fn parquet_file(&self) -> String {
+        format!("{}.parquet", self.name)
+    }
+
+    pub fn column_names(&self) -> impl Iterator<Item = &'static str> {
+        self.columns.iter().map(|c| c.name)
+    }
+}
+
+const fn col(name: &'static str, kind: ColumnKind) -> ColumnSpec {
+    ColumnSpec { name, kind }
+}
+
+use ColumnKind::{Bool, Int, Str, Time};
+
+// Column names shared by several tables.
+pub const SUBSCRIPTION_ID: &str = "subscription_id";
+pub const RESOURCE_GROUP: &str = "resource_group";
+pub const SOURCE_FILE: &str = "source_file";
+pub const SOURCE_FORMAT: &str = "source_format";
+pub const SOURCE_LINE: &str = "source_line";
+pub const VM_ID: &str = "vm_id";
+pub const VM_KEY: &str = "vm_key";
+pub const VM_NAME: &str = "vm_name";
+pub const POLICY_ID: &str = "policy_id";
+pub const POLICY_KEY: &str = "policy_key";
+pub const PORT: &str = "port";
+pub const PROTOCOL: &str = "protocol";
+pub const CORRELATION_ID: &str = "correlation_id";
+pub const CALLER_IP: &str = "caller_ip";
+pub const JUSTIFICATION: &str = "justification";
+pub const STATUS: &str = "status";
+pub const STATUS_REASON: &str = "status_reason";
+pub const END_TIME: &str = "end_time";
+pub const DESCRIPTION: &str = "description";
+
+// events
+pub const EVENT_ID: &str = "event_id";
+pub const TIME: &str = "time";
+pub const RESOURCE_ID: &str = "resource_id";
+pub const RESOURCE_KEY: &str = "resource_key";
+pub const RESOURCE_TYPE: &str = "resource_type";
+pub const OPERATION_ID: &str = "operation_id";
+pub const OPERATION_NAME: &str = "operation_name";
+pub const CATEGORY: &str = "category";
+pub const SUB_STATUS: &str = "sub_status";
+pub const CALLER: &str = "caller";
+pub const CALLER_KIND: &str = "caller_kind";
+pub const APP_ID: &str = "app_id";
+pub const OBJECT_ID: &str = "object_id";
+pub const LEVEL: &str = "level";
+pub const PROPERTIES: &str = "properties";
+
+pub const EVENTS: TableSpec = TableSpec {
+    name: "events",
+    columns: &[
+        col(EVENT_ID, Str),
+        col(TIME, Time),
+        col(SUBSCRIPTION_ID, Str),
+        col(RESOURCE_GROUP, Str),
+        col(RESOURCE_ID, Str),
+        col(RESOURCE_KEY, Str),
+        col(RESOURCE_TYPE, Str),
+        col(OPERATION_ID, Str),
+        col(OPERATION_NAME, Str),
+        col(CATEGORY, Str),
+        col(STATUS, Str),
+        col(SUB_STATUS, Str),
+        col(CALLER, Str),
+        col(CALLER_IP, Str),
+        col(CALLER_KIND, Str),
+        col(APP_ID, Str),
+        col(OBJECT_ID, Str),
+        col(CORRELATION_ID, Str),
+        col(LEVEL, Str),
+        col(DESCRIPTION, Str),
+        col(PROPERTIES, Str),
+        col(SOURCE_FILE, Str),
+        col(SOURCE_FORMAT, Str),
+        col(SOURCE_LINE, Int),
+    ],
+};
+
+// requests (the ledger)
+pub const REQUEST_ID: &str = "request_id";
+pub const REQUESTED_AT: &str = "requested_at";
+pub const REQUESTOR: &str = "requestor";
+pub const SOURCE_PREFIX: &str = "source_prefix";
+pub const DURATION_SECONDS: &str = "duration_seconds";
+pub const EVIDENCE: &str = "evidence";
+pub const IN_POLICY_HISTORY: &str = "in_policy_history";
+pub const IN_ACTIVITY_LOG: &str = "in_activity_log";
+pub const IN_NSG: &str = "in_nsg";
+pub const NSG_RULE_ID: &str = "nsg_rule_id";
+
+pub const REQUESTS: TableSpec = TableSpec {
+    name: "requests",
+    columns: &[
+        col(REQUEST_ID, Str),
+        col(REQUESTED_AT, Time),
+        col(REQUESTOR, Str),
+        col(CALLER_IP, Str),
+        col(JUSTIFICATION, Str),
+        col(SUBSCRIPTION_ID, Str),
+        col(RESOURCE_GROUP, Str),
+        col(VM_ID, Str),
+        col(VM_KEY, Str),
+        col(VM_NAME, Str),
+        col(PORT, Int),
+        col(PROTOCOL, Str),
+        col(SOURCE_PREFIX, Str),
+        col(END_TIME, Time),
+        col(DURATION_SECONDS, Int),
+        col(STATUS, Str),
+        col(STATUS_REASON, Str),
+        col(POLICY_ID, Str),
+        col(POLICY_KEY, Str),
+        col(CORRELATION_ID, Str),
+        col(EVIDENCE, Str),
+        col(IN_POLICY_HISTORY, Bool),
+        col(IN_ACTIVITY_LOG, Bool),
+        col(IN_NSG, Bool),
+        col(NSG_RULE_ID, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
+// policy_requests: the `properties.requests[]` history exactly as policies carry it, one row
+// per (request, VM, port). The ledger is rebuilt from it, so an ingested directory keeps it.
+pub const POLICY_REQUESTS: TableSpec = TableSpec {
+    name: "policy_requests",
+    columns: &[
+        col(POLICY_ID, Str),
+        col(POLICY_KEY, Str),
+        col(REQUESTED_AT, Time),
+        col(REQUESTOR, Str),
+        col(JUSTIFICATION, Str),
+        col(VM_ID, Str),
+        col(VM_KEY, Str),
+        col(PORT, Int),
+        col(SOURCE_PREFIX, Str),
+        col(END_TIME, Time),
+        col(STATUS, Str),
+        col(STATUS_REASON, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
+// policies
+pub const POLICY_NAME: &str = "policy_name";
+pub const LOCATION: &str = "location";
+pub const ALLOWED_SOURCE: &str = "allowed_source";
+pub const MAX_DURATION: &str = "max_duration";
+pub const MAX_DURATION_SECONDS: &str = "max_duration_seconds";
+pub const PROVISIONING_STATE: &str = "provisioning_state";
+
+pub const POLICIES: TableSpec = TableSpec {
+    name: "policies",
+    columns: &[
+        col(POLICY_ID, Str),
+        col(POLICY_KEY, Str),
+        col(POLICY_NAME, Str),
+        col(SUBSCRIPTION_ID, Str),
+        col(RESOURCE_GROUP, Str),
+        col(LOCATION, Str),
+        col(VM_ID, Str),
+        col(VM_KEY, Str),
+        col(VM_NAME, Str),
+        col(PORT, Int),
+        col(PROTOCOL, Str),
+        col(ALLOWED_SOURCE, Str),
+        col(MAX_DURATION, Str),
+        col(MAX_DURATION_SECONDS, Int),
+        col(PROVISIONING_STATE, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
+// subscriptions
+pub const DISPLAY_NAME: &str = "display_name";
+pub const STATE: &str = "state";
+pub const TENANT_ID: &str = "tenant_id";
+
+pub const SUBSCRIPTIONS: TableSpec = TableSpec {
+    name: "subscriptions",
+    columns: &[
+        col(SUBSCRIPTION_ID, Str),
+        col(DISPLAY_NAME, Str),
+        col(STATE, Str),
+        col(TENANT_ID, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
+// vms
+pub const OS_TYPE: &str = "os_type";
+pub const NIC_IDS: &str = "nic_ids";
+pub const PRIVATE_IPS: &str = "private_ips";
+pub const HAS_PUBLIC_IP: &str = "has_public_ip";
+pub const NSG_IDS: &str = "nsg_ids";
+pub const SUBNET_IDS: &str = "subnet_ids";
+pub const TAGS: &str = "tags";
+
+pub const VMS: TableSpec = TableSpec {
+    name: "vms",
+    columns: &[
+        col(VM_ID, Str),
+        col(VM_KEY, Str),
+        col(VM_NAME, Str),
+        col(SUBSCRIPTION_ID, Str),
+        col(RESOURCE_GROUP, Str),
+        col(LOCATION, Str),
+        col(OS_TYPE, Str),
+        col(NIC_IDS, Str),
+        col(PRIVATE_IPS, Str),
+        col(HAS_PUBLIC_IP, Bool),
+        col(NSG_IDS, Str),
+        col(SUBNET_IDS, Str),
+        col(TAGS, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
+/// The columns of `vms` computed from `nics` when tables are built; recomputed (never doubled)
+/// when an ingested directory is read back.
+pub const VM_DERIVED_COLUMNS: &[&str] = &[PRIVATE_IPS, HAS_PUBLIC_IP, NSG_IDS, SUBNET_IDS];
+
+// nics
+pub const NIC_ID: &str = "nic_id";
+pub const NIC_KEY: &str = "nic_key";
+pub const PUBLIC_IP_IDS: &str = "public_ip_ids";
+pub const NSG_ID: &str = "nsg_id";
+
+pub const NICS: TableSpec = TableSpec {
+    name: "nics",
+    columns: &[
+        col(NIC_ID, Str),
+        col(NIC_KEY, Str),
+        col(VM_ID, Str),
+        col(VM_KEY, Str),
+        col(PRIVATE_IPS, Str),
+        col(PUBLIC_IP_IDS, Str),
+        col(SUBNET_IDS, Str),
+        col(NSG_ID, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
+// nsg_rules
+pub const NSG_KEY: &str = "nsg_key";
+pub const NSG_NAME: &str = "nsg_name";
+pub const RULE_ID: &str = "rule_id";
+pub const RULE_NAME: &str = "rule_name";
+pub const PRIORITY: &str = "priority";
+pub const DIRECTION: &str = "direction";
+pub const ACCESS: &str = "access";
+pub const SOURCE_PREFIXES: &str = "source_prefixes";
+pub const SOURCE_PORT_RANGES: &str = "source_port_ranges";
+pub const DESTINATION_PORT_RANGES: &str = "destination_port_ranges";
+pub const DESTINATION_PREFIXES: &str = "destination_prefixes";
+pub const ATTACHED_NIC_IDS: &str = "attached_nic_ids";
+pub const ATTACHED_SUBNET_IDS: &str = "attached_subnet_ids";
+pub const ATTACHMENT: &str = "attachment";
+pub const IS_DEFAULT: &str = "is_default";
+pub const JIT_RULE: &str = "jit_rule";
+pub const JIT_NAMING: &str = "jit_naming";
+pub const JIT_POLICY_NAME: &str = "jit_policy_name";
+pub const JIT_VM_NAME: &str = "jit_vm_name";
+
+pub const NSG_RULES: TableSpec = TableSpec {
+    name: "nsg_rules",
+    columns: &[
+        col(NSG_ID, Str),
+        col(NSG_KEY, Str),
+        col(NSG_NAME, Str),
+        col(SUBSCRIPTION_ID, Str),
+        col(RESOURCE_GROUP, Str),
+        col(RULE_ID, Str),
+        col(RULE_NAME, Str),
+        col(PRIORITY, Int),
+        col(DIRECTION, Str),
+        col(ACCESS, Str),
+        col(PROTOCOL, Str),
+        col(SOURCE_PREFIXES, Str),
+        col(SOURCE_PORT_RANGES, Str),
+        col(DESTINATION_PORT_RANGES, Str),
+        col(DESTINATION_PREFIXES, Str),
+        col(DESCRIPTION, Str),
+        col(ATTACHED_NIC_IDS, Str),
+        col(ATTACHED_SUBNET_IDS, Str),
+        col(ATTACHMENT, Str),
+        col(IS_DEFAULT, Bool),
+        col(JIT_RULE, Str),
+        col(JIT_NAMING, Str),
+        col(JIT_POLICY_NAME, Str),
+        col(JIT_VM_NAME, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
+/// Every table `ingest` writes, in the order it writes them.
+pub const ALL_TABLES: &[TableSpec] = &[
+    EVENTS,
+    REQUESTS,
+    POLICY_REQUESTS,
+    POLICIES,
+    SUBSCRIPTIONS,
+    VMS,
+    NICS,
+    NSG_RULES,
+];
+
+/// The name of the per-run summary `ingest` writes beside the tables; its presence marks a
+/// directory as already ingested.
+pub const INGEST_SUMMARY_FILE: &str = "ingest-summary.json";
+
+/// Values of `events.caller_kind`.
+pub mod caller_kind {
+    pub const USER: &str = "user";
+    pub const SERVICE_PRINCIPAL: &str = "service_principal";
+    pub const UNKNOWN: &str = "unknown";
+}
+
+/// Values of `nsg_rules.jit_rule`.
+pub mod jit_rule {
+    pub const DENY: &str = "deny";
+    pub const ALLOW: &str = "allow";
+}
+
+/// Values that `requests.evidence` joins with `+`.
+pub mod evidence {
+    pub const POLICY_HISTORY: &str = "policy_history";
+    pub const INITIATE_EVENT: &str = "initiate_event";
+    pub const NSG_RULE: &str = "nsg_rule";
+}
+
+/// Canonical (lower-case) operation ids JIT work is made of.
+pub mod ops {
+    pub const JIT_INITIATE: &str = "microsoft.security/locations/jitnetworkaccesspolicies/initiate/action";
+    pub const JIT_WRITE: &str = "microsoft.security/locations/jitnetworkaccesspolicies/write";
+    pub const JIT_DELETE: &str = "microsoft.security/locations/jitnetworkaccesspolicies/delete";
+    pub const NSG_WRITE: &str = "microsoft.network/networksecuritygroups/write";
+    pub const NSG_DELETE: &str = "microsoft.network/networksecuritygroups/delete";
+    pub const NSG_RULE_WRITE: &str = "microsoft.network/networksecuritygroups/securityrules/write";
+    pub const NSG_RULE_DELETE: &str = "microsoft.network/networksecuritygroups/securityrules/delete";
+}
+
+/// Every table spec by name, for commands that take a table name.
+pub fn table(name: &str) -> Option<&'static TableSpec> {
+    ALL_TABLES.iter().find(|t| t.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table reference auditors write queries from documents every column of every table.
+    #[test]
+    fn every_column_is_documented() {
+        let doc = include_str!("../docs/tables.md");
+        for spec in ALL_TABLES {
+            let heading = format!("\n## {}\n", spec.name);
+            let start = doc.find(&heading).unwrap_or_else(|| panic!("docs/tables.md has no section {}", spec.name));
+            let rest = &doc[start + heading.len()..];
+            let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+            for c in spec.columns {
+                assert!(section.contains(&format!("`{}`", c.name)), "docs/tables.md, {}: column {} undocumented", spec.name, c.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! One Activity Log record, whatever shape it came in (REST `EventData`, the resource-log
+//! `records` schema of storage and Event Hubs exports, a Log Analytics `AzureActivity` row, a
+//! portal CSV row), normalized into one `events` row.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::json::{as_object, get, localized, path, text, text_at};
+use crate::normalize::{self, id_key, is_guid, parse_resource_id};
+use crate::schema::{self, caller_kind};
+use crate::tables::TableBuilder;
+
+/// The claim keys identities are read from, long and short forms.
+const UPN_CLAIMS: &[&str] = &["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "upn"];
+const OID_CLAIMS: &[&str] = &["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
+const APPID_CLAIMS: &[&str] = &["appid", "azp"];
+
+/// A normalized Activity Log record before it becomes a row.
+#[derive(Debug, Default, Clone)]
+pub struct Event {
+    pub event_id: Option<String>,
+    pub time: Option<i64>,
+    /// The time as written, parsed by [`complete`] so a bad one is reported as written.
+    pub time_raw: Option<String>,
+    pub subscription_id: Option<String>,
+    pub resource_group: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_type: Option<String>,
+    pub operation_id: Option<String>,
+    pub operation_name: Option<String>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub sub_status: Option<String>,
+    pub caller: Option<String>,
+    pub caller_ip: Option<String>,
+    pub caller_kind: Option<&'static str>,
+    pub app_id: Option<String>,
+    pub object_id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub level: Option<String>,
+    pub description: Option<String>,
+    pub properties: Option<Map<String, Value>>,
+}
+
+/// Why a record could not be used; the text is the rejection reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reject {
+    MissingTime,
+    BadTime(String),
+    MissingOperation,
+    NotAnObject,
+    NotActivity,
+}
+
+impl Reject {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Reject::MissingTime => "record has no event time",
+            Reject::BadTime(_) => "event time is not a timestamp",
+            Reject::MissingOperation => "record has no operation name",
+            Reject::NotAnObject => "record is not a JSON object",
+            Reject::NotActivity => "record is not an Activity Log event",
+        }
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Reject::BadTime(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Which Activity Log shape an object has, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Rest,
+    Record,
+    LogAnalytics,
+}
+
+pub fn shape_of(obj: &Map<String, Value>) -> Option<Shape> {
+    let has = |k: &str| get(obj, k).is_some();
+    if has("OperationNameValue") || has("TimeGenerated") || has("ActivityStatusValue") {
+        return Some(Shape::LogAnalytics);
+    }
+    if has("eventTimestamp") || has("eventDataId") || matches!(get(obj, "operationName"), Some(Value::Object(_))) {
+        return Some(Shape::Rest);
+    }
+    if has("time") && has("operationName") {
+        return Some(Shape::Record);
+    }
+    None
+}
+
+/// Normalizes any Activity Log object; the shape is read from the object itself, so a list
+/// or a JSON Lines file may even mix shapes.
+pub fn from_object(obj: &Map<String, Value>) -> Result<Event, Reject> {
+    let mut ev = match shape_of(obj).ok_or(Reject::NotActivity)? {
+        Shape::Rest => from_rest(obj),
+        Shape::Record => from_record(obj),
+        Shape::LogAnalytics => from_log_analytics(obj),
+    };
+    complete(&mut ev)?;
+    Ok(ev)
+}
+
+fn time_of(raw: Option<String>) -> Result<i64, Reject> {
+    let raw = raw.ok_or(Reject::MissingTime)?;
+    normalize::parse_time(&raw).ok_or(Reject::BadTime(raw))
+}
+
+fn from_rest(o: &Map<String, Value>) -> Event {
+    let claims = get(o, "claims").and_then(as_object);
+    let authorization = get(o, "authorization").and_then(as_object);
+    let mut ev = Event {
+        event_id: text_at(o, "eventDataId"),
+        time_raw: text_at(o, "eventTimestamp"),
+        subscription_id: text_at(o, "subscriptionId"),
+        resource_group: text_at(o, "resourceGroupName"),
+        resource_id: text_at(o, "resourceId"),
+        resource_type: text_at(o, "resourceType"),
+        operation_id: text_at(o, "operationName"),
+        operation_name: get(o, "operationName").and_then(localized),
+        category: text_at(o, "category"),
+        status: text_at(o, "status"),
+        sub_status: text_at(o, "subStatus"),
+        caller: text_at(o, "caller"),
+        caller_ip: path(o, &["httpRequest", "clientIpAddress"]).and_then(|v| text(&v)),
+        correlation_id: text_at(o, "correlationId"),
+        level: text_at(o, "level"),
+        description: text_at(o, "description"),
+        properties: get(o, "properties").and_then(as_object),
+        ..Event::default()
+    };
+    identity(&mut ev, claims.as_ref(), authorization.as_ref());
+    ev
+}
+
+fn from_record(o: &Map<String, Value>) -> Event {
+    let identity_obj = get(o, "identity").and_then(as_object);
+    let claims = identity_obj.as_ref().and_then(|i| get(i, "claims")).and_then(as_object);
+    let authorization = identity_obj
+        .as_ref()
+        .and_then(|i| get(i, "authorization"))
+        .and_then(as_object);
+    let properties = get(o, "properties").and_then(as_object);
+    // `category` is the operation type (Write/Delete/Action) or the event category; the event
+    // category proper is `properties.eventCategory`, "Administrative" when absent.
+    let category = properties
+        .as_ref()
+        .and_then(|p| text_at(p, "eventCategory"))
+        .or_else(|| {
+            text_at(o, "category").filter(|c| {
+                !["write", "delete", "action"].contains(&c.to_ascii_lowercase().as_str())
+            })
+        })
+        .or_else(|| Some("Administrative".to_string()));
+    let mut ev = Event {
+        event_id: properties.as_ref().and_then(|p| text_at(p, "eventDataId")),
+        time_raw: text_at(o, "time"),
+        resource_id: text_at(o, "resourceId"),
+        operation_id: text_at(o, "operationName"),
+        category,
+        status: text_at(o, "resultType"),
+        sub_status: text_at(o, "resultSignature"),
+        caller: text_at(o, "caller"),
+        caller_ip: text_at(o, "callerIpAddress"),
+        correlation_id: text_at(o, "correlationId"),
+        level: text_at(o, "level"),
+        description: text_at(o, "resultDescription"),
+        properties,
+        ..Event::default()
+    };
+    identity(&mut ev, claims.as_ref(), authorization.as_ref());
+    ev
+}
+
+fn from_log_analytics(o: &Map<String, Value>) -> Event {
+    let pick = |keys: &[&str]| keys.iter().find_map(|k| text_at(o, k));
+    let pick_obj = |keys: &[&str]| keys.iter().find_map(|k| get(o, k).and_then(as_object));
+    let claims = pick_obj(&["Claims_d", "Claims"]);
+    let authorization = pick_obj(&["Authorization_d", "Authorization"]);
+    let http = pick_obj(&["HTTPRequest"]);
+    let time_raw = pick(&["TimeGenerated", "TimeGenerated [UTC]", "EventSubmissionTimestamp"]);
+    let mut ev = Event {
+        event_id: pick(&["EventDataId"]),
+        time_raw,
+        subscription_id: pick(&["SubscriptionId", "_SubscriptionId"]),
+        resource_group: pick(&["ResourceGroup"]),
+        resource_id: pick(&["ResourceId", "_ResourceId"]),
+        operation_id: pick(&["OperationNameValue"]),
+        operation_name: pick(&["OperationName"]),
+        category: pick(&["CategoryValue", "Category"]),
+        status: pick(&["ActivityStatusValue", "ActivityStatus"]),
+        sub_status: pick(&["ActivitySubstatusValue", "ActivitySubstatus"]),
+        caller: pick(&["Caller"]),
+        caller_ip: pick(&["CallerIpAddress"])
+            .or_else(|| http.as_ref().and_then(|h| text_at(h, "clientIpAddress"))),
+        correlation_id: pick(&["CorrelationId"]),
+        level: pick(&["Level"]),
+        description: pick(&["Description"]),
+        properties: pick_obj(&["Properties_d", "Properties"]),
+        ..Event::default()
+    };
+    if ev.operation_id.is_none() {
+        // Old rows carry only the localized `OperationName`; keep it as the display name and
+        // map it to an id when it is one jitaudit knows.
+        ev.operation_id = ev.operation_name.as_deref().and_then(operation_for_display_name).map(str::to_string);
+    }
+    identity(&mut ev, claims.as_ref(), authorization.as_ref());
+    ev
+}
+
+/// Fills caller, app id, object id and caller kind from claims and authorization evidence.
+fn identity(ev: &mut Event, claims: Option<&Map<String, Value>>, auth: Option<&Map<String, Value>>) {
+    let claim = |keys: &[&str]| claims.and_then(|c| keys.iter().find_map(|k| text_at(c, k)));
+    let upn = claim(UPN_CLAIMS);
+    let oid = claim(OID_CLAIMS);
+    ev.app_id = claim(APPID_CLAIMS);
+    ev.object_id = oid.clone();
+    if ev.caller_ip.is_none() {
+        ev.caller_ip = claim(&["ipaddr"]);
+    }
+    if ev.caller.is_none() {
+        ev.caller = upn.clone().or_else(|| oid.clone()).or_else(|| ev.app_id.clone());
+    }
+    let principal_type = auth
+        .and_then(|a| path(a, &["evidence", "principalType"]))
+        .and_then(|v| text(&v))
+        .map(|t| t.to_ascii_lowercase());
+    let idtyp = claim(&["idtyp"]).map(|t| t.to_ascii_lowercase());
+    ev.caller_kind = Some(match (principal_type.as_deref(), idtyp.as_deref()) {
+        (Some("user"), _) | (_, Some("user")) => caller_kind::USER,
+        (Some("serviceprincipal"), _) | (_, Some("app")) => caller_kind::SERVICE_PRINCIPAL,
+        _ if upn.is_some() => caller_kind::USER,
+        _ if ev.caller.as_deref().is_some_and(|c| c.contains('@')) => caller_kind::USER,
+        _ if ev.app_id.is_some() && ev.caller.as_deref().is_some_and(is_guid) => {
+            caller_kind::SERVICE_PRINCIPAL
+        }
+        _ => caller_kind::UNKNOWN,
+    });
+}
+
+/// Fills what every shape leaves to inference and checks the record is usable.
+pub fn complete(ev: &mut Event) -> Result<(), Reject> {
+    if ev.time.is_none() {
+        ev.time = Some(time_of(ev.time_raw.take())?);
+    }
+    let op = ev.operation_id.take().map(|o| o.to_ascii_lowercase());
+    if op.is_none() && ev.operation_name.is_none() {
+        return Err(Reject::MissingOperation);
+    }
+    ev.operation_id = op;
+    if let Some(id) = ev.resource_id.clone() {
+        let parsed = parse_resource_id(&id);
+        if ev.subscription_id.is_none() {
+            ev.subscription_id = parsed.subscription.map(str::to_string);
+        }
+        if ev.resource_group.is_none() {
+            ev.resource_group = parsed.resource_group.map(str::to_string);
+        }
+        if ev.resource_type.is_none() {
+            ev.resource_type = parsed.resource_type;
+        }
+    }
+    ev.subscription_id = ev.subscription_id.take().map(|s| canonical_subscription(&s));
+    ev.status = ev.status.as_deref().and_then(normalize::normalize_status);
+    ev.level = ev.level.as_deref().and_then(normalize::normalize_level);
+    if let Some(props) = ev.properties.take() {
+        ev.properties = Some(flatten_properties(props));
+    }
+    if ev.caller_kind.is_none() {
+        ev.caller_kind = Some(match ev.caller.as_deref() {
+            Some(c) if c.contains('@') => caller_kind::USER,
+            _ => caller_kind::UNKNOWN,
+        });
+    }
+    Ok(())
+}
+
+/// Subscription GUIDs in lower case, so that joins see one spelling; other values as given.
+pub fn canonical_subscription(s: &str) -> String {
+    let s = s.trim().trim_start_matches("/subscriptions/");
+    if is_guid(s) { s.to_ascii_lowercase() } else { s.to_string() }
+}
+
+/// Lifts `eventProperties` (the storage and Log Analytics nesting of what REST puts directly
+/// in `properties`) to the top level, so `properties` reads the same whatever the shape.
+/// Keys already at the top level win; nothing is dropped.
+fn flatten_properties(mut props: Map<String, Value>) -> Map<String, Value> {
+    let key = props.keys().find(|k| k.eq_ignore_ascii_case("eventProperties")).cloned();
+    if let Some(key) = key {
+        if let Some(inner) = props.get(&key).and_then(as_object) {
+            props.remove(&key);
+            for (k, v) in inner {
+                props.entry(k).or_insert(v);
+            }
+        }
+    }
+    props
+}
+
+/// Writes an event as a row of `events`.
+pub fn write(events: &mut TableBuilder, ev: Event, source_file: &str, format: &str, line: i64) {
+    let event_id = ev.event_id.clone().unwrap_or_else(|| synthetic_id(&ev));
+    let properties = ev
+        .properties
+        .as_ref()
+        .map(|p| serde_json::to_string(p).unwrap_or_default());
+    events
+        .row()
+        .str(schema::EVENT_ID, Some(event_id))
+        .time(schema::TIME, ev.time)
+        .str(schema::SUBSCRIPTION_ID, ev.subscription_id)
+        .str(schema::RESOURCE_GROUP, ev.resource_group)
+        .str(schema::RESOURCE_KEY, ev.resource_id.as_deref().map(id_key))
+        .str(schema::RESOURCE_ID, ev.resource_id)
+        .str(schema::RESOURCE_TYPE, ev.resource_type)
+        .str(schema::OPERATION_ID, ev.operation_id)
+        .str(schema::OPERATION_NAME, ev.operation_name)
+        .str(schema::CATEGORY, ev.category)
+        .str(schema::STATUS, ev.status)
+        .str(schema::SUB_STATUS, ev.sub_status)
+        .str(schema::CALLER, ev.caller)
+        .str(schema::CALLER_IP, ev.caller_ip)
+        .str(schema::CALLER_KIND, ev.caller_kind)
+        .str(schema::APP_ID, ev.app_id)
+        .str(schema::OBJECT_ID, ev.object_id)
+        .str(schema::CORRELATION_ID, ev.correlation_id)
+        .str(schema::LEVEL, ev.level)
+        .str(schema::DESCRIPTION, ev.description)
+        .str(schema::PROPERTIES, properties)
+        .str(schema::SOURCE_FILE, Some(source_file))
+        .str(schema::SOURCE_FORMAT, Some(format))
+        .int(schema::SOURCE_LINE, Some(line));
+}
+
+/// Storage and Event Hubs records carry no event id; this one is derived from what identifies
+/// the record, so the same record always gets the same id.
+fn synthetic_id(ev: &Event) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        ev.time.map(|t| t.to_string()),
+        ev.resource_id.as_deref().map(id_key),
+        ev.operation_id.clone(),
+        ev.status.clone(),
+        ev.correlation_id.clone(),
+        ev.caller.clone(),
+    ] {
+        h.update(part.unwrap_or_default().as_bytes());
+        h.update([0x1f]);
+    }
+    format!("x-{}", &hex::encode(h.finalize())[..32])
+}
+
+/// Localized operation names (portal CSV, old `AzureActivity.OperationName`) of the
+/// operations jitaudit reasons about, mapped to their ids. "Initiate JIT Network Access
+/// Policy" is Microsoft's own string; the others follow the portal's naming of the same
+/// resource types.
+pub const DISPLAY_NAMES: &[(&str, &str)] = &[
+    ("Initiate JIT Network Access Policy", schema::ops::JIT_INITIATE),
+    ("Create or Update JIT Network Access Policy", schema::ops::JIT_WRITE),
+    ("Create or update JIT Network Access Policy", schema::ops::JIT_WRITE),
+    ("Delete JIT Network Access Policy", schema::ops::JIT_DELETE),
+    ("Create or Update Network Security Group", schema::ops::NSG_WRITE),
+    ("Delete Network Security Group", schema::ops::NSG_DELETE),
+    ("Create or Update Security Rule", schema::ops::NSG_RULE_WRITE),
+    ("Delete Security Rule", schema::ops::NSG_RULE_DELETE),
+    ("Create or Update Virtual Machine", "microsoft.compute/virtualmachines/write"),
+    ("Delete Virtual Machine", "microsoft.compute/virtualmachines/delete"),
+    ("Start Virtual Machine", "microsoft.compute/virtualmachines/start/action"),
+    ("Deallocate Virtual Machine", "microsoft.compute/virtualmachines/deallocate/action"),
+    ("Restart Virtual Machine", "microsoft.compute/virtualmachines/restart/action"),
+    ("Power Off Virtual Machine", "microsoft.compute/virtualmachines/poweroff/action"),
+    ("Create or Update Network Interface", "microsoft.network/networkinterfaces/write"),
+    ("Create or Update Public Ip Address", "microsoft.network/publicipaddresses/write"),
+    ("Create role assignment", "microsoft.authorization/roleassignments/write"),
+    ("Delete role assignment", "microsoft.authorization/roleassignments/delete"),
+];
+
+/// The operation id of a localized operation name, matched ignoring case and spacing.
+pub fn operation_for_display_name(name: &str) -> Option<&'static str> {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    let wanted = norm(name);
+    DISPLAY_NAMES
+        .iter()
+        .find(|(display, _)| norm(display) == wanted)
+        .map(|(_, id)| *id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rest_and_record_shapes_of_one_event_agree() {
+        let rest = json!({
+            "caller": "rob@contoso.com",
+            "claims": {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "rob@contoso.com", "appid": "355249ed-15d9-460d-8481-84026b065942"},
+            "correlationId": "c1",
+            "eventTimestamp": "2018-01-29T20:42:31.3810679Z",
+            "httpRequest": {"clientIpAddress": "192.168.35.115"},
+            "level": "Informational",
+            "operationName": {"value": "Microsoft.Network/networkSecurityGroups/write", "localizedValue": "Microsoft.Network/networkSecurityGroups/write"},
+            "resourceId": "/subscriptions/AAAAAAAA-0000-0000-0000-000000000000/resourcegroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg",
+            "status": {"value": "Succeeded"},
+        });
+        let record = json!({
+            "time": "2018-01-29T20:42:31.3810679Z",
+            "resourceId": "/SUBSCRIPTIONS/AAAAAAAA-0000-0000-0000-000000000000/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG",
+            "operationName": "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/WRITE",
+            "category": "Write",
+            "resultType": "Success",
+            "callerIpAddress": "192.168.35.115",
+            "correlationId": "c1",
+            "identity": {"claims": {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "rob@contoso.com"}},
+            "level": "Information",
+        });
+        let a = from_object(rest.as_object().unwrap()).unwrap();
+        let b = from_object(record.as_object().unwrap()).unwrap();
+        for (x, y) in [
+            (&a.operation_id, &b.operation_id),
+            (&a.status, &b.status),
+            (&a.level, &b.level),
+            (&a.caller, &b.caller),
+            (&a.caller_ip, &b.caller_ip),
+            (&a.subscription_id, &b.subscription_id),
+        ] {
+            assert_eq!(x, y);
+        }
+        assert_eq!(a.time, b.time);
+        assert_eq!(b.category.as_deref(), Some("Administrative"));
+        assert_eq!(a.caller_kind, Some(caller_kind::USER));
+        assert_eq!(a.subscription_id.as_deref(), Some("aaaaaaaa-0000-0000-0000-000000000000"));
+    }
+
+    #[test]
+    fn service_principals_are_recognised() {
+        let record = json!({
+            "time": "2026-01-01T00:00:00Z", "operationName": "x/write", "resourceId": "/subscriptions/s",
+            "identity": {"claims": {"appid": "11111111-1111-1111-1111-111111111111",
+                                     "http://schemas.microsoft.com/identity/claims/objectidentifier": "22222222-2222-2222-2222-222222222222",
+                                     "idtyp": "app"}}
+        });
+        let ev = from_object(record.as_object().unwrap()).unwrap();
+        assert_eq!(ev.caller_kind, Some(caller_kind::SERVICE_PRINCIPAL));
+        assert_eq!(ev.caller.as_deref(), Some("22222222-2222-2222-2222-222222222222"));
+    }
+
+    #[test]
+    fn records_without_time_are_rejected() {
+        let r = json!({"operationName": {"value": "x"}, "eventDataId": "e"});
+        assert_eq!(from_object(r.as_object().unwrap()).unwrap_err(), Reject::MissingTime);
+        let r = json!({"time": "yesterday", "operationName": "x"});
+        assert!(matches!(from_object(r.as_object().unwrap()), Err(Reject::BadTime(_))));
+    }
+
+    #[test]
+    fn event_properties_are_lifted() {
+        let r = json!({"time": "2026-01-01T00:00:00Z", "operationName": "x",
+                       "properties": {"eventCategory": "Administrative", "eventProperties": "{\"Justification\": \"CHG1\"}"}});
+        let ev = from_object(r.as_object().unwrap()).unwrap();
+        let p = ev.properties.unwrap();
+        assert_eq!(p.get("Justification"), Some(&json!("CHG1")));
+        assert!(p.get("eventProperties").is_none());
+    }
+
+    #[test]
+    fn display_names_map_to_ids() {
+        assert_eq!(
+            operation_for_display_name("initiate  JIT network access policy"),
+            Some(schema::ops::JIT_INITIATE)
+        );
+        assert_eq!(operation_for_display_name("Something else"), None);
+    }
+}

@@ -1,0 +1,282 @@
+//! Finds a file's format from its content and reads it. JSON is told apart by its structure
+//! (a list's elements say what they are), CSV by its header, Parquet by its magic bytes.
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Map, Value};
+
+use super::json::{element_lines, get};
+use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources};
+
+/// What a file was found to be.
+pub enum Content {
+    Json(Value, SourceFormat),
+    JsonLines,
+    Csv(SourceFormat),
+    Parquet,
+}
+
+const EXPECTED: &str = "expected an Activity Log export (REST/az JSON array or page, diagnostic-settings JSON Lines, \
+{\"records\": [...]}, Log Analytics AzureActivity CSV or JSON, portal CSV), JIT policies, or an ARM list of \
+subscriptions, virtual machines, network interfaces or network security groups";
+
+/// Detects the format of `data` (already decompressed). Errors name the problem; the caller
+/// adds the file name.
+pub fn detect(data: &[u8]) -> Result<Content> {
+    let data = trim_start(data);
+    if data.starts_with(b"PAR1") {
+        return Ok(Content::Parquet);
+    }
+    match data.first() {
+        None => bail!("the file is empty; {EXPECTED}"),
+        Some(b'{') if looks_like_json_lines(data) => Ok(Content::JsonLines),
+        Some(b'[' | b'{') => {
+            let value: Value = serde_json::from_slice(data).map_err(|e| json_error(data, &e))?;
+            let format = classify_document(&value).ok_or_else(|| anyhow!("unrecognised JSON document; {EXPECTED}"))?;
+            Ok(Content::Json(value, format))
+        }
+        Some(_) => {
+            if data.iter().take(8192).any(|b| *b == 0) {
+                bail!("binary content of no known format; {EXPECTED}");
+            }
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
+            let header: Vec<String> = match reader.records().next() {
+                Some(Ok(r)) => r.iter().map(str::to_string).collect(),
+                _ => bail!("not JSON and not a CSV with a header; {EXPECTED}"),
+            };
+            let format = csv_sources::classify(&header)
+                .ok_or_else(|| anyhow!("a CSV whose header ({}) is no known export; {EXPECTED}", header.join(",")))?;
+            Ok(Content::Csv(format))
+        }
+    }
+}
+
+fn trim_start(data: &[u8]) -> &[u8] {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let start = data.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(data.len());
+    &data[start..]
+}
+
+/// JSON Lines: the first line is a complete object and more follows; or the whole file does
+/// not parse as one document but several of its lines parse as objects on their own (a
+/// malformed first line must not make a whole blob unreadable).
+fn looks_like_json_lines(data: &[u8]) -> bool {
+    let mut lines = data.split(|b| *b == b'\n').filter(|l| !trim_start(l).is_empty());
+    let Some(first) = lines.next() else { return false };
+    let more = lines.clone().next().is_some();
+    if !more {
+        return false;
+    }
+    if serde_json::from_slice::<Map<String, Value>>(first).is_ok() {
+        return true;
+    }
+    if serde_json::from_slice::<Value>(data).is_ok() {
+        return false;
+    }
+    lines.take(10).any(|l| serde_json::from_slice::<Map<String, Value>>(l).is_ok())
+}
+
+/// A JSON syntax error with the byte offset, line and column, saying when the document is
+/// truncated.
+fn json_error(data: &[u8], e: &serde_json::Error) -> anyhow::Error {
+    let offset = byte_offset(data, e.line(), e.column());
+    if e.is_eof() {
+        anyhow!(
+            "truncated JSON document: it ends at byte offset {} (line {}, column {}) inside an unfinished value",
+            data.len(),
+            e.line(),
+            e.column()
+        )
+    } else {
+        anyhow!("malformed JSON at byte offset {offset} (line {}, column {}): {e}", e.line(), e.column())
+    }
+}
+
+fn byte_offset(data: &[u8], line: usize, column: usize) -> usize {
+    let line_start: usize = data
+        .split_inclusive(|b| *b == b'\n')
+        .take(line.saturating_sub(1))
+        .map(<[u8]>::len)
+        .sum();
+    line_start + column.saturating_sub(1)
+}
+
+fn classify_document(v: &Value) -> Option<SourceFormat> {
+    match v {
+        Value::Array(items) => match items.iter().find_map(Value::as_object) {
+            None if items.is_empty() => Some(SourceFormat::EmptyList),
+            None => None,
+            Some(first) => classify_element(first, SourceFormat::ActivityRestArray),
+        },
+        Value::Object(o) => {
+            if let Some(Value::Array(_)) = get(o, "records") {
+                return Some(SourceFormat::ActivityRecords);
+            }
+            if let Some(Value::Array(_)) = get(o, "tables") {
+                return Some(SourceFormat::LogAnalyticsJson);
+            }
+            if let Some(Value::Array(items)) = get(o, "value") {
+                return match items.iter().find_map(Value::as_object) {
+                    None if items.is_empty() => Some(SourceFormat::EmptyList),
+                    None => None,
+                    Some(first) => classify_element(first, SourceFormat::ActivityRestPage),
+                };
+            }
+            classify_element(o, SourceFormat::ActivityRestArray)
+        }
+        _ => None,
+    }
+}
+
+fn classify_element(o: &Map<String, Value>, rest: SourceFormat) -> Option<SourceFormat> {
+    match activity::shape_of(o) {
+        Some(activity::Shape::Rest) => Some(rest),
+        Some(activity::Shape::Record) => Some(SourceFormat::ActivityRecords),
+        Some(activity::Shape::LogAnalytics) => Some(SourceFormat::LogAnalyticsJson),
+        None => arm::kind_of(o),
+    }
+}
+
+/// Reads detected content into the batch, counting every record in the report.
+pub fn read(content: Content, data: &[u8], batch: &mut Batch, report: &mut FileReport) -> Result<()> {
+    match content {
+        Content::Parquet => bail!("a lone Parquet file is read only as <table>.parquet; this should not be reached"),
+        Content::Csv(format) => {
+            report.format = Some(format);
+            csv_sources::read(format, trim_start(data), batch, report)
+        }
+        Content::JsonLines => {
+            report.format = Some(SourceFormat::ActivityJsonLines);
+            read_json_lines(data, batch, report);
+            Ok(())
+        }
+        Content::Json(value, format) => {
+            report.format = Some(format);
+            read_document(value, format, data, batch, report)
+        }
+    }
+}
+
+fn read_json_lines(data: &[u8], batch: &mut Batch, report: &mut FileReport) {
+    let file = report.path.clone();
+    let format = SourceFormat::ActivityJsonLines.name();
+    for (i, line) in data.split(|b| *b == b'\n').enumerate() {
+        let at = Location::Line(i as u64 + 1);
+        if trim_start(line).is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Value>(line) {
+            Ok(Value::Object(o)) => match activity::from_object(&o) {
+                Ok(ev) => {
+                    activity::write(&mut batch.events, ev, &file, format, at.number());
+                    report.used();
+                }
+                Err(r) => report.reject(r.reason(), at, r.detail()),
+            },
+            Ok(_) => report.reject(activity::Reject::NotAnObject.reason(), at, None),
+            Err(e) => report.reject("malformed JSON line", at, Some(&e.to_string())),
+        }
+    }
+}
+
+fn read_document(value: Value, format: SourceFormat, data: &[u8], batch: &mut Batch, report: &mut FileReport) -> Result<()> {
+    let lines = element_lines(data);
+    let at = |i: usize| match lines.get(i) {
+        Some(l) => Location::Line(*l),
+        None => Location::Record(i as u64 + 1),
+    };
+    let items: Vec<Value> = match value {
+        Value::Array(items) => items,
+        Value::Object(mut o) => {
+            if format == SourceFormat::LogAnalyticsJson && get(&o, "tables").is_some() {
+                return read_query_api(&o, batch, report);
+            }
+            let list_key = ["records", "value"]
+                .into_iter()
+                .find_map(|k| o.keys().find(|key| key.eq_ignore_ascii_case(k)).cloned());
+            match list_key.and_then(|k| o.remove(&k)) {
+                Some(Value::Array(items)) => items,
+                _ => vec![Value::Object(o)],
+            }
+        }
+        _ => bail!("the document is neither a list nor an object"),
+    };
+    let file = report.path.clone();
+    for (i, item) in items.into_iter().enumerate() {
+        let Value::Object(o) = item else {
+            report.reject(activity::Reject::NotAnObject.reason(), at(i), None);
+            continue;
+        };
+        read_object(&o, format, batch, report, &file, at(i));
+    }
+    Ok(())
+}
+
+fn read_object(o: &Map<String, Value>, format: SourceFormat, batch: &mut Batch, report: &mut FileReport, file: &str, at: Location) {
+    // An element says what it is; a list that mixes kinds (Resource Graph output, say) is read
+    // element by element.
+    if activity::shape_of(o).is_some() {
+        match activity::from_object(o) {
+            Ok(ev) => {
+                activity::write(&mut batch.events, ev, file, format.name(), at.number());
+                report.used();
+            }
+            Err(r) => report.reject(r.reason(), at, r.detail()),
+        }
+        return;
+    }
+    match arm::kind_of(o) {
+        Some(kind) => arm::read(kind, o, batch, report, at),
+        None => report.reject(&format!("element is not a {} record", format.name()), at, None),
+    }
+}
+
+/// A Log Analytics query API response: `{"tables": [{"columns": [...], "rows": [[...]]}]}`.
+fn read_query_api(o: &Map<String, Value>, batch: &mut Batch, report: &mut FileReport) -> Result<()> {
+    if let Some(error) = get(o, "error") {
+        report.note(format!("the query response carries an error (partial results): {error}"));
+    }
+    let tables = super::json::objects(o, "tables");
+    let file = report.path.clone();
+    let mut index = 0u64;
+    for table in tables {
+        let columns: Vec<String> = super::json::objects(table, "columns")
+            .iter()
+            .map(|c| super::json::text_at(c, "name").unwrap_or_default())
+            .collect();
+        let rows = match get(table, "rows") {
+            Some(Value::Array(rows)) => rows,
+            _ => continue,
+        };
+        for row in rows {
+            index += 1;
+            let at = Location::Record(index);
+            let Value::Array(cells) = row else {
+                report.reject("query row is not an array", at, None);
+                continue;
+            };
+            let obj: Map<String, Value> = columns.iter().cloned().zip(cells.iter().cloned()).collect();
+            match activity::from_object(&obj) {
+                Ok(ev) => {
+                    activity::write(&mut batch.events, ev, &file, SourceFormat::LogAnalyticsJson.name(), at.number());
+                    report.used();
+                }
+                Err(r) => report.reject(r.reason(), at, r.detail()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decompresses gzip content (by magic bytes, not name).
+pub fn decompress(raw: Vec<u8>) -> Result<Vec<u8>> {
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        use std::io::Read;
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .context("decompressing gzip content (the file may be truncated)")?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}

@@ -1,0 +1,308 @@
+//! Walks the inputs (files and directories, recursively), reads each file with the format its
+//! content shows, and returns the combined, de-duplicated and enriched tables with a report
+//! per file. A directory `ingest` wrote is read back from its Parquet tables.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::detect::{self, Content};
+use super::{Batch, FileReport, SourceFormat};
+use crate::derive;
+use crate::schema::{self, INGEST_SUMMARY_FILE};
+use crate::tables::{self, Tables};
+
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Any rejected record, unknown file or file error stops the run.
+    pub strict: bool,
+    /// A file of no known format is a warning rather than an error.
+    pub skip_unknown: bool,
+    /// Draw a progress bar (only on a terminal, only for inputs worth one).
+    pub progress: bool,
+}
+
+/// What a load produced.
+pub struct Loaded {
+    pub tables: Tables,
+    pub summary: IngestSummary,
+}
+
+/// `ingest-summary.json`: one entry per input file, plus what happened across files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IngestSummary {
+    pub files: Vec<FileReport>,
+    /// Files passed over while walking directories (documentation, metadata), with why.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+    /// Files that could not be read at all; a run with any exits with an error.
+    #[serde(default)]
+    pub errors: Vec<FileError>,
+    /// Rows per table after de-duplication.
+    #[serde(default)]
+    pub rows: BTreeMap<String, u64>,
+    /// Rows dropped per table because another input held the same record.
+    #[serde(default)]
+    pub duplicates_merged: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileError {
+    pub path: String,
+    pub error: String,
+}
+
+impl IngestSummary {
+    pub fn totals(&self) -> (u64, u64, u64) {
+        self.files.iter().fold((0, 0, 0), |(r, u, j), f| {
+            (r + f.records_read, u + f.records_used, j + f.records_rejected)
+        })
+    }
+}
+
+/// Names that are documentation or metadata beside the data, never data themselves.
+fn is_beside_data(path: &Path) -> Option<&'static str> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    if name.starts_with('.') {
+        return Some("hidden file");
+    }
+    if name.ends_with(".md") || name.ends_with(".txt") || name == "license" {
+        return Some("documentation");
+    }
+    if name.ends_with(".toml") {
+        return Some("configuration");
+    }
+    if name == "manifest.json" || name == INGEST_SUMMARY_FILE {
+        return Some("run metadata");
+    }
+    None
+}
+
+/// One unit of input: a raw file, or a directory of tables `ingest` wrote.
+enum Input {
+    File(PathBuf),
+    Ingested(PathBuf),
+}
+
+fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<Input>> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).with_context(|| format!("{}: cannot read input", path.display()))?;
+        if meta.is_file() {
+            inputs.push(Input::File(path.clone()));
+            continue;
+        }
+        let mut walker = walkdir::WalkDir::new(path).sort_by_file_name().into_iter();
+        while let Some(entry) = walker.next() {
+            let entry = entry.with_context(|| format!("walking {}", path.display()))?;
+            let p = entry.path();
+            if entry.file_type().is_dir() {
+                if p.join(INGEST_SUMMARY_FILE).is_file() {
+                    inputs.push(Input::Ingested(p.to_path_buf()));
+                    walker.skip_current_dir();
+                }
+                continue;
+            }
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            match is_beside_data(p) {
+                Some(reason) => summary.skipped.push(Skipped {
+                    path: p.display().to_string(),
+                    reason: reason.to_string(),
+                }),
+                None => inputs.push(Input::File(p.to_path_buf())),
+            }
+        }
+    }
+    Ok(inputs)
+}
+
+/// Reads every input. Errors in one file are recorded and the run goes on, unless `strict`;
+/// the caller decides the exit code from `summary.errors`.
+pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
+    let mut summary = IngestSummary::default();
+    let inputs = collect_inputs(paths, &mut summary)?;
+    let total_bytes: u64 = inputs
+        .iter()
+        .map(|i| match i {
+            Input::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            Input::Ingested(_) => 0,
+        })
+        .sum();
+    let bar = progress_bar(opts.progress && (total_bytes > 32 << 20 || inputs.len() > 200), total_bytes);
+    let mut tables = Tables::default();
+    for input in &inputs {
+        match input {
+            Input::Ingested(dir) => {
+                let previous = read_summary(dir)?;
+                let t = Tables::read_parquet(dir)?;
+                tables.append(&t)?;
+                summary.files.extend(previous.files.into_iter().map(|mut f| {
+                    f.carried_from.get_or_insert_with(|| dir.display().to_string());
+                    f
+                }));
+                summary.skipped.extend(previous.skipped);
+                summary.errors.extend(previous.errors);
+            }
+            Input::File(path) => {
+                bar.set_message(path.display().to_string());
+                let (report, batch) = read_one(path, opts, &mut summary)?;
+                bar.inc(report.bytes);
+                if let Some(batch) = batch {
+                    tables.append(&batch.finish())?;
+                }
+                summary.files.push(report);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let tables = finish_tables(tables, &mut summary)?;
+    Ok(Loaded { tables, summary })
+}
+
+fn progress_bar(show: bool, total: u64) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn read_summary(dir: &Path) -> Result<IngestSummary> {
+    let path = dir.join(INGEST_SUMMARY_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a jitaudit ingest summary", path.display()))
+}
+
+/// Reads one file into its own batch, so a file that fails halfway adds nothing.
+fn read_one(path: &Path, opts: LoadOptions, summary: &mut IngestSummary) -> Result<(FileReport, Option<Batch>)> {
+    let display = path.display().to_string();
+    let raw = std::fs::read(path).with_context(|| format!("{display}: cannot read file"))?;
+    let sha = hex::encode(Sha256::digest(&raw));
+    let mut report = FileReport::new(display.clone(), sha, raw.len() as u64);
+    let outcome = (|| -> Result<Option<Batch>> {
+        let data = detect::decompress(raw)?;
+        let content = detect::detect(&data)?;
+        if let Content::Parquet = content {
+            return read_table_file(path, &mut report).map(|_| None);
+        }
+        let mut batch = Batch::default();
+        detect::read(content, &data, &mut batch, &mut report)?;
+        Ok(Some(batch))
+    })();
+    match outcome {
+        Ok(batch) => {
+            if opts.strict && report.records_rejected > 0 {
+                let first = report.rejections.first().map(|r| format!("{} ({})", r.reason, r.locations.join("; ")));
+                bail!(
+                    "{display}: {} record(s) rejected and --strict is set: {}",
+                    report.records_rejected,
+                    first.unwrap_or_default()
+                );
+            }
+            Ok((report, batch))
+        }
+        Err(e) => {
+            let unknown = report.format.is_none() && format!("{e:#}").contains("expected an Activity Log export");
+            if opts.strict || !(unknown && opts.skip_unknown) {
+                if opts.strict {
+                    return Err(e.context(display));
+                }
+                summary.errors.push(FileError {
+                    path: display.clone(),
+                    error: format!("{e:#}"),
+                });
+            } else {
+                summary.skipped.push(Skipped {
+                    path: display.clone(),
+                    reason: format!("unknown format (--skip-unknown): {e:#}"),
+                });
+            }
+            Ok((report, None))
+        }
+    }
+}
+
+/// A `<table>.parquet` file on its own: the tables belong together, so only the directory
+/// `ingest` wrote is read, never one table of it.
+fn read_table_file(path: &Path, _report: &mut FileReport) -> Result<()> {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    match schema::table(&stem) {
+        Some(spec) => bail!(
+            "a single {} table; pass the whole directory `jitaudit ingest` wrote, so that no table is missing",
+            spec.name
+        ),
+        None => bail!("a Parquet file that is not one of jitaudit's tables; expected a directory `jitaudit ingest` wrote"),
+    }
+}
+
+/// De-duplicates every table, then derives what is computed from several tables.
+fn finish_tables(mut t: Tables, summary: &mut IngestSummary) -> Result<Tables> {
+    use schema::*;
+    let keys: &[(&str, &[&str])] = &[
+        // One event seen in two exports: same instant, resource, operation, status and call.
+        // Not the event id (storage records carry none) nor the caller IP (the portal CSV
+        // has none).
+        (EVENTS.name, &[TIME, RESOURCE_KEY, OPERATION_ID, STATUS, CORRELATION_ID]),
+        (POLICY_REQUESTS.name, &[VM_KEY, PORT, REQUESTED_AT, REQUESTOR, SOURCE_PREFIX, END_TIME]),
+        (POLICIES.name, &[POLICY_KEY, VM_KEY, PORT, ALLOWED_SOURCE]),
+        (SUBSCRIPTIONS.name, &[SUBSCRIPTION_ID]),
+        (VMS.name, &[VM_KEY]),
+        (NICS.name, &[NIC_KEY]),
+        (NSG_RULES.name, &[NSG_KEY, RULE_NAME, IS_DEFAULT]),
+    ];
+    for (table, key) in keys {
+        let df = t.get_mut(table).expect("known table");
+        let (deduped, dropped) = tables::dedupe(df, key)?;
+        *df = deduped;
+        if dropped > 0 {
+            summary.duplicates_merged.insert(table.to_string(), dropped as u64);
+        }
+    }
+    let t = derive::derive(t)?;
+    for spec in ALL_TABLES {
+        summary
+            .rows
+            .insert(spec.name.to_string(), t.get(spec.name).map(|d| d.height() as u64).unwrap_or(0));
+    }
+    Ok(t)
+}
+
+/// The format names, for messages.
+pub fn format_names() -> Vec<&'static str> {
+    use SourceFormat::*;
+    [
+        ActivityRestArray,
+        ActivityRestPage,
+        ActivityJsonLines,
+        ActivityRecords,
+        LogAnalyticsCsv,
+        LogAnalyticsJson,
+        PortalCsv,
+        JitPolicies,
+        Subscriptions,
+        VirtualMachines,
+        NetworkInterfaces,
+        NetworkSecurityGroups,
+        SecurityRules,
+    ]
+    .into_iter()
+    .map(SourceFormat::name)
+    .collect()
+}

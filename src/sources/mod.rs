@@ -1,0 +1,245 @@
+//! Sources: every shape Azure writes JIT evidence in, read into the canonical tables.
+//!
+//! A file's format is found from its content ([`detect`]), never its name; each format's
+//! parser writes rows into a [`Batch`] and counts what it read, used and rejected in a
+//! [`FileReport`]. [`load`] walks the inputs and puts it all together.
+
+pub mod activity;
+pub mod arm;
+pub mod csv_sources;
+pub mod detect;
+pub mod json;
+pub mod load;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema;
+use crate::tables::{TableBuilder, Tables};
+
+/// The formats jitaudit recognises; the name is what `ingest-summary.json` records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceFormat {
+    /// REST `EventData` as a JSON array (`az monitor activity-log list`).
+    ActivityRestArray,
+    /// One REST API page `{"value": [EventData...], "nextLink": ...}`.
+    ActivityRestPage,
+    /// Diagnostic-settings `PT1H.json` blob in JSON Lines (since November 2018).
+    ActivityJsonLines,
+    /// `{"records": [...]}`: Event Hubs, or a storage blob from before November 2018.
+    ActivityRecords,
+    /// Log Analytics `AzureActivity` exported as CSV.
+    LogAnalyticsCsv,
+    /// Log Analytics `AzureActivity` exported as JSON (array of rows, or a query API response).
+    LogAnalyticsJson,
+    /// The portal's Activity Log "Download as CSV".
+    PortalCsv,
+    /// `jitNetworkAccessPolicies`: a list, a single policy, or an array of policies.
+    JitPolicies,
+    Subscriptions,
+    VirtualMachines,
+    NetworkInterfaces,
+    NetworkSecurityGroups,
+    /// `securityRules` listed on their own (`GET .../networkSecurityGroups/{nsg}/securityRules`).
+    SecurityRules,
+    /// A JSON array or ARM list with no elements: nothing to read, nothing lost.
+    EmptyList,
+    /// A directory `jitaudit ingest` wrote: its Parquet tables are read back as they are.
+    JitauditTables,
+}
+
+impl SourceFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::ActivityRestArray => "activity-rest-array",
+            SourceFormat::ActivityRestPage => "activity-rest-page",
+            SourceFormat::ActivityJsonLines => "activity-jsonl",
+            SourceFormat::ActivityRecords => "activity-records",
+            SourceFormat::LogAnalyticsCsv => "log-analytics-csv",
+            SourceFormat::LogAnalyticsJson => "log-analytics-json",
+            SourceFormat::PortalCsv => "portal-csv",
+            SourceFormat::JitPolicies => "jit-policies",
+            SourceFormat::Subscriptions => "subscriptions",
+            SourceFormat::VirtualMachines => "virtual-machines",
+            SourceFormat::NetworkInterfaces => "network-interfaces",
+            SourceFormat::NetworkSecurityGroups => "network-security-groups",
+            SourceFormat::SecurityRules => "security-rules",
+            SourceFormat::EmptyList => "empty-list",
+            SourceFormat::JitauditTables => "jitaudit-tables",
+        }
+    }
+}
+
+/// How many `file:line` locations a rejection reason keeps.
+const MAX_LOCATIONS: usize = 5;
+
+/// One reason records of a file were rejected, with a count and the first few places.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Rejection {
+    pub reason: String,
+    pub count: u64,
+    pub locations: Vec<String>,
+}
+
+/// What happened to one input file. `records_read = records_used + records_rejected`, always.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileReport {
+    pub path: String,
+    pub format: Option<SourceFormat>,
+    pub records_read: u64,
+    pub records_used: u64,
+    pub records_rejected: u64,
+    pub rejections: Vec<Rejection>,
+    /// Facts about the file that lost nothing but an auditor should know (an unmapped
+    /// operation name, a duration that did not parse, an element of a kind the list should
+    /// not hold...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// SHA-256 of the file as stored (before decompression): the evidence hash.
+    pub sha256: String,
+    pub bytes: u64,
+    /// Set when the report was carried over from an earlier `ingest` of this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<String>,
+}
+
+impl FileReport {
+    pub fn new(path: String, sha256: String, bytes: u64) -> Self {
+        FileReport {
+            path,
+            format: None,
+            records_read: 0,
+            records_used: 0,
+            records_rejected: 0,
+            rejections: Vec::new(),
+            notes: Vec::new(),
+            sha256,
+            bytes,
+            carried_from: None,
+        }
+    }
+
+    pub fn used(&mut self) {
+        self.records_read += 1;
+        self.records_used += 1;
+    }
+
+    /// Counts a rejected record. `location` is a line number when the format has lines,
+    /// else a record index written `record N`.
+    pub fn reject(&mut self, reason: &str, location: Location, detail: Option<&str>) {
+        self.records_read += 1;
+        self.records_rejected += 1;
+        let place = match detail {
+            Some(d) => format!("{}:{location}: {d}", self.path),
+            None => format!("{}:{location}", self.path),
+        };
+        match self.rejections.iter_mut().find(|r| r.reason == reason) {
+            Some(r) => {
+                r.count += 1;
+                if r.locations.len() < MAX_LOCATIONS {
+                    r.locations.push(place);
+                }
+            }
+            None => self.rejections.push(Rejection {
+                reason: reason.to_string(),
+                count: 1,
+                locations: vec![place],
+            }),
+        }
+    }
+
+    pub fn note(&mut self, note: impl Into<String>) {
+        let note = note.into();
+        if !self.notes.contains(&note) && self.notes.len() < 20 {
+            self.notes.push(note);
+        }
+    }
+}
+
+/// Where in a file a record stood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Line(u64),
+    Record(u64),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Line(n) => write!(f, "{n}"),
+            Location::Record(n) => write!(f, "record {n}"),
+        }
+    }
+}
+
+impl Location {
+    /// The number stored in `events.source_line`: a line, or a 1-based record index.
+    pub fn number(self) -> i64 {
+        match self {
+            Location::Line(n) | Location::Record(n) => n as i64,
+        }
+    }
+}
+
+/// Rows parsed from raw files, table by table, before they become frames.
+pub struct Batch {
+    pub events: TableBuilder,
+    pub policy_requests: TableBuilder,
+    pub policies: TableBuilder,
+    pub subscriptions: TableBuilder,
+    pub vms: TableBuilder,
+    pub nics: TableBuilder,
+    pub nsg_rules: TableBuilder,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Batch {
+            events: TableBuilder::new(&schema::EVENTS),
+            policy_requests: TableBuilder::new(&schema::POLICY_REQUESTS),
+            policies: TableBuilder::new(&schema::POLICIES),
+            subscriptions: TableBuilder::new(&schema::SUBSCRIPTIONS),
+            vms: TableBuilder::new(&schema::VMS),
+            nics: TableBuilder::new(&schema::NICS),
+            nsg_rules: TableBuilder::new(&schema::NSG_RULES),
+        }
+    }
+}
+
+impl Batch {
+    pub fn finish(self) -> Tables {
+        Tables {
+            events: self.events.finish(),
+            policy_requests: self.policy_requests.finish(),
+            policies: self.policies.finish(),
+            subscriptions: self.subscriptions.finish(),
+            vms: self.vms.finish(),
+            nics: self.nics.finish(),
+            nsg_rules: self.nsg_rules.finish(),
+            ..Tables::default()
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.events.len()
+            + self.policy_requests.len()
+            + self.policies.len()
+            + self.subscriptions.len()
+            + self.vms.len()
+            + self.nics.len()
+            + self.nsg_rules.len()
+    }
+}
+
+/// Per-reason totals across files, for the printed summary.
+pub fn rejection_totals(reports: &[FileReport]) -> BTreeMap<String, u64> {
+    let mut totals = BTreeMap::new();
+    for r in reports {
+        for rej in &r.rejections {
+            *totals.entry(rej.reason.clone()).or_default() += rej.count;
+        }
+    }
+    totals
+}

@@ -1,0 +1,205 @@
+//! Builds a canonical table row by row. Sources address columns by their names from
+//! [`crate::schema`], so a source can never write a column the contract does not have, and
+//! every column the source leaves unset is null rather than missing.
+
+use polars::prelude::*;
+
+use crate::schema::{ColumnKind, TableSpec};
+
+enum Data {
+    Str(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Bool(Vec<Option<bool>>),
+    Time(Vec<Option<i64>>),
+}
+
+impl Data {
+    fn new(kind: ColumnKind) -> Self {
+        match kind {
+            ColumnKind::Str => Data::Str(Vec::new()),
+            ColumnKind::Int => Data::Int(Vec::new()),
+            ColumnKind::Bool => Data::Bool(Vec::new()),
+            ColumnKind::Time => Data::Time(Vec::new()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Data::Str(v) => v.len(),
+            Data::Int(v) | Data::Time(v) => v.len(),
+            Data::Bool(v) => v.len(),
+        }
+    }
+
+    fn push_null(&mut self) {
+        match self {
+            Data::Str(v) => v.push(None),
+            Data::Int(v) | Data::Time(v) => v.push(None),
+            Data::Bool(v) => v.push(None),
+        }
+    }
+}
+
+/// Accumulates rows for one table.
+pub struct TableBuilder {
+    spec: &'static TableSpec,
+    data: Vec<Data>,
+    rows: usize,
+}
+
+impl TableBuilder {
+    pub fn new(spec: &'static TableSpec) -> Self {
+        let data = spec.columns.iter().map(|c| Data::new(c.kind)).collect();
+        TableBuilder {
+            spec,
+            data,
+            rows: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Starts a row; the row is complete when the returned writer is dropped.
+    pub fn row(&mut self) -> RowWriter<'_> {
+        RowWriter { builder: self }
+    }
+
+    fn index(&self, name: &str) -> usize {
+        // Column names are compile-time constants from `schema`; a miss is a programming error
+        // that every test touching the table would reveal at once.
+        self.spec
+            .columns
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap_or_else(|| panic!("table {} has no column {name}", self.spec.name))
+    }
+
+    pub fn finish(self) -> DataFrame {
+        let height = self.rows;
+        let columns = self
+            .spec
+            .columns
+            .iter()
+            .zip(self.data)
+            .map(|(spec, data)| {
+                let name = PlSmallStr::from_static(spec.name);
+                let series = match data {
+                    Data::Str(v) => Series::new(name, v),
+                    Data::Int(v) => Series::new(name, v),
+                    Data::Bool(v) => Series::new(name, v),
+                    Data::Time(v) => Int64Chunked::new(name, &v)
+                        .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+                        .into_series(),
+                };
+                series.into_column()
+            })
+            .collect();
+        // Every column has exactly `height` values: RowWriter pads each row on drop.
+        DataFrame::new(height, columns).expect("columns built to the same height")
+    }
+}
+
+/// Writes one row; columns not set are null.
+pub struct RowWriter<'a> {
+    builder: &'a mut TableBuilder,
+}
+
+impl RowWriter<'_> {
+    fn slot(&mut self, name: &str) -> &mut Data {
+        let i = self.builder.index(name);
+        &mut self.builder.data[i]
+    }
+
+    fn check_unset(rows: usize, len: usize, name: &str) {
+        debug_assert_eq!(len, rows, "column {name} set twice in one row");
+    }
+
+    pub fn str(&mut self, name: &str, value: Option<impl Into<String>>) -> &mut Self {
+        let rows = self.builder.rows;
+        match self.slot(name) {
+            Data::Str(v) => {
+                Self::check_unset(rows, v.len(), name);
+                v.push(value.map(Into::into).filter(|s: &String| !s.is_empty()));
+            }
+            _ => panic!("column {name} is not a string column"),
+        }
+        self
+    }
+
+    pub fn int(&mut self, name: &str, value: Option<i64>) -> &mut Self {
+        let rows = self.builder.rows;
+        match self.slot(name) {
+            Data::Int(v) => {
+                Self::check_unset(rows, v.len(), name);
+                v.push(value);
+            }
+            _ => panic!("column {name} is not an integer column"),
+        }
+        self
+    }
+
+    pub fn bool(&mut self, name: &str, value: Option<bool>) -> &mut Self {
+        let rows = self.builder.rows;
+        match self.slot(name) {
+            Data::Bool(v) => {
+                Self::check_unset(rows, v.len(), name);
+                v.push(value);
+            }
+            _ => panic!("column {name} is not a boolean column"),
+        }
+        self
+    }
+
+    /// A UTC instant in nanoseconds since the Unix epoch.
+    pub fn time(&mut self, name: &str, value: Option<i64>) -> &mut Self {
+        let rows = self.builder.rows;
+        match self.slot(name) {
+            Data::Time(v) => {
+                Self::check_unset(rows, v.len(), name);
+                v.push(value);
+            }
+            _ => panic!("column {name} is not a time column"),
+        }
+        self
+    }
+}
+
+impl Drop for RowWriter<'_> {
+    fn drop(&mut self) {
+        let target = self.builder.rows + 1;
+        for data in &mut self.builder.data {
+            if data.len() < target {
+                data.push_null();
+            }
+        }
+        self.builder.rows = target;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{self, SUBSCRIPTIONS};
+
+    #[test]
+    fn unset_columns_are_null_and_empty_strings_become_null() {
+        let mut b = TableBuilder::new(&SUBSCRIPTIONS);
+        b.row()
+            .str(schema::SUBSCRIPTION_ID, Some("a"))
+            .str(schema::DISPLAY_NAME, Some(""));
+        b.row().str(schema::STATE, Some("Enabled"));
+        let df = b.finish();
+        assert_eq!(df.height(), 2);
+        let ids = df.column(schema::SUBSCRIPTION_ID).unwrap().str().unwrap();
+        assert_eq!(ids.get(0), Some("a"));
+        assert_eq!(ids.get(1), None);
+        let names = df.column(schema::DISPLAY_NAME).unwrap().str().unwrap();
+        assert_eq!(names.get(0), None);
+    }
+}

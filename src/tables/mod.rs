@@ -1,0 +1,222 @@
+//! The normalized tables as Polars frames: how they are stacked from several inputs,
+//! de-duplicated, written to and read back from Parquet, and read column by column by the
+//! Rust stages (ledger, enrichment) that need row access.
+
+pub mod builder;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use polars::prelude::{
+    AnyValue, BooleanChunked, Column, DataFrame, Int64Chunked, NewChunkedArray, ParquetReader, ParquetWriter,
+    PlSmallStr, PolarsResult, SerReader, StatisticsOptions, StringChunked,
+};
+
+use crate::schema::{self, TableSpec};
+pub use builder::TableBuilder;
+
+/// One frame per canonical table. Every frame always has exactly its spec's columns, in
+/// order, with its spec's types, even when it has no rows.
+#[derive(Clone)]
+pub struct Tables {
+    pub events: DataFrame,
+    pub requests: DataFrame,
+    pub policy_requests: DataFrame,
+    pub policies: DataFrame,
+    pub subscriptions: DataFrame,
+    pub vms: DataFrame,
+    pub nics: DataFrame,
+    pub nsg_rules: DataFrame,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Tables {
+            events: empty(&schema::EVENTS),
+            requests: empty(&schema::REQUESTS),
+            policy_requests: empty(&schema::POLICY_REQUESTS),
+            policies: empty(&schema::POLICIES),
+            subscriptions: empty(&schema::SUBSCRIPTIONS),
+            vms: empty(&schema::VMS),
+            nics: empty(&schema::NICS),
+            nsg_rules: empty(&schema::NSG_RULES),
+        }
+    }
+}
+
+impl Tables {
+    pub fn get(&self, name: &str) -> Option<&DataFrame> {
+        Some(match name {
+            "events" => &self.events,
+            "requests" => &self.requests,
+            "policy_requests" => &self.policy_requests,
+            "policies" => &self.policies,
+            "subscriptions" => &self.subscriptions,
+            "vms" => &self.vms,
+            "nics" => &self.nics,
+            "nsg_rules" => &self.nsg_rules,
+            _ => return None,
+        })
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut DataFrame> {
+        Some(match name {
+            "events" => &mut self.events,
+            "requests" => &mut self.requests,
+            "policy_requests" => &mut self.policy_requests,
+            "policies" => &mut self.policies,
+            "subscriptions" => &mut self.subscriptions,
+            "vms" => &mut self.vms,
+            "nics" => &mut self.nics,
+            "nsg_rules" => &mut self.nsg_rules,
+            _ => return None,
+        })
+    }
+
+    /// Appends another set of tables to this one (no de-duplication yet).
+    pub fn append(&mut self, other: &Tables) -> Result<()> {
+        for spec in schema::ALL_TABLES {
+            let ours = self.get_mut(spec.name).expect("every spec has a frame");
+            let theirs = other.get(spec.name).expect("every spec has a frame");
+            ours.vstack_mut(theirs)
+                .with_context(|| format!("stacking table {}", spec.name))?;
+        }
+        Ok(())
+    }
+
+    /// Writes every table as `<table>.parquet` into `dir`.
+    pub fn write_parquet(&mut self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for spec in schema::ALL_TABLES {
+            let path = dir.join(spec.parquet_file());
+            let df = self.get_mut(spec.name).expect("every spec has a frame");
+            df.rechunk_mut();
+            let file =
+                File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+            ParquetWriter::new(file)
+                .with_statistics(StatisticsOptions::full())
+                .finish(df)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Reads the tables of a directory written by [`Tables::write_parquet`]. A table file that
+    /// is missing is an error: a partial directory would silently lose data.
+    pub fn read_parquet(dir: &Path) -> Result<Tables> {
+        let mut tables = Tables::default();
+        for spec in schema::ALL_TABLES {
+            let path = dir.join(spec.parquet_file());
+            let df = read_table_file(&path, spec)?;
+            *tables.get_mut(spec.name).expect("every spec has a frame") = df;
+        }
+        Ok(tables)
+    }
+}
+
+/// Reads one `<table>.parquet` file and checks it against the table's spec.
+pub fn read_table_file(path: &Path, spec: &TableSpec) -> Result<DataFrame> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .with_context(|| format!("reading Parquet table {}", path.display()))?;
+    conform(df, spec).with_context(|| format!("{} is not a jitaudit {} table", path.display(), spec.name))
+}
+
+/// Checks that `df` has every column of `spec` with the right type and returns it with exactly
+/// those columns in spec order.
+pub fn conform(df: DataFrame, spec: &TableSpec) -> Result<DataFrame> {
+    let mut missing = Vec::new();
+    let mut columns = Vec::with_capacity(spec.columns.len());
+    for c in spec.columns {
+        match df.column(c.name) {
+            Ok(column) => {
+                let want = c.kind.dtype();
+                if column.dtype() != &want {
+                    let cast = column
+                        .cast(&want)
+                        .with_context(|| format!("column {} is {}, expected {want}", c.name, column.dtype()))?;
+                    columns.push(cast);
+                } else {
+                    columns.push(column.clone());
+                }
+            }
+            Err(_) => missing.push(c.name),
+        }
+    }
+    if !missing.is_empty() {
+        bail!("missing columns: {}", missing.join(", "));
+    }
+    Ok(DataFrame::new(df.height(), columns)?)
+}
+
+/// An empty frame with the spec's columns and types.
+pub fn empty(spec: &'static TableSpec) -> DataFrame {
+    TableBuilder::new(spec).finish()
+}
+
+/// Keeps one row of each group of rows that agree on `key_columns` (nulls compare equal):
+/// the one with the most non-null values, so when two sources hold the same record the richer
+/// copy survives (a REST event with its properties over a portal CSV row without them); the
+/// first of equals. Rows keep their order. Returns the frame and how many rows it dropped.
+pub fn dedupe(df: &DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
+    let columns: Vec<&Column> = key_columns
+        .iter()
+        .map(|c| df.column(c))
+        .collect::<PolarsResult<_>>()?;
+    // Whole keys, not hashes of them: a hash collision would silently drop a record.
+    let mut best: HashMap<Vec<AnyValue<'_>>, (usize, usize)> = HashMap::with_capacity(df.height());
+    for row in 0..df.height() {
+        let key = columns
+            .iter()
+            .map(|c| c.get(row))
+            .collect::<PolarsResult<Vec<_>>>()?;
+        match best.get_mut(&key) {
+            None => {
+                best.insert(key, (row, usize::MAX));
+            }
+            Some(slot) => {
+                let score = |r: usize| df.columns().iter().filter(|c| !c.get(r).is_ok_and(|v| v.is_null())).count();
+                if slot.1 == usize::MAX {
+                    slot.1 = score(slot.0);
+                }
+                let challenger = score(row);
+                if challenger > slot.1 {
+                    *slot = (row, challenger);
+                }
+            }
+        }
+    }
+    let dropped = df.height() - best.len();
+    if dropped == 0 {
+        return Ok((df.clone(), 0));
+    }
+    let mut keep = vec![false; df.height()];
+    for (row, _) in best.values() {
+        keep[*row] = true;
+    }
+    let mask = BooleanChunked::from_slice(PlSmallStr::from_static("keep"), &keep);
+    Ok((df.filter(&mask)?, dropped))
+}
+
+/// Row access to a string column.
+pub fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<&'a StringChunked> {
+    Ok(df.column(name)?.str()?)
+}
+
+/// Row access to an integer column.
+pub fn ints<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Int64Chunked> {
+    Ok(df.column(name)?.i64()?)
+}
+
+/// Row access to a boolean column.
+pub fn bools<'a>(df: &'a DataFrame, name: &str) -> Result<&'a BooleanChunked> {
+    Ok(df.column(name)?.bool()?)
+}
+
+/// Row access to a time column, as nanoseconds since the epoch.
+pub fn times<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Int64Chunked> {
+    Ok(df.column(name)?.datetime()?.physical())
+}

@@ -1,0 +1,8 @@
+//! jitaudit's integration tests, one binary (one link step matters with polars): a module per
+//! subcommand, plus the format fixtures and the fuzzing of every parser.
+
+mod fuzz;
+mod ingest;
+mod sample;
+mod scan;
+mod util;
