@@ -205,7 +205,8 @@ impl Config {
         };
         match path {
             Some(p) => {
-                let text = std::fs::read_to_string(&p).with_context(|| format!("reading config {}", p.display()))?;
+                let text = std::fs::read_to_string(&p)
+                    .with_context(|| format!("reading config {}", p.display()))?;
                 let mut c = Config::parse(&text, &p.display().to_string())?;
                 c.source = Some(p);
                 Ok(c)
@@ -223,13 +224,18 @@ impl Config {
         let at = |span: std::ops::Range<usize>| format!("{name}:{}", line_of(text, span.start));
         let zone = |s: &Spanned<String>, key: &str| -> Result<Tz> {
             s.get_ref().parse::<Tz>().map_err(|_| {
-                anyhow!("{}: {key} = \"{}\" is not an IANA time zone (e.g. \"Europe/Berlin\")", at(s.span()), s.get_ref())
+                anyhow!(
+                    "{}: {key} = \"{}\" is not an IANA time zone (e.g. \"Europe/Berlin\")",
+                    at(s.span()),
+                    s.get_ref()
+                )
             })
         };
         let duration = |s: &Option<Spanned<String>>, key: &str, default: i64| -> Result<i64> {
             match s {
                 None => Ok(default),
-                Some(s) => parse_iso_duration(s.get_ref()).map_err(|e| anyhow!("{}: {key}: {e}", at(s.span()))),
+                Some(s) => parse_iso_duration(s.get_ref())
+                    .map_err(|e| anyhow!("{}: {key}: {e}", at(s.span()))),
             }
         };
         let time = |s: &Option<Spanned<String>>, key: &str, default: &str| -> Result<NaiveTime> {
@@ -237,20 +243,31 @@ impl Config {
                 Some(s) => (s.get_ref().as_str(), at(s.span())),
                 None => (default, name.to_string()),
             };
-            NaiveTime::parse_from_str(value, "%H:%M").map_err(|_| anyhow!("{place}: business_hours.{key} = \"{value}\" is not HH:MM"))
+            NaiveTime::parse_from_str(value, "%H:%M")
+                .map_err(|_| anyhow!("{place}: business_hours.{key} = \"{value}\" is not HH:MM"))
         };
         let timezone = match &raw.timezone {
             Some(s) => zone(s, "timezone")?,
             None => Tz::UTC,
         };
         let days = match &raw.business_hours.days {
-            None => vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
+            None => vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
             Some(d) => d
                 .get_ref()
                 .iter()
                 .map(|day| {
-                    day.parse::<Weekday>()
-                        .map_err(|_| anyhow!("{}: business_hours.days: \"{day}\" is not a weekday (Mon..Sun)", at(d.span())))
+                    day.parse::<Weekday>().map_err(|_| {
+                        anyhow!(
+                            "{}: business_hours.days: \"{day}\" is not a weekday (Mon..Sun)",
+                            at(d.span())
+                        )
+                    })
                 })
                 .collect::<Result<_>>()?,
         };
@@ -260,8 +277,12 @@ impl Config {
                 .get_ref()
                 .iter()
                 .map(|d| {
-                    NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .map_err(|_| anyhow!("{}: business_hours.holidays: \"{d}\" is not a date (YYYY-MM-DD)", at(h.span())))
+                    NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                        anyhow!(
+                            "{}: business_hours.holidays: \"{d}\" is not a date (YYYY-MM-DD)",
+                            at(h.span())
+                        )
+                    })
                 })
                 .collect::<Result<_>>()?,
         };
@@ -270,29 +291,49 @@ impl Config {
             Some(list) => list
                 .get_ref()
                 .iter()
-                .map(|c| parse_net(c).map_err(|_| anyhow!("{}: network.approved_sources: \"{c}\" is not an IP address or CIDR", at(list.span()))))
+                .map(|c| {
+                    parse_net(c).map_err(|_| {
+                        anyhow!(
+                            "{}: network.approved_sources: \"{c}\" is not an IP address or CIDR",
+                            at(list.span())
+                        )
+                    })
+                })
                 .collect::<Result<_>>()?,
         };
         let min_prefix_length = match &raw.network.min_prefix_length {
-            Some(m) if *m.get_ref() > 128 => bail!("{}: network.min_prefix_length must be 0 to 128", at(m.span())),
+            Some(m) if *m.get_ref() > 128 => bail!(
+                "{}: network.min_prefix_length must be 0 to 128",
+                at(m.span())
+            ),
             Some(m) => *m.get_ref(),
             None => 24,
         };
         let justification_pattern = match &raw.justification.pattern {
-            Some(p) if !p.get_ref().is_empty() => Some(
-                Regex::new(p.get_ref()).map_err(|e| anyhow!("{}: justification.pattern is not a valid regex: {e}", at(p.span())))?,
-            ),
+            Some(p) if !p.get_ref().is_empty() => Some(Regex::new(p.get_ref()).map_err(|e| {
+                anyhow!(
+                    "{}: justification.pattern is not a valid regex: {e}",
+                    at(p.span())
+                )
+            })?),
             _ => None,
         };
         let mut caller_zones = BTreeMap::new();
         for (caller, c) in &raw.callers {
-            caller_zones.insert(caller.to_ascii_lowercase(), zone(&c.timezone, &format!("callers.\"{caller}\".timezone"))?);
+            caller_zones.insert(
+                caller.to_ascii_lowercase(),
+                zone(&c.timezone, &format!("callers.\"{caller}\".timezone"))?,
+            );
         }
         let mut severity = BTreeMap::new();
         for (rule, s) in &raw.severity {
             let level = s.get_ref().to_ascii_lowercase();
             if !["info", "low", "medium", "high", "critical"].contains(&level.as_str()) {
-                bail!("{}: severity.{rule} = \"{}\": expected info, low, medium, high or critical", at(s.span()), s.get_ref());
+                bail!(
+                    "{}: severity.{rule} = \"{}\": expected info, low, medium, high or critical",
+                    at(s.span()),
+                    s.get_ref()
+                );
             }
             severity.insert(rule.to_ascii_uppercase(), level);
         }
@@ -303,10 +344,18 @@ impl Config {
             let expires = r
                 .expires
                 .as_deref()
-                .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| anyhow!("{name}:{line}: suppress.expires \"{d}\" is not a date (YYYY-MM-DD)")))
+                .map(|d| {
+                    NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                        anyhow!(
+                            "{name}:{line}: suppress.expires \"{d}\" is not a date (YYYY-MM-DD)"
+                        )
+                    })
+                })
                 .transpose()?;
             if r.vm.is_none() && r.caller.is_none() && r.subscription.is_none() {
-                bail!("{name}:{line}: a [[suppress]] entry needs vm, caller or subscription, so it cannot silence a whole rule by accident");
+                bail!(
+                    "{name}:{line}: a [[suppress]] entry needs vm, caller or subscription, so it cannot silence a whole rule by accident"
+                );
             }
             if r.reason.trim().is_empty() {
                 bail!("{name}:{line}: a [[suppress]] entry needs a reason");
@@ -325,7 +374,10 @@ impl Config {
             source: None,
             text: text.to_string(),
             timezone,
-            management_ports: raw.management_ports.map(Spanned::into_inner).unwrap_or_else(|| vec![22, 3389, 5985, 5986]),
+            management_ports: raw
+                .management_ports
+                .map(Spanned::into_inner)
+                .unwrap_or_else(|| vec![22, 3389, 5985, 5986]),
             business_hours: BusinessHours {
                 start: time(&raw.business_hours.start, "start", "08:00")?,
                 end: time(&raw.business_hours.end, "end", "18:00")?,
@@ -334,15 +386,39 @@ impl Config {
             },
             approved_sources,
             min_prefix_length,
-            max_policy_duration: duration(&raw.limits.max_policy_duration, "limits.max_policy_duration", 3 * 3600)?,
-            max_request_duration: duration(&raw.limits.max_request_duration, "limits.max_request_duration", 3 * 3600)?,
-            max_continuous_access: duration(&raw.limits.max_continuous_access, "limits.max_continuous_access", 4 * 3600)?,
+            max_policy_duration: duration(
+                &raw.limits.max_policy_duration,
+                "limits.max_policy_duration",
+                3 * 3600,
+            )?,
+            max_request_duration: duration(
+                &raw.limits.max_request_duration,
+                "limits.max_request_duration",
+                3 * 3600,
+            )?,
+            max_continuous_access: duration(
+                &raw.limits.max_continuous_access,
+                "limits.max_continuous_access",
+                4 * 3600,
+            )?,
             burst_requests_per_day: raw.limits.burst_requests_per_day.unwrap_or(8),
             baseline_days: raw.baseline.days.unwrap_or(14),
             justification_pattern,
-            allowed_requestors: raw.requestors.allowed.unwrap_or_default().iter().map(|r| r.to_ascii_lowercase()).collect(),
+            allowed_requestors: raw
+                .requestors
+                .allowed
+                .unwrap_or_default()
+                .iter()
+                .map(|r| r.to_ascii_lowercase())
+                .collect(),
             allow_service_principals: raw.requestors.allow_service_principals.unwrap_or(true),
-            policy_writers: raw.policy_changes.allowed_callers.unwrap_or_default().iter().map(|r| r.to_ascii_lowercase()).collect(),
+            policy_writers: raw
+                .policy_changes
+                .allowed_callers
+                .unwrap_or_default()
+                .iter()
+                .map(|r| r.to_ascii_lowercase())
+                .collect(),
             caller_zones,
             severity,
             suppressions,
@@ -361,8 +437,11 @@ impl Config {
 /// An IP address (as a host prefix) or a CIDR.
 pub fn parse_net(s: &str) -> Result<IpNet, ipnet::AddrParseError> {
     let s = s.trim();
-    s.parse::<IpNet>()
-        .or_else(|e| s.parse::<std::net::IpAddr>().map(IpNet::from).map_err(|_| e))
+    s.parse::<IpNet>().or_else(|e| {
+        s.parse::<std::net::IpAddr>()
+            .map(IpNet::from)
+            .map_err(|_| e)
+    })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -384,15 +463,27 @@ mod tests {
 
     #[test]
     fn errors_name_the_key_and_line() {
-        let e = Config::parse("timezone = \"UTC\"\n[network]\napproved_sources = [\"10.0.0.0/33\"]\n", "t.toml").unwrap_err();
+        let e = Config::parse(
+            "timezone = \"UTC\"\n[network]\napproved_sources = [\"10.0.0.0/33\"]\n",
+            "t.toml",
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("t.toml:3:"), "{e}");
         assert!(e.to_string().contains("approved_sources"), "{e}");
         let e = Config::parse("\n\ntimezone = \"Mars/Olympus\"\n", "t.toml").unwrap_err();
         assert!(e.to_string().starts_with("t.toml:3:"), "{e}");
-        let e = Config::parse("[limits]\nmax_request_duration = \"3 hours\"\n", "t.toml").unwrap_err();
-        assert!(e.to_string().starts_with("t.toml:2:") && e.to_string().contains("max_request_duration"), "{e}");
+        let e =
+            Config::parse("[limits]\nmax_request_duration = \"3 hours\"\n", "t.toml").unwrap_err();
+        assert!(
+            e.to_string().starts_with("t.toml:2:")
+                && e.to_string().contains("max_request_duration"),
+            "{e}"
+        );
         let e = Config::parse("[limits]\nbogus = 1\n", "t.toml").unwrap_err();
-        assert!(e.to_string().starts_with("t.toml:2:") && e.to_string().contains("bogus"), "{e}");
+        assert!(
+            e.to_string().starts_with("t.toml:2:") && e.to_string().contains("bogus"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -428,8 +519,11 @@ reason = "decommissioned in December, CHG10442"
 expires = "2027-01-31"
 "#;
         let c = Config::parse(text, "t").unwrap();
-        assert_eq!(c.zone_for(Some("ALICE@contoso.com")), chrono_tz::America::New_York);
-        assert_eq!(c.suppressions[0].line, 26);
+        assert_eq!(
+            c.zone_for(Some("ALICE@contoso.com")),
+            chrono_tz::America::New_York
+        );
+        assert_eq!(c.suppressions[0].line, 25, "the [[suppress]] header line");
         assert_eq!(c.approved_sources[0].to_string(), "203.0.113.0/24");
     }
 }

@@ -34,7 +34,8 @@ pub fn parse_time(text: &str) -> Option<i64> {
 
 /// Formats nanoseconds since the epoch as RFC 3339 UTC with the fewest digits that keep it.
 pub fn format_time(nanos: i64) -> String {
-    DateTime::<Utc>::from_timestamp_nanos(nanos).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    DateTime::<Utc>::from_timestamp_nanos(nanos)
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// One spelling per activity status: REST says `Succeeded`, storage exports `Success`,
@@ -44,7 +45,10 @@ pub fn normalize_status(raw: &str) -> Option<String> {
     if t.is_empty() {
         return None;
     }
-    let folded: String = t.chars().filter(|c| !c.is_whitespace() && *c != '_').collect();
+    let folded: String = t
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .collect();
     let canonical = match folded.to_ascii_lowercase().as_str() {
         "started" | "start" => "Started",
         "succeeded" | "success" | "succeed" => "Succeeded",
@@ -98,7 +102,10 @@ pub fn parse_resource_id(id: &str) -> ResourceId<'_> {
     if let Some(i) = find("resourcegroups") {
         out.resource_group = parts.get(i + 1).copied();
     }
-    if let Some(i) = parts.iter().rposition(|p| p.eq_ignore_ascii_case("providers")) {
+    if let Some(i) = parts
+        .iter()
+        .rposition(|p| p.eq_ignore_ascii_case("providers"))
+    {
         let rest = &parts[i + 1..];
         if let Some(namespace) = rest.first() {
             let mut ty = namespace.to_string();
@@ -124,7 +131,10 @@ pub fn id_key(id: &str) -> String {
 
 /// The name a resource id ends in, e.g. the VM name of a VM id.
 pub fn name_of(id: &str) -> Option<&str> {
-    id.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty())
+    id.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
 }
 
 /// True for a GUID such as an object id or app id.
@@ -177,7 +187,11 @@ pub fn parse_iso_duration(text: &str) -> Result<i64, DurationError> {
             number.clear();
             any = true;
         }
-        if number.is_empty() { Ok(()) } else { Err(bad()) }
+        if number.is_empty() {
+            Ok(())
+        } else {
+            Err(bad())
+        }
     };
     add_units(date, &[('W', 604_800.0), ('D', 86_400.0)])?;
     if let Some(time) = time {
@@ -203,9 +217,15 @@ mod tests {
     #[test]
     fn times_with_zero_to_seven_fractional_digits() {
         let base = parse_time("2018-05-17T09:06:45Z").unwrap();
-        assert_eq!(parse_time("2018-05-17T09:06:45.5691611Z").unwrap() - base, 569_161_100);
-        assert_eq!(parse_time("2020-06-12T13:07:46.766Z").is_some(), true);
-        assert_eq!(parse_time("2018-05-17T09:06:45.5Z").unwrap() - base, 500_000_000);
+        assert_eq!(
+            parse_time("2018-05-17T09:06:45.5691611Z").unwrap() - base,
+            569_161_100
+        );
+        assert!(parse_time("2020-06-12T13:07:46.766Z").is_some());
+        assert_eq!(
+            parse_time("2018-05-17T09:06:45.5Z").unwrap() - base,
+            500_000_000
+        );
         assert_eq!(parse_time("2018-05-17T11:06:45+02:00").unwrap(), base);
         assert_eq!(parse_time("2018-05-17 09:06:45").unwrap(), base);
         assert_eq!(parse_time("5/17/2018, 9:06:45 AM").unwrap(), base);
@@ -225,8 +245,14 @@ mod tests {
         ] {
             assert_eq!(normalize_status(raw).as_deref(), Some(want), "{raw}");
         }
-        assert_eq!(normalize_level("Information").as_deref(), Some("Informational"));
-        assert_eq!(normalize_level("Informational").as_deref(), Some("Informational"));
+        assert_eq!(
+            normalize_level("Information").as_deref(),
+            Some("Informational")
+        );
+        assert_eq!(
+            normalize_level("Informational").as_deref(),
+            Some("Informational")
+        );
         assert_eq!(normalize_status(""), None);
     }
 
@@ -236,7 +262,10 @@ mod tests {
         let r = parse_resource_id(id);
         assert_eq!(r.subscription, Some("AAAA"));
         assert_eq!(r.resource_group, Some("RG1"));
-        assert_eq!(r.resource_type.as_deref(), Some("MICROSOFT.COMPUTE/VIRTUALMACHINES"));
+        assert_eq!(
+            r.resource_type.as_deref(),
+            Some("MICROSOFT.COMPUTE/VIRTUALMACHINES")
+        );
         assert_eq!(r.name, Some("VM-01"));
         let policy = "/subscriptions/s/resourceGroups/myRg1/providers/Microsoft.Security/locations/westeurope/jitNetworkAccessPolicies/default";
         let r = parse_resource_id(policy);

@@ -380,13 +380,15 @@ pub mod evidence {
 
 /// Canonical (lower-case) operation ids JIT work is made of.
 pub mod ops {
-    pub const JIT_INITIATE: &str = "microsoft.security/locations/jitnetworkaccesspolicies/initiate/action";
+    pub const JIT_INITIATE: &str =
+        "microsoft.security/locations/jitnetworkaccesspolicies/initiate/action";
     pub const JIT_WRITE: &str = "microsoft.security/locations/jitnetworkaccesspolicies/write";
     pub const JIT_DELETE: &str = "microsoft.security/locations/jitnetworkaccesspolicies/delete";
     pub const NSG_WRITE: &str = "microsoft.network/networksecuritygroups/write";
     pub const NSG_DELETE: &str = "microsoft.network/networksecuritygroups/delete";
     pub const NSG_RULE_WRITE: &str = "microsoft.network/networksecuritygroups/securityrules/write";
-    pub const NSG_RULE_DELETE: &str = "microsoft.network/networksecuritygroups/securityrules/delete";
+    pub const NSG_RULE_DELETE: &str =
+        "microsoft.network/networksecuritygroups/securityrules/delete";
 }
 
 /// Every table spec by name, for commands that take a table name.
@@ -404,11 +406,18 @@ mod tests {
         let doc = include_str!("../docs/tables.md");
         for spec in ALL_TABLES {
             let heading = format!("\n## {}\n", spec.name);
-            let start = doc.find(&heading).unwrap_or_else(|| panic!("docs/tables.md has no section {}", spec.name));
+            let start = doc
+                .find(&heading)
+                .unwrap_or_else(|| panic!("docs/tables.md has no section {}", spec.name));
             let rest = &doc[start + heading.len()..];
             let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
             for c in spec.columns {
-                assert!(section.contains(&format!("`{}`", c.name)), "docs/tables.md, {}: column {} undocumented", spec.name, c.name);
+                assert!(
+                    section.contains(&format!("`{}`", c.name)),
+                    "docs/tables.md, {}: column {} undocumented",
+                    spec.name,
+                    c.name
+                );
             }
         }
     }

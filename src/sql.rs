@@ -69,14 +69,20 @@ pub fn bind(sql: &str, params: &BTreeMap<String, Literal>) -> Result<String, Bin
                 out.push_str("::");
                 i += 2;
             }
-            ':' if chars.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic() || *n == '_') => {
+            ':' if chars
+                .get(i + 1)
+                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '_') =>
+            {
                 let start = i + 1;
                 let mut end = start;
-                while end < chars.len() && (chars[end].is_ascii_alphanumeric() || chars[end] == '_') {
+                while end < chars.len() && (chars[end].is_ascii_alphanumeric() || chars[end] == '_')
+                {
                     end += 1;
                 }
                 let name: String = chars[start..end].iter().collect();
-                let value = params.get(&name).ok_or_else(|| BindError::Missing(name.clone()))?;
+                let value = params
+                    .get(&name)
+                    .ok_or_else(|| BindError::Missing(name.clone()))?;
                 out.push_str(&value.sql());
                 i = end;
             }
@@ -106,26 +112,48 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, Literal)]) -> BTreeMap<String, Literal> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     #[test]
     fn strings_are_quoted_and_escaped() {
-        let p = params(&[("caller", Literal::Str("o'brien@contoso.com' OR 1=1 --".into())), ("n", Literal::Int(3))]);
+        let p = params(&[
+            (
+                "caller",
+                Literal::Str("o'brien@contoso.com' OR 1=1 --".into()),
+            ),
+            ("n", Literal::Int(3)),
+        ]);
         let sql = bind("SELECT * FROM t WHERE caller = :caller AND n > :n", &p).unwrap();
-        assert_eq!(sql, "SELECT * FROM t WHERE caller = 'o''brien@contoso.com'' OR 1=1 --' AND n > 3");
+        assert_eq!(
+            sql,
+            "SELECT * FROM t WHERE caller = 'o''brien@contoso.com'' OR 1=1 --' AND n > 3"
+        );
     }
 
     #[test]
     fn placeholders_in_literals_and_comments_are_left_alone() {
         let p = params(&[("x", Literal::Int(1))]);
-        let sql = bind("SELECT ':x', \"a:x\" -- :y\nFROM t WHERE a = :x AND b::int = 2", &p).unwrap();
-        assert_eq!(sql, "SELECT ':x', \"a:x\" -- :y\nFROM t WHERE a = 1 AND b::int = 2");
+        let sql = bind(
+            "SELECT ':x', \"a:x\" -- :y\nFROM t WHERE a = :x AND b::int = 2",
+            &p,
+        )
+        .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT ':x', \"a:x\" -- :y\nFROM t WHERE a = 1 AND b::int = 2"
+        );
     }
 
     #[test]
     fn a_missing_value_is_named() {
-        assert_eq!(bind("SELECT :who", &BTreeMap::new()), Err(BindError::Missing("who".into())));
+        assert_eq!(
+            bind("SELECT :who", &BTreeMap::new()),
+            Err(BindError::Missing("who".into()))
+        );
         assert_eq!(placeholders("SELECT :a, :b, :a"), vec!["a", "b"]);
     }
 }

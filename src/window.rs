@@ -18,7 +18,10 @@ pub struct Window {
 pub fn now() -> Result<DateTime<Utc>> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) => {
-            let secs: i64 = v.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH={v} is not a number of seconds"))?;
+            let secs: i64 = v
+                .trim()
+                .parse()
+                .with_context(|| format!("SOURCE_DATE_EPOCH={v} is not a number of seconds"))?;
             DateTime::from_timestamp(secs, 0).context("SOURCE_DATE_EPOCH out of range")
         }
         Err(_) => Ok(Utc::now()),
@@ -28,24 +31,30 @@ pub fn now() -> Result<DateTime<Utc>> {
 /// Parses `7d`, `12h`, `30m`, `2w` or an ISO 8601 duration into seconds.
 pub fn parse_since(text: &str) -> Result<i64> {
     let t = text.trim();
-    if let Some((n, unit)) = t.char_indices().last().map(|(i, c)| (&t[..i], c)) {
-        if let Ok(n) = n.parse::<i64>() {
-            let mult = match unit.to_ascii_lowercase() {
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                'w' => 604_800,
-                _ => bail!("--since {t}: use a number and m, h, d or w (e.g. 7d), or an ISO 8601 duration"),
-            };
-            return Ok(n * mult);
-        }
+    if let Some((n, unit)) = t.char_indices().last().map(|(i, c)| (&t[..i], c))
+        && let Ok(n) = n.parse::<i64>()
+    {
+        let mult = match unit.to_ascii_lowercase() {
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => bail!(
+                "--since {t}: use a number and m, h, d or w (e.g. 7d), or an ISO 8601 duration"
+            ),
+        };
+        return Ok(n * mult);
     }
     parse_iso_duration(t).with_context(|| format!("--since {t}: use e.g. 7d, 12h or P7D"))
 }
 
 impl Window {
     pub fn resolve(from: Option<&str>, to: Option<&str>, since: Option<&str>) -> Result<Window> {
-        let time = |flag: &str, t: &str| parse_time(t).with_context(|| format!("{flag} {t}: not a timestamp (use RFC 3339, e.g. 2026-11-01T00:00:00Z)"));
+        let time = |flag: &str, t: &str| {
+            parse_time(t).with_context(|| {
+                format!("{flag} {t}: not a timestamp (use RFC 3339, e.g. 2026-11-01T00:00:00Z)")
+            })
+        };
         let mut w = Window::default();
         if let Some(s) = since {
             let now = now()?.timestamp_nanos_opt().context("now out of range")?;
@@ -58,10 +67,10 @@ impl Window {
         if let Some(t) = to {
             w.to = Some(time("--to", t)?);
         }
-        if let (Some(f), Some(t)) = (w.from, w.to) {
-            if f >= t {
-                bail!("the window is empty: --from must be before --to");
-            }
+        if let (Some(f), Some(t)) = (w.from, w.to)
+            && f >= t
+        {
+            bail!("the window is empty: --from must be before --to");
         }
         Ok(w)
     }

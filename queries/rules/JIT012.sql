@@ -3,7 +3,8 @@
 -- callers in policy_changes.allowed_callers; `change` summarises the written ports.
 SELECT time_utc, subscription_id, caller, caller_ip AS source,
        CONCAT(CASE WHEN operation_id LIKE '%/delete' THEN 'policy deleted' ELSE 'policy written' END,
-              ' by ', COALESCE(caller, 'unknown'), COALESCE(CONCAT(': ', change), '')) AS detail,
+              ' by ', COALESCE(caller, 'unknown'),
+              CASE WHEN change IS NULL THEN '' ELSE CONCAT(': ', change) END) AS detail,
        CONCAT(resource_id, ' correlation ', COALESCE(correlation_id, '')) AS evidence
 FROM jit_events
 WHERE operation_id IN ('microsoft.security/locations/jitnetworkaccesspolicies/write',

@@ -7,4 +7,5 @@ SELECT subscription_id, vm_id, sources AS source, port,
               ') allows port(s) ', ports, ' from ', sources) AS detail,
        rule_id AS evidence
 FROM exposures
-WHERE opens_management_port AND from_internet AND NOT is_jit
+WHERE LOWER(access) = 'allow' AND LOWER(direction) = 'inbound'
+  AND opens_management_port AND from_internet AND NOT is_jit

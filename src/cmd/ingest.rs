@@ -12,14 +12,22 @@ use crate::sources::load::{self, IngestSummary, LoadOptions, Loaded};
 use crate::sources::rejection_totals;
 
 pub fn run(args: IngestArgs) -> Result<Exit> {
-    let Loaded { mut tables, summary } = load_inputs(&args.input)?;
+    let Loaded {
+        mut tables,
+        summary,
+    } = load_inputs(&args.input)?;
     tables.write_parquet(&args.out)?;
     let path = args.out.join(INGEST_SUMMARY_FILE);
     let json = serde_json::to_string_pretty(&summary)?;
     std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
     let mut out = std::io::stdout().lock();
     print_summary(&mut out, &summary)?;
-    writeln!(out, "wrote {} tables and {}", crate::schema::ALL_TABLES.len(), path.display())?;
+    writeln!(
+        out,
+        "wrote {} tables and {}",
+        crate::schema::ALL_TABLES.len(),
+        path.display()
+    )?;
     Ok(exit_for(&summary))
 }
 
@@ -37,7 +45,11 @@ pub fn load_inputs(input: &InputArgs) -> Result<Loaded> {
 
 /// Files that could not be read make the run an error, after everything else is written.
 pub fn exit_for(summary: &IngestSummary) -> Exit {
-    if summary.errors.is_empty() { Exit::Clean } else { Exit::Error }
+    if summary.errors.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Error
+    }
 }
 
 /// The short account of a load every command prints.

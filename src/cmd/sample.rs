@@ -13,7 +13,11 @@ pub fn run(args: SampleArgs) -> Result<Exit> {
         scale: args.scale,
     };
     let written = sample::generate(&args.out, &settings)?;
-    let bytes: u64 = written.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let bytes: u64 = written
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
     println!(
         "wrote {} files ({bytes} bytes) of a synthetic tenant to {}",
         written.len(),

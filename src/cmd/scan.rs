@@ -17,13 +17,22 @@ const STATE_FILE: &str = "baseline.json";
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
-    let window = Window::resolve(args.window.from.as_deref(), args.window.to.as_deref(), args.window.since.as_deref())?;
+    let window = Window::resolve(
+        args.window.from.as_deref(),
+        args.window.to.as_deref(),
+        args.window.since.as_deref(),
+    )?;
     let loaded = super::ingest::load_inputs(&args.input)?;
     let state = args.state.as_deref().map(read_state).transpose()?.flatten();
     let today = window::now()?.date_naive();
     let outcome = rules::run(&loaded.tables, &config, &window, today, state.as_ref())?;
     let min = args.min_severity.map(|s| rank(s.name())).unwrap_or(0);
-    let shown: Vec<_> = outcome.findings.iter().filter(|f| rank(&f.severity) >= min).cloned().collect();
+    let shown: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|f| rank(&f.severity) >= min)
+        .cloned()
+        .collect();
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
     match args.format {
@@ -39,7 +48,14 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
                 loaded.tables.requests.height()
             )?;
             for s in &outcome.expired {
-                writeln!(w, "expired suppression (no longer applied): {} line {}: {} ({})", s.rule, s.line, s.reason, s.expires.map(|d| d.to_string()).unwrap_or_default())?;
+                writeln!(
+                    w,
+                    "expired suppression (no longer applied): {} line {}: {} ({})",
+                    s.rule,
+                    s.line,
+                    s.reason,
+                    s.expires.map(|d| d.to_string()).unwrap_or_default()
+                )?;
             }
         }
         OutputFormat::Csv => out::write_csv(&mut w, &shown)?,
@@ -57,7 +73,12 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         write_state(dir, &outcome.baseline)?;
     }
     let gate = args.fail_on.map(|s| rank(s.name()));
-    let failed = gate.is_some_and(|g| outcome.findings.iter().any(|f| !f.suppressed && rank(&f.severity) >= g));
+    let failed = gate.is_some_and(|g| {
+        outcome
+            .findings
+            .iter()
+            .any(|f| !f.suppressed && rank(&f.severity) >= g)
+    });
     Ok(if failed { Exit::Findings } else { Exit::Clean })
 }
 
@@ -66,19 +87,26 @@ fn read_state(dir: &Path) -> Result<Option<Baseline>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).map(Some).with_context(|| format!("{} is not a jitaudit baseline", path.display()))
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .with_context(|| format!("{} is not a jitaudit baseline", path.display()))
 }
 
 fn write_state(dir: &Path, baseline: &Baseline) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(STATE_FILE);
     let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-    std::fs::write(&tmp, serde_json::to_string_pretty(baseline)? + "\n").with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, serde_json::to_string_pretty(baseline)? + "\n")
+        .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
 }
 
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(160)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(160)
 }

@@ -139,7 +139,11 @@ fn initiate_rows(t: &Tables) -> Result<Vec<Row>> {
         if op.get(i) != Some(ops::JIT_INITIATE) {
             continue;
         }
-        let key = correlation.get(i).or(event_id.get(i)).unwrap_or_default().to_string();
+        let key = correlation
+            .get(i)
+            .or(event_id.get(i))
+            .unwrap_or_default()
+            .to_string();
         let call = calls.entry(key).or_default();
         let t = time.get(i);
         if call.time.is_none() || t < call.time {
@@ -152,11 +156,23 @@ fn initiate_rows(t: &Tables) -> Result<Vec<Row>> {
             call.status = st.map(str::to_string);
         }
         call.caller = call.caller.take().or(caller.get(i).map(str::to_string));
-        call.caller_ip = call.caller_ip.take().or(caller_ip.get(i).map(str::to_string));
-        call.policy_id = call.policy_id.take().or(resource.get(i).map(str::to_string));
+        call.caller_ip = call
+            .caller_ip
+            .take()
+            .or(caller_ip.get(i).map(str::to_string));
+        call.policy_id = call
+            .policy_id
+            .take()
+            .or(resource.get(i).map(str::to_string));
         call.source_file = call.source_file.take().or(file.get(i).map(str::to_string));
-        call.correlation_id = call.correlation_id.take().or(correlation.get(i).map(str::to_string));
-        if let Some(p) = props.get(i).and_then(|p| serde_json::from_str::<Map<String, Value>>(p).ok()) {
+        call.correlation_id = call
+            .correlation_id
+            .take()
+            .or(correlation.get(i).map(str::to_string));
+        if let Some(p) = props
+            .get(i)
+            .and_then(|p| serde_json::from_str::<Map<String, Value>>(p).ok())
+        {
             if call.request.is_none() {
                 call.request = get(&p, "requestbody").and_then(as_object);
             }
@@ -183,8 +199,14 @@ fn call_rows(call: Call) -> Vec<Row> {
         .and_then(|r| text_at(r, "startTimeUtc"))
         .and_then(|t| normalize::parse_time(&t))
         .or(call.time);
-    let requestor = call.response.as_ref().and_then(|r| text_at(r, "requestor")).or(call.caller.clone());
-    let justification = body.and_then(|b| text_at(b, "justification")).or(call.justification.clone());
+    let requestor = call
+        .response
+        .as_ref()
+        .and_then(|r| text_at(r, "requestor"))
+        .or(call.caller.clone());
+    let justification = body
+        .and_then(|b| text_at(b, "justification"))
+        .or(call.justification.clone());
     let base = Row {
         requested_at: start,
         requestor,
@@ -198,15 +220,26 @@ fn call_rows(call: Call) -> Vec<Row> {
         ..Row::default()
     };
     let mut rows = Vec::new();
-    for vm in body.map(|b| objects(b, "virtualMachines")).unwrap_or_default() {
+    for vm in body
+        .map(|b| objects(b, "virtualMachines"))
+        .unwrap_or_default()
+    {
         for port in objects(vm, "ports") {
-            let sources = singular_and_plural(port, "allowedSourceAddressPrefix", "allowedSourceAddressPrefixes");
+            let sources = singular_and_plural(
+                port,
+                "allowedSourceAddressPrefix",
+                "allowedSourceAddressPrefixes",
+            );
             rows.push(Row {
                 vm_id: text_at(vm, "id"),
                 port: get(port, "number").and_then(Value::as_i64),
                 // "If omitted, the request will be for the source IP address of the initiate
                 // request" (JitNetworkAccessPolicyInitiatePort).
-                source_prefix: if sources.is_empty() { call.caller_ip.clone() } else { Some(sources.join(",")) },
+                source_prefix: if sources.is_empty() {
+                    call.caller_ip.clone()
+                } else {
+                    Some(sources.join(","))
+                },
                 end_time: text_at(port, "endTimeUtc").and_then(|t| normalize::parse_time(&t)),
                 ..base.clone()
             });
@@ -239,7 +272,9 @@ fn merge_events(rows: &mut Vec<Row>, events: Vec<Row>) {
             // The closest in time, should history hold two requests minutes apart.
             matches
                 .into_iter()
-                .min_by_key(|i| (rows[*i].requested_at.unwrap_or(0) - ev.requested_at.unwrap_or(0)).abs())
+                .min_by_key(|i| {
+                    (rows[*i].requested_at.unwrap_or(0) - ev.requested_at.unwrap_or(0)).abs()
+                })
                 .into_iter()
                 .collect()
         } else {
@@ -255,7 +290,11 @@ fn merge_events(rows: &mut Vec<Row>, events: Vec<Row>) {
             r.caller_ip = r.caller_ip.take().or(ev.caller_ip.clone());
             r.correlation_id = r.correlation_id.take().or(ev.correlation_id.clone());
             r.justification = r.justification.take().or(ev.justification.clone());
-            r.source_prefix = r.source_prefix.take().filter(|s| !s.is_empty()).or(ev.source_prefix.clone());
+            r.source_prefix = r
+                .source_prefix
+                .take()
+                .filter(|s| !s.is_empty())
+                .or(ev.source_prefix.clone());
             r.end_time = r.end_time.or(ev.end_time);
             r.requestor = r.requestor.take().or(ev.requestor.clone());
         }
@@ -283,10 +322,20 @@ fn merge_nsg_rules(rows: &mut Vec<Row>, t: &Tables) -> Result<()> {
         let Some(name) = vm_name.get(i) else { continue };
         let source = sources.get(i).map(str::to_string);
         let id = rule_id.get(i).or(rule_name.get(i)).map(str::to_string);
-        for port in ports.get(i).unwrap_or("").split(',').filter_map(|p| p.trim().parse::<i64>().ok()) {
+        for port in ports
+            .get(i)
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|p| p.trim().parse::<i64>().ok())
+        {
             let found = rows
                 .iter_mut()
-                .filter(|r| r.vm_id.as_deref().and_then(name_of).is_some_and(|n| n.eq_ignore_ascii_case(name)))
+                .filter(|r| {
+                    r.vm_id
+                        .as_deref()
+                        .and_then(name_of)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                })
                 .filter(|r| r.port == Some(port))
                 .filter(|r| source.is_none() || r.source_prefix == source)
                 .max_by_key(|r| r.requested_at);
@@ -297,7 +346,10 @@ fn merge_nsg_rules(rows: &mut Vec<Row>, t: &Tables) -> Result<()> {
                 }
                 None => rows.push(Row {
                     vm_id: vms
-                        .get(&(subscription.get(i).unwrap_or("").to_string(), name.to_ascii_lowercase()))
+                        .get(&(
+                            subscription.get(i).unwrap_or("").to_string(),
+                            name.to_ascii_lowercase(),
+                        ))
                         .cloned(),
                     port: Some(port),
                     source_prefix: source.clone(),
@@ -320,7 +372,10 @@ fn vm_ids_by_name(t: &Tables) -> Result<HashMap<(String, String), String>> {
     Ok((0..t.vms.height())
         .filter_map(|i| {
             Some((
-                (sub.get(i).unwrap_or("").to_string(), name.get(i)?.to_ascii_lowercase()),
+                (
+                    sub.get(i).unwrap_or("").to_string(),
+                    name.get(i)?.to_ascii_lowercase(),
+                ),
                 id.get(i)?.to_string(),
             ))
         })
@@ -330,15 +385,38 @@ fn vm_ids_by_name(t: &Tables) -> Result<HashMap<(String, String), String>> {
 fn finish(mut rows: Vec<Row>, t: &Tables) -> Result<polars::prelude::DataFrame> {
     let protocols = policy_ports(t)?;
     rows.sort_by(|a, b| {
-        (a.requested_at.is_none(), a.requested_at, a.vm_key(), a.port, &a.requestor, &a.source_prefix)
-            .cmp(&(b.requested_at.is_none(), b.requested_at, b.vm_key(), b.port, &b.requestor, &b.source_prefix))
+        (
+            a.requested_at.is_none(),
+            a.requested_at,
+            a.vm_key(),
+            a.port,
+            &a.requestor,
+            &a.source_prefix,
+        )
+            .cmp(&(
+                b.requested_at.is_none(),
+                b.requested_at,
+                b.vm_key(),
+                b.port,
+                &b.requestor,
+                &b.source_prefix,
+            ))
     });
     let mut out = TableBuilder::new(&schema::REQUESTS);
     for r in rows {
         let vm_key = r.vm_key();
-        let parsed = r.vm_id.as_deref().map(parse_resource_id).unwrap_or_default();
-        let policy = vm_key.as_ref().and_then(|vm| protocols.get(&(vm.clone(), r.port)));
-        let policy_id = r.policy_id.clone().or_else(|| policy.and_then(|p| p.1.clone()));
+        let parsed = r
+            .vm_id
+            .as_deref()
+            .map(parse_resource_id)
+            .unwrap_or_default();
+        let policy = vm_key
+            .as_ref()
+            .and_then(|vm| protocols.get(&(vm.clone(), r.port)));
+        let policy_id = r
+            .policy_id
+            .clone()
+            .or_else(|| policy.and_then(|p| p.1.clone()));
         let mut sources = Vec::new();
         for (flag, name) in [
             (r.in_history, evidence::POLICY_HISTORY),
@@ -349,10 +427,13 @@ fn finish(mut rows: Vec<Row>, t: &Tables) -> Result<polars::prelude::DataFrame> 
                 sources.push(name);
             }
         }
-        let subscription = parsed
-            .subscription
-            .map(canonical_subscription)
-            .or_else(|| policy_id.as_deref().and_then(|p| parse_resource_id(p).subscription.map(canonical_subscription)));
+        let subscription = parsed.subscription.map(canonical_subscription).or_else(|| {
+            policy_id.as_deref().and_then(|p| {
+                parse_resource_id(p)
+                    .subscription
+                    .map(canonical_subscription)
+            })
+        });
         out.row()
             .str(schema::REQUEST_ID, Some(request_id(&r)))
             .time(schema::REQUESTED_AT, r.requested_at)
@@ -370,7 +451,9 @@ fn finish(mut rows: Vec<Row>, t: &Tables) -> Result<polars::prelude::DataFrame> 
             .time(schema::END_TIME, r.end_time)
             .int(
                 schema::DURATION_SECONDS,
-                r.requested_at.zip(r.end_time).map(|(s, e)| (e - s).div_euclid(NANOS)),
+                r.requested_at
+                    .zip(r.end_time)
+                    .map(|(s, e)| (e - s).div_euclid(NANOS)),
             )
             .str(schema::STATUS, r.status.clone())
             .str(schema::STATUS_REASON, r.status_reason.clone())
@@ -398,8 +481,10 @@ fn policy_ports(t: &Tables) -> Result<HashMap<(String, Option<i64>), PolicyPort>
     let mut map = HashMap::new();
     for i in 0..t.policies.height() {
         if let Some(vm) = vm.get(i) {
-            map.entry((vm.to_string(), port.get(i)))
-                .or_insert((protocol.get(i).map(str::to_string), policy.get(i).map(str::to_string)));
+            map.entry((vm.to_string(), port.get(i))).or_insert((
+                protocol.get(i).map(str::to_string),
+                policy.get(i).map(str::to_string),
+            ));
         }
     }
     Ok(map)
@@ -414,8 +499,16 @@ fn request_id(r: &Row) -> String {
         r.requested_at.map(|t| t.to_string()),
         r.requestor.as_deref().map(str::to_ascii_lowercase),
         r.source_prefix.clone(),
-        if r.requested_at.is_none() { r.nsg_rule_id.clone() } else { None },
-        if r.vm_id.is_none() { r.correlation_id.clone().or(r.policy_id.clone()) } else { None },
+        if r.requested_at.is_none() {
+            r.nsg_rule_id.clone()
+        } else {
+            None
+        },
+        if r.vm_id.is_none() {
+            r.correlation_id.clone().or(r.policy_id.clone())
+        } else {
+            None
+        },
     ];
     for p in parts {
         h.update(p.unwrap_or_default().as_bytes());

@@ -27,7 +27,10 @@ struct NicFacts {
 }
 
 fn split(s: Option<&str>) -> impl Iterator<Item = &str> {
-    s.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty())
+    s.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
 }
 
 /// Fills `private_ips`, `has_public_ip`, `nsg_ids` and `subnet_ids` of each VM from the NICs
@@ -56,16 +59,22 @@ fn enrich_vms(t: &mut Tables) -> Result<()> {
     let mut nsgs = Vec::with_capacity(t.vms.height());
     let mut subnets = Vec::with_capacity(t.vms.height());
     for i in 0..t.vms.height() {
-        let mut rows: BTreeSet<usize> = split(vm_nics.get(i)).filter_map(|n| by_nic.get(n).copied()).collect();
+        let mut rows: BTreeSet<usize> = split(vm_nics.get(i))
+            .filter_map(|n| by_nic.get(n).copied())
+            .collect();
         if let Some(k) = vm_key.get(i) {
             rows.extend(by_vm.get(k).into_iter().flatten().copied());
         }
         let mut facts = NicFacts::default();
         for r in rows {
-            facts.private_ips.extend(split(nic_ips.get(r)).map(str::to_string));
+            facts
+                .private_ips
+                .extend(split(nic_ips.get(r)).map(str::to_string));
             facts.public |= split(nic_public.get(r)).next().is_some();
             facts.nsgs.extend(nic_nsg.get(r).map(str::to_string));
-            facts.subnets.extend(split(nic_subnets.get(r)).map(str::to_string));
+            facts
+                .subnets
+                .extend(split(nic_subnets.get(r)).map(str::to_string));
         }
         let known = !facts.private_ips.is_empty() || facts.public || !facts.nsgs.is_empty();
         private_ips.push(join(&facts.private_ips));
@@ -74,10 +83,14 @@ fn enrich_vms(t: &mut Tables) -> Result<()> {
         nsgs.push(join(&facts.nsgs));
         subnets.push(join(&facts.subnets));
     }
-    let column = |name: &'static str, v: Vec<Option<String>>| Series::new(PlSmallStr::from_static(name), v).into_column();
-    t.vms.with_column(column(schema::PRIVATE_IPS, private_ips))?;
+    let column = |name: &'static str, v: Vec<Option<String>>| {
+        Series::new(PlSmallStr::from_static(name), v).into_column()
+    };
     t.vms
-        .with_column(Series::new(PlSmallStr::from_static(schema::HAS_PUBLIC_IP), public).into_column())?;
+        .with_column(column(schema::PRIVATE_IPS, private_ips))?;
+    t.vms.with_column(
+        Series::new(PlSmallStr::from_static(schema::HAS_PUBLIC_IP), public).into_column(),
+    )?;
     t.vms.with_column(column(schema::NSG_IDS, nsgs))?;
     t.vms.with_column(column(schema::SUBNET_IDS, subnets))?;
     Ok(())

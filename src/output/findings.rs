@@ -11,8 +11,20 @@ use crate::rules::Finding;
 
 /// The findings CSV columns, in contract order.
 pub const CSV_COLUMNS: &[&str] = &[
-    "rule_id", "severity", "title", "time_utc", "subscription_id", "vm_id", "caller", "source", "port", "detail",
-    "evidence", "recommendation", "suppressed", "suppression_reason",
+    "rule_id",
+    "severity",
+    "title",
+    "time_utc",
+    "subscription_id",
+    "vm_id",
+    "caller",
+    "source",
+    "port",
+    "detail",
+    "evidence",
+    "recommendation",
+    "suppressed",
+    "suppression_reason",
 ];
 
 /// A cell safe to open in Excel or Sheets.
@@ -30,8 +42,20 @@ pub fn write_csv(out: impl Write, findings: &[Finding]) -> Result<()> {
         let port = f.port.map(|p| p.to_string()).unwrap_or_default();
         let suppressed = f.suppressed.to_string();
         let cells = [
-            &f.rule_id, &f.severity, &f.title, &f.time_utc, &f.subscription_id, &f.vm_id, &f.caller, &f.source, &port,
-            &f.detail, &f.evidence, &f.recommendation, &suppressed, &f.suppression_reason,
+            &f.rule_id,
+            &f.severity,
+            &f.title,
+            &f.time_utc,
+            &f.subscription_id,
+            &f.vm_id,
+            &f.caller,
+            &f.source,
+            &port,
+            &f.detail,
+            &f.evidence,
+            &f.recommendation,
+            &suppressed,
+            &f.suppression_reason,
         ];
         w.write_record(cells.iter().map(|c| safe_cell(c)))?;
     }
@@ -51,9 +75,17 @@ pub fn write_table(mut out: impl Write, findings: &[Finding], width: usize) -> R
         writeln!(out, "no findings")?;
         return Ok(());
     }
-    writeln!(out, "{:<8} {:<6} {:<20} {:<16} {:<24} {}", "SEVERITY", "RULE", "TIME (UTC)", "VM", "CALLER", "DETAIL")?;
+    writeln!(
+        out,
+        "{:<8} {:<6} {:<20} {:<16} {:<24} DETAIL",
+        "SEVERITY", "RULE", "TIME (UTC)", "VM", "CALLER"
+    )?;
     for f in findings {
-        let time = f.time_utc.get(..16).unwrap_or(&f.time_utc).replace('T', " ");
+        let time = f
+            .time_utc
+            .get(..16)
+            .unwrap_or(&f.time_utc)
+            .replace('T', " ");
         let vm = name_of(&f.vm_id).unwrap_or("-");
         let mut sev = f.severity.clone();
         if f.suppressed {
@@ -63,7 +95,11 @@ pub fn write_table(mut out: impl Write, findings: &[Finding], width: usize) -> R
             "{:<8} {:<6} {:<20} {:<16} {:<24} {}",
             sev,
             f.rule_id,
-            if time.is_empty() { "-".to_string() } else { time },
+            if time.is_empty() {
+                "-".to_string()
+            } else {
+                time
+            },
             cut(vm, 16),
             cut(if f.caller.is_empty() { "-" } else { &f.caller }, 24),
             f.detail
@@ -71,7 +107,10 @@ pub fn write_table(mut out: impl Write, findings: &[Finding], width: usize) -> R
         writeln!(out, "{}", cut(&line, width.max(60)))?;
     }
     if findings.iter().any(|f| f.suppressed) {
-        writeln!(out, "* suppressed by the configuration; see --format csv for the reason")?;
+        writeln!(
+            out,
+            "* suppressed by the configuration; see --format csv for the reason"
+        )?;
     }
     Ok(())
 }

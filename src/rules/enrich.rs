@@ -42,7 +42,9 @@ fn col_int(name: &str, v: Vec<Option<i64>>) -> Column {
 /// `min_prefix_length` (for IPv6, that many bits plus 96, the same number of addresses).
 pub fn is_wide(source: &str, min_prefix_length: u8) -> bool {
     let s = source.trim();
-    if ["*", "any", "internet", "0.0.0.0/0", "::/0", "0.0.0.0"].contains(&s.to_ascii_lowercase().as_str()) {
+    if ["*", "any", "internet", "0.0.0.0/0", "::/0", "0.0.0.0"]
+        .contains(&s.to_ascii_lowercase().as_str())
+    {
         return true;
     }
     match s.parse::<IpNet>() {
@@ -53,7 +55,11 @@ pub fn is_wide(source: &str, min_prefix_length: u8) -> bool {
 }
 
 fn prefixes(list: Option<&str>) -> Vec<&str> {
-    list.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()).collect()
+    list.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// Every prefix of `sources` lies inside an approved network. None when nothing to judge.
@@ -72,14 +78,17 @@ fn contains_ip(sources: &[&str], ip: &str) -> Option<bool> {
     if sources.is_empty() {
         return None;
     }
-    Some(sources.iter().any(|s| {
-        is_wide(s, 0) || parse_net(s).is_ok_and(|n| n.contains(&ip))
-    }))
+    Some(
+        sources
+            .iter()
+            .any(|s| is_wide(s, 0) || parse_net(s).is_ok_and(|n| n.contains(&ip))),
+    )
 }
 
 /// "5h", "1h30m", "45m".
 pub fn human_duration(seconds: i64) -> String {
-    let (h, m) = (seconds / 3600, (seconds % 3600) / 60);
+    let minutes = (seconds + 30) / 60;
+    let (h, m) = (minutes / 60, minutes % 60);
     match (h, m) {
         (0, m) => format!("{m}m"),
         (h, 0) => format!("{h}h"),
@@ -88,9 +97,40 @@ pub fn human_duration(seconds: i64) -> String {
 }
 
 const BOILERPLATE: &[&str] = &[
-    "test", "testing", "tst", ".", "..", "...", "-", "--", "asdf", "asd", "qwerty", "x", "xx", "xxx", "n/a", "na",
-    "none", "tbd", "todo", "temp", "access", "need access", "needed", "work", "admin", "maintenance", "fix", "debug",
-    "as discussed", "see ticket", "jit", "rdp", "ssh", "login",
+    "test",
+    "testing",
+    "tst",
+    ".",
+    "..",
+    "...",
+    "-",
+    "--",
+    "asdf",
+    "asd",
+    "qwerty",
+    "x",
+    "xx",
+    "xxx",
+    "n/a",
+    "na",
+    "none",
+    "tbd",
+    "todo",
+    "temp",
+    "access",
+    "need access",
+    "needed",
+    "work",
+    "admin",
+    "maintenance",
+    "fix",
+    "debug",
+    "as discussed",
+    "see ticket",
+    "jit",
+    "rdp",
+    "ssh",
+    "login",
 ];
 
 fn justification_problem(j: Option<&str>, config: &Config) -> Option<String> {
@@ -99,7 +139,9 @@ fn justification_problem(j: Option<&str>, config: &Config) -> Option<String> {
         return Some("missing justification".into());
     }
     let folded = j.to_ascii_lowercase();
-    if BOILERPLATE.contains(&folded.as_str()) || j.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
+    if BOILERPLATE.contains(&folded.as_str())
+        || j.chars().filter(|c| c.is_alphanumeric()).count() < 3
+    {
         return Some("boilerplate justification".into());
     }
     match &config.justification_pattern {
@@ -139,25 +181,29 @@ fn caller_kinds(t: &Tables) -> Result<HashMap<String, String>> {
     let kind = strs(&t.events, schema::CALLER_KIND)?;
     let mut map = HashMap::new();
     for i in 0..t.events.height() {
-        if let (Some(c), Some(k)) = (caller.get(i), kind.get(i)) {
-            if k != schema::caller_kind::UNKNOWN {
-                map.entry(c.to_ascii_lowercase()).or_insert_with(|| k.to_string());
-            }
+        if let (Some(c), Some(k)) = (caller.get(i), kind.get(i))
+            && k != schema::caller_kind::UNKNOWN
+        {
+            map.entry(c.to_ascii_lowercase())
+                .or_insert_with(|| k.to_string());
         }
     }
     Ok(map)
 }
 
 pub fn requestor_kind(requestor: &str, kinds: &HashMap<String, String>) -> String {
-    kinds.get(&requestor.to_ascii_lowercase()).cloned().unwrap_or_else(|| {
-        if requestor.contains('@') {
-            schema::caller_kind::USER.into()
-        } else if is_guid(requestor) {
-            schema::caller_kind::SERVICE_PRINCIPAL.into()
-        } else {
-            schema::caller_kind::UNKNOWN.into()
-        }
-    })
+    kinds
+        .get(&requestor.to_ascii_lowercase())
+        .cloned()
+        .unwrap_or_else(|| {
+            if requestor.contains('@') {
+                schema::caller_kind::USER.into()
+            } else if is_guid(requestor) {
+                schema::caller_kind::SERVICE_PRINCIPAL.into()
+            } else {
+                schema::caller_kind::UNKNOWN.into()
+            }
+        })
 }
 
 pub fn enrich(t: &Tables, requests: &DataFrame, config: &Config) -> Result<RuleTables> {
@@ -189,7 +235,12 @@ fn policy_max(t: &Tables) -> Result<HashMap<(String, i64), i64>> {
     Ok(map)
 }
 
-fn enrich_requests(df: &DataFrame, config: &Config, kinds: &HashMap<String, String>, policy_max: &HashMap<(String, i64), i64>) -> Result<DataFrame> {
+fn enrich_requests(
+    df: &DataFrame,
+    config: &Config,
+    kinds: &HashMap<String, String>,
+    policy_max: &HashMap<(String, i64), i64>,
+) -> Result<DataFrame> {
     let at = times(df, schema::REQUESTED_AT)?;
     let requestor = strs(df, schema::REQUESTOR)?;
     let caller_ip = strs(df, schema::CALLER_IP)?;
@@ -223,24 +274,42 @@ fn enrich_requests(df: &DataFrame, config: &Config, kinds: &HashMap<String, Stri
         c.zone.push(Some(zone.name().to_string()));
         let srcs = prefixes(source.get(i));
         let ip = caller_ip.get(i);
-        c.caller_ip_approved.push(ip.and_then(|ip| all_inside(&[ip], &config.approved_sources)));
-        c.source_approved.push(all_inside(&srcs, &config.approved_sources));
-        c.source_wide.push(Some(srcs.iter().any(|s| is_wide(s, config.min_prefix_length))));
-        c.contains_caller.push(ip.and_then(|ip| contains_ip(&srcs, ip)));
+        c.caller_ip_approved
+            .push(ip.and_then(|ip| all_inside(&[ip], &config.approved_sources)));
+        c.source_approved
+            .push(all_inside(&srcs, &config.approved_sources));
+        c.source_wide.push(Some(
+            srcs.iter().any(|s| is_wide(s, config.min_prefix_length)),
+        ));
+        c.contains_caller
+            .push(ip.and_then(|ip| contains_ip(&srcs, ip)));
         let kind = who.map(|w| requestor_kind(w, kinds));
         c.requestor_kind.push(kind.clone());
         c.requestor_problem.push(who.and_then(|w| {
-            if !config.allowed_requestors.is_empty() && !config.allowed_requestors.contains(&w.to_ascii_lowercase()) {
+            if !config.allowed_requestors.is_empty()
+                && !config.allowed_requestors.contains(&w.to_ascii_lowercase())
+            {
                 Some("not in requestors.allowed".to_string())
-            } else if !config.allow_service_principals && kind.as_deref() == Some(schema::caller_kind::SERVICE_PRINCIPAL) {
-                Some("a service principal, and requestors.allow_service_principals is false".to_string())
+            } else if !config.allow_service_principals
+                && kind.as_deref() == Some(schema::caller_kind::SERVICE_PRINCIPAL)
+            {
+                Some(
+                    "a service principal, and requestors.allow_service_principals is false"
+                        .to_string(),
+                )
             } else {
                 None
             }
         }));
-        c.justification_problem.push(justification_problem(justification.get(i), config));
+        c.justification_problem
+            .push(justification_problem(justification.get(i), config));
         let limit = match (vm.get(i), port.get(i)) {
-            (Some(v), Some(p)) => policy_max.get(&(v.to_string(), p)).copied().map_or(config.max_request_duration, |m| m.min(config.max_request_duration)),
+            (Some(v), Some(p)) => policy_max
+                .get(&(v.to_string(), p))
+                .copied()
+                .map_or(config.max_request_duration, |m| {
+                    m.min(config.max_request_duration)
+                }),
             _ => config.max_request_duration,
         };
         c.limit.push(Some(limit));
@@ -295,7 +364,13 @@ fn enrich_policies(df: &DataFrame, config: &Config) -> Result<DataFrame> {
     let source = strs(df, schema::ALLOWED_SOURCE)?;
     // A port with no source field at all accepts any source the request names.
     let wide: Vec<Option<bool>> = (0..df.height())
-        .map(|i| Some(source.get(i).is_none_or(|s| is_wide(s, config.min_prefix_length))))
+        .map(|i| {
+            Some(
+                source
+                    .get(i)
+                    .is_none_or(|s| is_wide(s, config.min_prefix_length)),
+            )
+        })
         .collect();
     let mut out = df.clone();
     out.with_column(col_bool("source_wide", wide))?;
@@ -352,10 +427,21 @@ fn exposures(t: &Tables, config: &Config) -> Result<DataFrame> {
             reached.extend(by_nsg.get(k).into_iter().flatten().map(|v| (*v, "NIC")));
         }
         for s in prefixes(subnets.get(i)) {
-            reached.extend(by_subnet.get(s).into_iter().flatten().map(|v| (*v, "subnet")));
+            reached.extend(
+                by_subnet
+                    .get(s)
+                    .into_iter()
+                    .flatten()
+                    .map(|v| (*v, "subnet")),
+            );
         }
         let port_list = ports.get(i).unwrap_or("");
-        let mgmt: Vec<u16> = config.management_ports.iter().copied().filter(|p| range_includes(port_list, *p)).collect();
+        let mgmt: Vec<u16> = config
+            .management_ports
+            .iter()
+            .copied()
+            .filter(|p| range_includes(port_list, *p))
+            .collect();
         let srcs = prefixes(sources.get(i));
         let from_internet = srcs.iter().any(|s| is_wide(s, config.min_prefix_length));
         for (vm, via) in reached {
@@ -391,16 +477,33 @@ pub const EXPOSURES: schema::TableSpec = {
     schema::TableSpec {
         name: "exposures",
         columns: &[
-            c("subscription_id", Str), c("vm_id", Str), c("vm_name", Str), c("nsg_name", Str), c("rule_name", Str),
-            c("rule_id", Str), c("priority", Int), c("direction", Str), c("access", Str), c("ports", Str), c("port", Int),
-            c("sources", Str), c("via", Str), c("opens_management_port", Bool), c("from_internet", Bool),
-            c("is_jit", Bool), c("is_default", Bool),
+            c("subscription_id", Str),
+            c("vm_id", Str),
+            c("vm_name", Str),
+            c("nsg_name", Str),
+            c("rule_name", Str),
+            c("rule_id", Str),
+            c("priority", Int),
+            c("direction", Str),
+            c("access", Str),
+            c("ports", Str),
+            c("port", Int),
+            c("sources", Str),
+            c("via", Str),
+            c("opens_management_port", Bool),
+            c("from_internet", Bool),
+            c("is_jit", Bool),
+            c("is_default", Bool),
         ],
     }
 };
 
 fn enrich_vms(t: &Tables, exposures: &DataFrame) -> Result<DataFrame> {
-    let covered: HashSet<String> = strs(&t.policies, schema::VM_KEY)?.iter().flatten().map(str::to_string).collect();
+    let covered: HashSet<String> = strs(&t.policies, schema::VM_KEY)?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
     let mut exposed: HashMap<String, Vec<String>> = HashMap::new();
     let e_vm = strs(exposures, "vm_id")?;
     let e_rule = strs(exposures, "rule_name")?;
@@ -411,10 +514,16 @@ fn enrich_vms(t: &Tables, exposures: &DataFrame) -> Result<DataFrame> {
     for i in 0..exposures.height() {
         let open = e_mgmt.get(i) == Some(true)
             && e_internet.get(i) == Some(true)
-            && e_access.get(i).is_some_and(|a| a.eq_ignore_ascii_case("allow"))
-            && e_dir.get(i).is_some_and(|d| d.eq_ignore_ascii_case("inbound"));
+            && e_access
+                .get(i)
+                .is_some_and(|a| a.eq_ignore_ascii_case("allow"))
+            && e_dir
+                .get(i)
+                .is_some_and(|d| d.eq_ignore_ascii_case("inbound"));
         if let (true, Some(vm), Some(rule)) = (open, e_vm.get(i), e_rule.get(i)) {
-            exposed.entry(id_key(vm)).or_default().push(format!("NSG rule {rule} opens a management port to the internet"));
+            exposed.entry(id_key(vm)).or_default().push(format!(
+                "NSG rule {rule} opens a management port to the internet"
+            ));
         }
     }
     let key = strs(&t.vms, schema::VM_KEY)?;
@@ -442,7 +551,12 @@ fn enrich_vms(t: &Tables, exposures: &DataFrame) -> Result<DataFrame> {
 pub fn jit_events(events: &DataFrame, config: &Config) -> Result<DataFrame> {
     let op = strs(events, schema::OPERATION_ID)?;
     let keep: Vec<bool> = (0..events.height())
-        .map(|i| matches!(op.get(i), Some(ops::JIT_INITIATE | ops::JIT_WRITE | ops::JIT_DELETE)))
+        .map(|i| {
+            matches!(
+                op.get(i),
+                Some(ops::JIT_INITIATE | ops::JIT_WRITE | ops::JIT_DELETE)
+            )
+        })
         .collect();
     let df = events.filter(&BooleanChunked::from_slice("keep".into(), &keep))?;
     let time = times(&df, schema::TIME)?;
@@ -457,14 +571,49 @@ pub fn jit_events(events: &DataFrame, config: &Config) -> Result<DataFrame> {
     let mut change = Vec::new();
     for i in 0..df.height() {
         time_utc.push(time.get(i).map(format_time));
-        let p = props.get(i).and_then(|p| serde_json::from_str::<Map<String, Value>>(p).ok());
-        let error_code = p.as_ref().and_then(|p| get(p, "statusMessage")).and_then(as_object).and_then(|m| {
-            get(&m, "error").and_then(as_object).and_then(|e| text_at(&e, "code"))
-        });
-        code.push(error_code.or_else(|| p.as_ref().and_then(|p| text_at(p, "statusCode"))).or(sub_status.get(i).map(str::to_string)));
+        let p = props
+            .get(i)
+            .and_then(|p| serde_json::from_str::<Map<String, Value>>(p).ok());
+        let error_code = p
+            .as_ref()
+            .and_then(|p| get(p, "statusMessage"))
+            .and_then(as_object)
+            .and_then(|m| {
+                get(&m, "error")
+                    .and_then(as_object)
+                    .and_then(|e| text_at(&e, "code"))
+            });
+        code.push(
+            error_code
+                .or_else(|| p.as_ref().and_then(|p| text_at(p, "statusCode")))
+                .or(sub_status.get(i).map(str::to_string)),
+        );
         let ids = [caller.get(i), app.get(i), object.get(i)];
-        allowed.push(Some(ids.iter().flatten().any(|id| config.policy_writers.contains(&id.to_ascii_lowercase()))));
-        change.push(p.as_ref().and_then(|p| get(p, "requestbody")).and_then(as_object).and_then(|b| describe_policy(&b)));
+        allowed.push(Some(
+            ids.iter()
+                .flatten()
+                .any(|id| config.policy_writers.contains(&id.to_ascii_lowercase())),
+        ));
+        change.push(
+            p.as_ref()
+                .and_then(|p| get(p, "requestbody"))
+                .and_then(as_object)
+                .and_then(|b| describe_policy(&b)),
+        );
+    }
+    // The body is logged on the call's first event, the outcome on its last: share the
+    // summary across the events of one call.
+    let correlation = strs(&df, schema::CORRELATION_ID)?;
+    let mut by_call: HashMap<&str, String> = HashMap::new();
+    for (i, c) in change.iter().enumerate() {
+        if let (Some(c), Some(id)) = (c, correlation.get(i)) {
+            by_call.entry(id).or_insert_with(|| c.clone());
+        }
+    }
+    for (i, c) in change.iter_mut().enumerate() {
+        if c.is_none() {
+            *c = correlation.get(i).and_then(|id| by_call.get(id)).cloned();
+        }
     }
     let mut out = df.clone();
     out.with_column(col_str("time_utc", time_utc))?;
@@ -480,11 +629,19 @@ fn describe_policy(body: &Map<String, Value>) -> Option<String> {
     let mut parts = Vec::new();
     for vm in objects(&props, "virtualMachines") {
         for port in objects(vm, "ports") {
-            let sources = singular_and_plural(port, "allowedSourceAddressPrefix", "allowedSourceAddressPrefixes");
+            let sources = singular_and_plural(
+                port,
+                "allowedSourceAddressPrefix",
+                "allowedSourceAddressPrefixes",
+            );
             parts.push(format!(
                 "port {} from {} ({})",
                 text_at(port, "number").unwrap_or_default(),
-                if sources.is_empty() { "any".into() } else { sources.join(",") },
+                if sources.is_empty() {
+                    "any".into()
+                } else {
+                    sources.join(",")
+                },
                 text_at(port, "maxRequestAccessDuration").unwrap_or_default()
             ));
         }
@@ -516,15 +673,32 @@ mod tests {
         // In July (UTC+2) 06:30 UTC is 08:30: inside; DST is respected.
         assert!(business_hours(t("2027-07-13T06:30:00Z"), c.timezone, &c).0);
         // A Saturday.
-        assert_eq!(business_hours(t("2027-01-16T10:00:00Z"), c.timezone, &c).3, "Saturday");
+        assert_eq!(
+            business_hours(t("2027-01-16T10:00:00Z"), c.timezone, &c).3,
+            "Saturday"
+        );
     }
 
     #[test]
     fn wide_sources() {
-        for wide in ["*", "Any", "Internet", "0.0.0.0/0", "::/0", "10.0.0.0/8", "203.0.113.0/23"] {
+        for wide in [
+            "*",
+            "Any",
+            "Internet",
+            "0.0.0.0/0",
+            "::/0",
+            "10.0.0.0/8",
+            "203.0.113.0/23",
+        ] {
             assert!(is_wide(wide, 24), "{wide}");
         }
-        for narrow in ["203.0.113.0/24", "192.0.2.7", "192.0.2.7/32", "2001:db8::/120", "VirtualNetwork"] {
+        for narrow in [
+            "203.0.113.0/24",
+            "192.0.2.7",
+            "192.0.2.7/32",
+            "2001:db8::/120",
+            "VirtualNetwork",
+        ] {
             assert!(!is_wide(narrow, 24), "{narrow}");
         }
     }
@@ -541,9 +715,19 @@ mod tests {
     #[test]
     fn justifications() {
         let c = config("[justification]\npattern = \"^(CHG|INC)[0-9]+\"\n");
-        assert_eq!(justification_problem(None, &c).as_deref(), Some("missing justification"));
-        assert_eq!(justification_problem(Some(" Test "), &c).as_deref(), Some("boilerplate justification"));
-        assert!(justification_problem(Some("fixing things"), &c).unwrap().contains("does not match"));
+        assert_eq!(
+            justification_problem(None, &c).as_deref(),
+            Some("missing justification")
+        );
+        assert_eq!(
+            justification_problem(Some(" Test "), &c).as_deref(),
+            Some("boilerplate justification")
+        );
+        assert!(
+            justification_problem(Some("fixing things"), &c)
+                .unwrap()
+                .contains("does not match")
+        );
         assert_eq!(justification_problem(Some("CHG10442 patch"), &c), None);
     }
 

@@ -32,7 +32,10 @@ pub const SEVERITIES: &[&str] = &["info", "low", "medium", "high", "critical"];
 
 /// 0 (info) to 4 (critical); unknown text ranks as info.
 pub fn rank(severity: &str) -> usize {
-    SEVERITIES.iter().position(|s| s.eq_ignore_ascii_case(severity)).unwrap_or(0)
+    SEVERITIES
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(severity))
+        .unwrap_or(0)
 }
 
 impl Finding {
@@ -62,7 +65,11 @@ pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         .cmp(&rank(&a.severity))
         .then_with(|| a.rule_id.cmp(&b.rule_id))
         .then_with(|| a.time_utc.cmp(&b.time_utc))
-        .then_with(|| a.vm_id.to_ascii_lowercase().cmp(&b.vm_id.to_ascii_lowercase()))
+        .then_with(|| {
+            a.vm_id
+                .to_ascii_lowercase()
+                .cmp(&b.vm_id.to_ascii_lowercase())
+        })
         .then_with(|| a.caller.cmp(&b.caller))
         .then_with(|| a.port.cmp(&b.port))
         .then_with(|| a.source.cmp(&b.source))
@@ -76,7 +83,9 @@ pub fn from_frame(rule: &Rule, df: &DataFrame) -> Result<Vec<Finding>> {
         match df.column(name) {
             Ok(c) => {
                 let s = c.cast(&DataType::String)?;
-                Ok(Some(s.str()?.iter().map(|v| v.map(str::to_string)).collect()))
+                Ok(Some(
+                    s.str()?.iter().map(|v| v.map(str::to_string)).collect(),
+                ))
             }
             Err(_) => Ok(None),
         }
@@ -85,12 +94,27 @@ pub fn from_frame(rule: &Rule, df: &DataFrame) -> Result<Vec<Finding>> {
         Ok(c) => Some(c.cast(&DataType::Int64)?.i64()?.iter().collect()),
         Err(_) => None,
     };
-    let fields = ["time_utc", "subscription_id", "vm_id", "caller", "source", "detail", "evidence", "severity"];
-    let columns: Vec<Option<Vec<Option<String>>>> = fields.iter().map(|f| text(f)).collect::<Result<_>>()?;
+    let fields = [
+        "time_utc",
+        "subscription_id",
+        "vm_id",
+        "caller",
+        "source",
+        "detail",
+        "evidence",
+        "severity",
+    ];
+    let columns: Vec<Option<Vec<Option<String>>>> =
+        fields.iter().map(|f| text(f)).collect::<Result<_>>()?;
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let mut f = Finding::new(rule);
-        let get = |k: usize| columns[k].as_ref().and_then(|c| c[i].clone()).unwrap_or_default();
+        let get = |k: usize| {
+            columns[k]
+                .as_ref()
+                .and_then(|c| c[i].clone())
+                .unwrap_or_default()
+        };
         f.time_utc = get(0);
         f.subscription_id = get(1);
         f.vm_id = get(2);

@@ -35,7 +35,13 @@ pub struct Outcome {
 
 /// Runs every rule over the tables for the window. `today` decides which suppressions have
 /// expired; `state` is the baseline of earlier runs, if any.
-pub fn run(t: &Tables, config: &Config, window: &Window, today: NaiveDate, state: Option<&stateful::Baseline>) -> Result<Outcome> {
+pub fn run(
+    t: &Tables,
+    config: &Config,
+    window: &Window,
+    today: NaiveDate,
+    state: Option<&stateful::Baseline>,
+) -> Result<Outcome> {
     let requests = window.filter(&t.requests, crate::schema::REQUESTED_AT, true)?;
     let events = window.filter(&t.events, crate::schema::TIME, false)?;
     let rt = enrich::enrich(t, &requests, config)?;
@@ -55,7 +61,9 @@ pub fn run(t: &Tables, config: &Config, window: &Window, today: NaiveDate, state
                 let df = ctx
                     .execute(&bound)
                     .and_then(LazyFrame::collect)
-                    .with_context(|| format!("running rule {} (queries/rules/{}.sql)", rule.id, rule.id))?;
+                    .with_context(|| {
+                        format!("running rule {} (queries/rules/{}.sql)", rule.id, rule.id)
+                    })?;
                 findings.extend(finding::from_frame(rule, &df)?);
             }
             Logic::Rust(_) => {}
@@ -72,7 +80,12 @@ pub fn run(t: &Tables, config: &Config, window: &Window, today: NaiveDate, state
     }
     let (applied, expired) = suppress(&mut findings, &config.suppressions, today);
     findings.sort_by(finding::order);
-    Ok(Outcome { findings, applied, expired, baseline })
+    Ok(Outcome {
+        findings,
+        applied,
+        expired,
+        baseline,
+    })
 }
 
 fn params(config: &Config) -> BTreeMap<String, Literal> {
@@ -81,7 +94,10 @@ fn params(config: &Config) -> BTreeMap<String, Literal> {
     int("max_policy_duration", config.max_policy_duration);
     int("max_request_duration", config.max_request_duration);
     int("max_continuous_access", config.max_continuous_access);
-    int("burst_requests_per_day", config.burst_requests_per_day as i64);
+    int(
+        "burst_requests_per_day",
+        config.burst_requests_per_day as i64,
+    );
     int("min_prefix_length", config.min_prefix_length as i64);
     p.insert(
         "max_policy_duration_text".into(),
@@ -102,7 +118,11 @@ fn matches(s: &Suppression, f: &Finding) -> bool {
         && eq(&s.subscription, &[f.subscription_id.as_str()])
 }
 
-fn suppress(findings: &mut [Finding], suppressions: &[Suppression], today: NaiveDate) -> (Vec<(Suppression, usize)>, Vec<Suppression>) {
+fn suppress(
+    findings: &mut [Finding],
+    suppressions: &[Suppression],
+    today: NaiveDate,
+) -> (Vec<(Suppression, usize)>, Vec<Suppression>) {
     let mut applied = Vec::new();
     let mut expired = Vec::new();
     for s in suppressions {
@@ -111,7 +131,10 @@ fn suppress(findings: &mut [Finding], suppressions: &[Suppression], today: Naive
             continue;
         }
         let mut n = 0;
-        for f in findings.iter_mut().filter(|f| !f.suppressed && matches(s, f)) {
+        for f in findings
+            .iter_mut()
+            .filter(|f| !f.suppressed && matches(s, f))
+        {
             f.suppressed = true;
             f.suppression_reason = match s.expires {
                 Some(e) => format!("{} (until {e})", s.reason),

@@ -18,6 +18,9 @@ use crate::tables::{ints, strs, times};
 use crate::window::Window;
 
 const NANOS: i64 = 1_000_000_000;
+
+/// (caller, VM, port) to that caller's windows on it: (start, end, request).
+type Windows<'a> = BTreeMap<(String, String, Option<i64>), Vec<(i64, i64, &'a Req<'a>)>>;
 /// Requests this close count as back to back.
 const CHAIN_GAP_SECS: i64 = 300;
 
@@ -49,7 +52,13 @@ fn rows(df: &DataFrame) -> Result<Vec<Req<'_>>> {
     let mut out: Vec<Req<'_>> = (0..df.height())
         .filter_map(|i| {
             let mut sources: Vec<&str> = ip.get(i).into_iter().collect();
-            sources.extend(src.get(i).unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()));
+            sources.extend(
+                src.get(i)
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty()),
+            );
             sources.dedup();
             Some(Req {
                 id: id.get(i).unwrap_or(""),
@@ -68,7 +77,12 @@ fn rows(df: &DataFrame) -> Result<Vec<Req<'_>>> {
 
 /// JIT009 over all requests: with a `state`, everything it knows is the baseline and every
 /// request in the window is judged; without, the first `baseline.days` of the input are.
-pub fn new_sources(all: &DataFrame, window: &Window, config: &Config, state: Option<&Baseline>) -> Result<(Vec<Finding>, Baseline)> {
+pub fn new_sources(
+    all: &DataFrame,
+    window: &Window,
+    config: &Config,
+    state: Option<&Baseline>,
+) -> Result<(Vec<Finding>, Baseline)> {
     let rule = catalogue::rule("JIT009").expect("JIT009 in the catalogue");
     let reqs = rows(all)?;
     let mut known = state.cloned().unwrap_or_default();
@@ -96,7 +110,10 @@ pub fn new_sources(all: &DataFrame, window: &Window, config: &Config, state: Opt
                 f.detail = if before.is_empty() {
                     format!("first request seen for this caller, from or for {s}")
                 } else {
-                    format!("{s} never seen for this caller before; known: {}", before.join(", "))
+                    format!(
+                        "{s} never seen for this caller before; known: {}",
+                        before.join(", ")
+                    )
                 };
                 f.evidence = format!("request {}", r.id);
                 findings.push(f);
@@ -112,13 +129,19 @@ pub fn chained(df: &DataFrame, config: &Config) -> Result<Vec<Finding>> {
     let rule = catalogue::rule("JIT014").expect("JIT014 in the catalogue");
     let end = times(df, schema::END_TIME)?;
     let ids = strs(df, schema::REQUEST_ID)?;
-    let end_of: BTreeMap<&str, i64> = (0..df.height()).filter_map(|i| Some((ids.get(i)?, end.get(i)?))).collect();
-    let mut groups: BTreeMap<(String, String, Option<i64>), Vec<(i64, i64, &Req<'_>)>> = BTreeMap::new();
+    let end_of: BTreeMap<&str, i64> = (0..df.height())
+        .filter_map(|i| Some((ids.get(i)?, end.get(i)?)))
+        .collect();
+    let mut groups: Windows<'_> = BTreeMap::new();
     let reqs = rows(df)?;
     for r in &reqs {
         if let Some(e) = end_of.get(r.id) {
             groups
-                .entry((r.caller.to_ascii_lowercase(), r.vm.to_ascii_lowercase(), r.port))
+                .entry((
+                    r.caller.to_ascii_lowercase(),
+                    r.vm.to_ascii_lowercase(),
+                    r.port,
+                ))
                 .or_default()
                 .push((r.at, *e, r));
         }
@@ -142,7 +165,11 @@ pub fn chained(df: &DataFrame, config: &Config) -> Result<Vec<Finding>> {
                 f.subscription_id = first.sub.to_string();
                 f.vm_id = first.vm.to_string();
                 f.caller = first.caller.to_string();
-                f.source = first.sources.last().map(|s| s.to_string()).unwrap_or_default();
+                f.source = first
+                    .sources
+                    .last()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
                 f.port = first.port;
                 f.detail = format!(
                     "{} requests kept the port open {} continuously, {} to {} (limit {})",

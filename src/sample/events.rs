@@ -38,7 +38,8 @@ pub struct Event {
     pub nested: Option<Value>,
 }
 
-pub const OP_INITIATE: &str = "Microsoft.Security/locations/jitNetworkAccessPolicies/initiate/action";
+pub const OP_INITIATE: &str =
+    "Microsoft.Security/locations/jitNetworkAccessPolicies/initiate/action";
 pub const OP_JIT_WRITE: &str = "Microsoft.Security/locations/jitNetworkAccessPolicies/write";
 pub const OP_JIT_DELETE: &str = "Microsoft.Security/locations/jitNetworkAccessPolicies/delete";
 pub const OP_RULE_WRITE: &str = "Microsoft.Network/networkSecurityGroups/securityRules/write";
@@ -60,7 +61,11 @@ pub fn policy_id(vm: usize) -> String {
 }
 
 pub fn nsg_name(vm: usize) -> String {
-    if VMS[vm].subnet_nsg { "snet-legacy-nsg".to_string() } else { format!("{}-nsg", VMS[vm].name) }
+    if VMS[vm].subnet_nsg {
+        "snet-legacy-nsg".to_string()
+    } else {
+        format!("{}-nsg", VMS[vm].name)
+    }
 }
 
 pub fn nsg_id(vm: usize) -> String {
@@ -75,7 +80,17 @@ pub fn nsg_id(vm: usize) -> String {
 
 /// The number JIT puts in a VM's rule names (a signed 32-bit value, as observed).
 pub fn rule_number(vm: usize) -> i64 {
-    [1_170_687_618, -1_105_480_617, 903_114_502, -1_151_891_693, 655_201_947, 1_402_557_310, -77_020_455, 1_889_230_114, -402_118_876][vm]
+    [
+        1_170_687_618,
+        -1_105_480_617,
+        903_114_502,
+        -1_151_891_693,
+        655_201_947,
+        1_402_557_310,
+        -77_020_455,
+        1_889_230_114,
+        -402_118_876,
+    ][vm]
 }
 
 pub fn ms_time7(at: Ms) -> String {
@@ -129,7 +144,19 @@ struct Base<'a> {
 
 impl Base<'_> {
     #[allow(clippy::too_many_arguments)]
-    fn event(&mut self, at: Ms, sub: usize, resource_id: String, operation: &'static str, display: &'static str, status: Status, sub_status: (&'static str, u16), who: Who, ip: &str, properties: Vec<(&'static str, Value)>) -> Event {
+    fn event(
+        &mut self,
+        at: Ms,
+        sub: usize,
+        resource_id: String,
+        operation: &'static str,
+        display: &'static str,
+        status: Status,
+        sub_status: (&'static str, u16),
+        who: Who,
+        ip: &str,
+        properties: Vec<(&'static str, Value)>,
+    ) -> Event {
         Event {
             at,
             sub,
@@ -153,7 +180,11 @@ impl Base<'_> {
 fn begin<'a>(rng: &'a mut Rng) -> Base<'a> {
     let correlation = rng.guid();
     let operation_guid = rng.guid();
-    Base { rng, correlation, operation_guid }
+    Base {
+        rng,
+        correlation,
+        operation_guid,
+    }
 }
 
 /// The events one request leaves.
@@ -171,39 +202,104 @@ pub fn request_events(r: &Request, rng: &mut Rng) -> Vec<Event> {
         ("", 0),
         r.who,
         &r.caller_ip,
-        vec![("requestbody", json!(initiate_body(r).to_string()))]
+        vec![("requestbody", json!(initiate_body(r).to_string()))],
     )];
     if r.failed {
         let message = json!({"error": {"code": "AuthorizationFailed", "message": format!("The client '{}' does not have authorization to perform action '{OP_INITIATE}' over scope '{policy}'.", r.who.caller())}});
-        out.push(b.event(r.at + 412, sub, policy, OP_INITIATE, "Initiate JIT Network Access Policy", Status::Failed, ("Forbidden", 403), r.who, &r.caller_ip,
-            vec![("statusCode", json!("Forbidden")), ("statusMessage", json!(message.to_string()))]));
+        out.push(b.event(
+            r.at + 412,
+            sub,
+            policy,
+            OP_INITIATE,
+            "Initiate JIT Network Access Policy",
+            Status::Failed,
+            ("Forbidden", 403),
+            r.who,
+            &r.caller_ip,
+            vec![
+                ("statusCode", json!("Forbidden")),
+                ("statusMessage", json!(message.to_string())),
+            ],
+        ));
         return out;
     }
     let request_id = b.rng.guid();
-    out.push(b.event(r.at + 1_204, sub, policy, OP_INITIATE, "Initiate JIT Network Access Policy", Status::Succeeded, ("Accepted", 202), r.who, &r.caller_ip,
-        vec![("statusCode", json!("Accepted")), ("serviceRequestId", json!(request_id)), ("responseBody", json!(response_body(r).to_string()))]));
+    out.push(b.event(
+        r.at + 1_204,
+        sub,
+        policy,
+        OP_INITIATE,
+        "Initiate JIT Network Access Policy",
+        Status::Succeeded,
+        ("Accepted", 202),
+        r.who,
+        &r.caller_ip,
+        vec![
+            ("statusCode", json!("Accepted")),
+            ("serviceRequestId", json!(request_id)),
+            ("responseBody", json!(response_body(r).to_string())),
+        ],
+    ));
     // Defender for Cloud then writes the allow rule into the VM's NSG.
     let mut d = begin(b.rng);
-    let rule_name = format!("MicrosoftDefenderForCloud-JITRule-{}-{}", rule_number(r.vm), d.rng.guid().replace('-', "").to_uppercase());
+    let rule_name = format!(
+        "MicrosoftDefenderForCloud-JITRule-{}-{}",
+        rule_number(r.vm),
+        d.rng.guid().replace('-', "").to_uppercase()
+    );
     let rule_id = format!("{}/securityRules/{rule_name}", nsg_id(r.vm));
     let rule = json!({"name": rule_name, "id": rule_id, "properties": {
         "protocol": "*", "sourcePortRange": "*", "destinationPortRange": r.ports[0].to_string(),
         "sourceAddressPrefix": r.granted_source(), "destinationAddressPrefix": VMS[r.vm].private_ip,
         "access": "Allow", "priority": 100, "direction": "Inbound",
         "description": format!("MDC JIT Network Access rule created by an initiation request for policy 'default' of VM '{}'.", VMS[r.vm].name)}});
-    out.push(d.event(r.at + 2_530, sub, rule_id.clone(), OP_RULE_WRITE, "Create or Update Security Rule", Status::Started, ("", 0), Who::Defender, "52.174.8.12", vec![]));
-    out.push(d.event(r.at + 3_115, sub, rule_id, OP_RULE_WRITE, "Create or Update Security Rule", Status::Accepted, ("Created", 201), Who::Defender, "52.174.8.12",
-        vec![("statusCode", json!("Created")), ("responseBody", json!(rule.to_string()))]));
+    out.push(d.event(
+        r.at + 2_530,
+        sub,
+        rule_id.clone(),
+        OP_RULE_WRITE,
+        "Create or Update Security Rule",
+        Status::Started,
+        ("", 0),
+        Who::Defender,
+        "52.174.8.12",
+        vec![],
+    ));
+    out.push(d.event(
+        r.at + 3_115,
+        sub,
+        rule_id,
+        OP_RULE_WRITE,
+        "Create or Update Security Rule",
+        Status::Accepted,
+        ("Created", 201),
+        Who::Defender,
+        "52.174.8.12",
+        vec![
+            ("statusCode", json!("Created")),
+            ("responseBody", json!(rule.to_string())),
+        ],
+    ));
     out
 }
 
 /// The JIT policy writes and the delete the story holds.
 pub fn policy_events(rng: &mut Rng, days: u32) -> Vec<Event> {
     let mut out = Vec::new();
-    let mut write = |rng: &mut Rng, at: Ms, vm: usize, who: Who, ip: &str, source: &str, delete: bool| {
+    let mut write = |rng: &mut Rng,
+                     at: Ms,
+                     vm: usize,
+                     who: Who,
+                     ip: &str,
+                     source: &str,
+                     delete: bool| {
         let mut b = begin(rng);
         let sub = VMS[vm].sub;
-        let (op, display) = if delete { (OP_JIT_DELETE, "Delete JIT Network Access Policy") } else { (OP_JIT_WRITE, "Create or Update JIT Network Access Policy") };
+        let (op, display) = if delete {
+            (OP_JIT_DELETE, "Delete JIT Network Access Policy")
+        } else {
+            (OP_JIT_WRITE, "Create or Update JIT Network Access Policy")
+        };
         let body = if delete {
             json!("")
         } else {
@@ -212,32 +308,95 @@ pub fn policy_events(rng: &mut Rng, days: u32) -> Vec<Event> {
                 .collect();
             json!(json!({"kind": "Basic", "properties": {"virtualMachines": [{"id": vm_id(vm), "ports": ports}]}}).to_string())
         };
-        out.push(b.event(at, sub, policy_id(vm), op, display, Status::Started, ("", 0), who, ip, vec![("requestbody", body)]));
-        out.push(b.event(at + 2_210, sub, policy_id(vm), op, display, Status::Succeeded, ("OK", 200), who, ip, vec![("statusCode", json!("OK"))]));
+        out.push(b.event(
+            at,
+            sub,
+            policy_id(vm),
+            op,
+            display,
+            Status::Started,
+            ("", 0),
+            who,
+            ip,
+            vec![("requestbody", body)],
+        ));
+        out.push(b.event(
+            at + 2_210,
+            sub,
+            policy_id(vm),
+            op,
+            display,
+            Status::Succeeded,
+            ("OK", 200),
+            who,
+            ip,
+            vec![("statusCode", json!("OK"))],
+        ));
     };
     // The automation account (re)applies the standard policy to every JIT VM on the first day.
-    for vm in (0..VMS.len()).filter(|v| !VMS[*v].jit_ports.is_empty() && VMS[*v].name != "bastion-01") {
-        write(rng, START + 6 * HOUR + vm as i64 * MINUTE, vm, Who::Automation, tenant::AUTOMATION_IP, "203.0.113.0/24", false);
+    for vm in
+        (0..VMS.len()).filter(|v| !VMS[*v].jit_ports.is_empty() && VMS[*v].name != "bastion-01")
+    {
+        write(
+            rng,
+            START + 6 * HOUR + vm as i64 * MINUTE,
+            vm,
+            Who::Automation,
+            tenant::AUTOMATION_IP,
+            "203.0.113.0/24",
+            false,
+        );
     }
     let carol = Who::Person(2);
     let mallory = Who::Person(4);
     let bastion = VMS.iter().position(|v| v.name == "bastion-01").unwrap_or(0);
-    let dev_test = VMS.iter().position(|v| v.name == "dev-test-02").unwrap_or(0);
+    let dev_test = VMS
+        .iter()
+        .position(|v| v.name == "dev-test-02")
+        .unwrap_or(0);
     if days > 4 {
-        write(rng, START + 4 * DAY + 10 * HOUR + 41 * MINUTE, bastion, carol, tenant::PEOPLE[2].office_ip, "*", false);
+        write(
+            rng,
+            START + 4 * DAY + 10 * HOUR + 41 * MINUTE,
+            bastion,
+            carol,
+            tenant::PEOPLE[2].office_ip,
+            "*",
+            false,
+        );
     }
     if days > 7 {
-        write(rng, START + 7 * DAY + 21 * HOUR + 3 * MINUTE, dev_test, mallory, tenant::HOME_IP, "", true);
+        write(
+            rng,
+            START + 7 * DAY + 21 * HOUR + 3 * MINUTE,
+            dev_test,
+            mallory,
+            tenant::HOME_IP,
+            "",
+            true,
+        );
     }
     out
 }
 
 const BACKGROUND: &[(&str, &str)] = &[
-    ("Microsoft.Compute/virtualMachines/start/action", "Start Virtual Machine"),
-    ("Microsoft.Compute/virtualMachines/deallocate/action", "Deallocate Virtual Machine"),
-    ("Microsoft.Storage/storageAccounts/listKeys/action", "List Storage Account Keys"),
+    (
+        "Microsoft.Compute/virtualMachines/start/action",
+        "Start Virtual Machine",
+    ),
+    (
+        "Microsoft.Compute/virtualMachines/deallocate/action",
+        "Deallocate Virtual Machine",
+    ),
+    (
+        "Microsoft.Storage/storageAccounts/listKeys/action",
+        "List Storage Account Keys",
+    ),
     ("Microsoft.Resources/deployments/write", "Create Deployment"),
-    ("Microsoft.Insights/diagnosticSettings/write", "Create or update resource diagnostic setting"),
+    (
+        "Microsoft.Insights/diagnosticSettings/write",
+        "Create or update resource diagnostic setting",
+    ),
     ("Microsoft.KeyVault/vaults/write", "Update Key Vault"),
 ];
 
@@ -255,29 +414,80 @@ pub fn background(seed: u64, sub: usize, day: i64, scale: u32) -> Vec<Event> {
         let (op, display) = *rng.pick(BACKGROUND);
         let resource = match op.split('/').nth(1) {
             Some("virtualMachines") => vm_id(*rng.pick(&vms)),
-            Some("storageAccounts") => format!("/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/st{}diag", rg.replace('-', "")),
-            Some("deployments") => format!("/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Resources/deployments/release-{}", rng.below(900) + 100),
-            Some("vaults") => format!("/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/kv-{rg}"),
-            _ => format!("/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Insights/diagnosticSettings/to-workspace"),
+            Some("storageAccounts") => format!(
+                "/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/st{}diag",
+                rg.replace('-', "")
+            ),
+            Some("deployments") => format!(
+                "/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Resources/deployments/release-{}",
+                rng.below(900) + 100
+            ),
+            Some("vaults") => format!(
+                "/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/kv-{rg}"
+            ),
+            _ => format!(
+                "/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Insights/diagnosticSettings/to-workspace"
+            ),
         };
-        let who = if rng.below(3) == 0 { Who::Automation } else { Who::Person(rng.below(4) as usize) };
+        let who = if rng.below(3) == 0 {
+            Who::Automation
+        } else {
+            Who::Person(rng.below(4) as usize)
+        };
         let ip = match who {
             Who::Person(p) => tenant::PEOPLE[p].office_ip,
             _ => tenant::AUTOMATION_IP,
         };
         let mut b = begin(&mut rng);
-        out.push(b.event(at, sub, resource.clone(), op, display, Status::Started, ("", 0), who, ip, vec![]));
+        out.push(b.event(
+            at,
+            sub,
+            resource.clone(),
+            op,
+            display,
+            Status::Started,
+            ("", 0),
+            who,
+            ip,
+            vec![],
+        ));
         let done = at + 850 + b.rng.below(4000) as i64;
         let service_request = b.rng.guid();
-        out.push(b.event(done, sub, resource, op, display, Status::Succeeded, ("OK", 200), who, ip,
-            vec![("statusCode", json!("OK")), ("serviceRequestId", json!(service_request))]));
+        out.push(b.event(
+            done,
+            sub,
+            resource,
+            op,
+            display,
+            Status::Succeeded,
+            ("OK", 200),
+            who,
+            ip,
+            vec![
+                ("statusCode", json!("OK")),
+                ("serviceRequestId", json!(service_request)),
+            ],
+        ));
     }
     let vm = *rng.pick(&vms);
     let mut b = begin(&mut rng);
-    let mut health = b.event(START + day * DAY + 5 * HOUR + 12 * MINUTE, sub, vm_id(vm), "Microsoft.Resourcehealth/healthevent/Updated/action", "Health Event Updated", Status::Succeeded, ("", 0), Who::Automation, "", vec![]);
+    let mut health = b.event(
+        START + day * DAY + 5 * HOUR + 12 * MINUTE,
+        sub,
+        vm_id(vm),
+        "Microsoft.Resourcehealth/healthevent/Updated/action",
+        "Health Event Updated",
+        Status::Succeeded,
+        ("", 0),
+        Who::Automation,
+        "",
+        vec![],
+    );
     health.category = "ResourceHealth";
-    health.nested = Some(json!({"title": "This virtual machine is starting as requested by an authorized user or process. It will be online shortly.",
-        "details": "VirtualMachineStartInitiatedByControlPlane", "currentHealthStatus": "Unknown", "previousHealthStatus": "Unknown", "type": "Downtime", "cause": "UserInitiated"}));
+    health.nested = Some(
+        json!({"title": "This virtual machine is starting as requested by an authorized user or process. It will be online shortly.",
+        "details": "VirtualMachineStartInitiatedByControlPlane", "currentHealthStatus": "Unknown", "previousHealthStatus": "Unknown", "type": "Downtime", "cause": "UserInitiated"}),
+    );
     out.push(health);
     out
 }

@@ -23,13 +23,23 @@ pub fn subscriptions() -> Value {
 
 fn nic_id(vm: usize) -> String {
     let v = &VMS[vm];
-    format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkInterfaces/{}-nic", SUBS[v.sub].id, v.rg, v.name)
+    format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkInterfaces/{}-nic",
+        SUBS[v.sub].id, v.rg, v.name
+    )
 }
 
 fn subnet_id(vm: usize) -> String {
     let v = &VMS[vm];
-    let subnet = if v.subnet_nsg { "snet-legacy" } else { "default" };
-    format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/vnet-{}/subnets/{subnet}", SUBS[v.sub].id, v.rg, v.rg)
+    let subnet = if v.subnet_nsg {
+        "snet-legacy"
+    } else {
+        "default"
+    };
+    format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/vnet-{}/subnets/{subnet}",
+        SUBS[v.sub].id, v.rg, v.rg
+    )
 }
 
 /// VMs of one subscription. The shared-services list uses the minimal shape of
@@ -90,7 +100,14 @@ fn rule(nsg: &str, name: &str, props: Value) -> Value {
            "type": "Microsoft.Network/networkSecurityGroups/securityRules", "properties": props})
 }
 
-fn rule_props(source: &str, port: &str, dest: &str, access: &str, priority: i64, description: Option<String>) -> Value {
+fn rule_props(
+    source: &str,
+    port: &str,
+    dest: &str,
+    access: &str,
+    priority: i64,
+    description: Option<String>,
+) -> Value {
     let mut p = json!({"provisioningState": "Succeeded", "protocol": "*", "sourcePortRange": "*", "destinationPortRange": port,
         "sourceAddressPrefix": source, "destinationAddressPrefix": dest, "access": access, "priority": priority, "direction": "Inbound",
         "sourcePortRanges": [], "destinationPortRanges": [], "sourceAddressPrefixes": [], "destinationAddressPrefixes": []});
@@ -101,17 +118,52 @@ fn rule_props(source: &str, port: &str, dest: &str, access: &str, priority: i64,
 }
 
 fn defaults(nsg: &str) -> Vec<Value> {
-    [("AllowVnetInBound", "VirtualNetwork", "Allow", 65000, "Allow inbound traffic from all VMs in VNET"),
-     ("AllowAzureLoadBalancerInBound", "AzureLoadBalancer", "Allow", 65001, "Allow inbound traffic from azure load balancer"),
-     ("DenyAllInBound", "*", "Deny", 65500, "Deny all inbound traffic")]
-        .iter()
-        .map(|(name, source, access, priority, description)| {
-            let mut r = rule(nsg, name, rule_props(source, "*", if *source == "VirtualNetwork" { "VirtualNetwork" } else { "*" }, access, *priority, Some(description.to_string())));
-            r["id"] = json!(format!("{nsg}/defaultSecurityRules/{name}"));
-            r["type"] = json!("Microsoft.Network/networkSecurityGroups/defaultSecurityRules");
-            r
-        })
-        .collect()
+    [
+        (
+            "AllowVnetInBound",
+            "VirtualNetwork",
+            "Allow",
+            65000,
+            "Allow inbound traffic from all VMs in VNET",
+        ),
+        (
+            "AllowAzureLoadBalancerInBound",
+            "AzureLoadBalancer",
+            "Allow",
+            65001,
+            "Allow inbound traffic from azure load balancer",
+        ),
+        (
+            "DenyAllInBound",
+            "*",
+            "Deny",
+            65500,
+            "Deny all inbound traffic",
+        ),
+    ]
+    .iter()
+    .map(|(name, source, access, priority, description)| {
+        let mut r = rule(
+            nsg,
+            name,
+            rule_props(
+                source,
+                "*",
+                if *source == "VirtualNetwork" {
+                    "VirtualNetwork"
+                } else {
+                    "*"
+                },
+                access,
+                *priority,
+                Some(description.to_string()),
+            ),
+        );
+        r["id"] = json!(format!("{nsg}/defaultSecurityRules/{name}"));
+        r["type"] = json!("Microsoft.Network/networkSecurityGroups/defaultSecurityRules");
+        r
+    })
+    .collect()
 }
 
 /// NSGs of every subscription, with JIT's deny rules for each policy port, the allow rule of
@@ -163,8 +215,16 @@ pub fn network_security_groups(requests: &[Request], snapshot: Ms) -> Value {
 
 /// The JIT policy of one resource group, with every granted request for its VMs in its history
 /// (the shared-services policy has forgotten requests older than `forget_before`).
-pub fn policy(sub: usize, rg: &str, requests: &[Request], snapshot: Ms, forget_before: Ms) -> Option<Value> {
-    let vms: Vec<usize> = (0..VMS.len()).filter(|v| VMS[*v].sub == sub && VMS[*v].rg == rg && !VMS[*v].jit_ports.is_empty()).collect();
+pub fn policy(
+    sub: usize,
+    rg: &str,
+    requests: &[Request],
+    snapshot: Ms,
+    forget_before: Ms,
+) -> Option<Value> {
+    let vms: Vec<usize> = (0..VMS.len())
+        .filter(|v| VMS[*v].sub == sub && VMS[*v].rg == rg && !VMS[*v].jit_ports.is_empty())
+        .collect();
     let first = *vms.first()?;
     let policy_vms: Vec<Value> = vms
         .iter()

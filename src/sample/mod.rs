@@ -38,28 +38,52 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
     let end = START + s.days as i64 * DAY;
     jit.retain(|e| e.at < end);
     jit.sort_by_key(|e| (e.at, e.event_id.clone()));
-    let mut w = Writer { out: out.to_path_buf(), written: Vec::new() };
+    let mut w = Writer {
+        out: out.to_path_buf(),
+        written: Vec::new(),
+    };
     let snapshot = inventory::snapshot_time(s.days);
 
     // Inventory, as ARM lists them at the end of the window.
     w.json("arm/subscriptions.json", &inventory::subscriptions())?;
     for (sub, short) in ["prod", "dev", "shared"].iter().enumerate() {
-        w.json(&format!("arm/virtual-machines-{short}.json"), &inventory::virtual_machines(sub))?;
+        w.json(
+            &format!("arm/virtual-machines-{short}.json"),
+            &inventory::virtual_machines(sub),
+        )?;
     }
-    w.json("arm/network-interfaces.json", &inventory::network_interfaces())?;
-    w.json("arm/network-security-groups.json", &inventory::network_security_groups(&requests, snapshot))?;
+    w.json(
+        "arm/network-interfaces.json",
+        &inventory::network_interfaces(),
+    )?;
+    w.json(
+        "arm/network-security-groups.json",
+        &inventory::network_security_groups(&requests, snapshot),
+    )?;
     let policy = |sub, rg, forget| inventory::policy(sub, rg, &requests, snapshot, forget);
     // Three shapes of the policy list: an ARM list, a single GET, an array of policies.
-    let prod: Vec<Value> = [policy(0, "rg-prod-web", START), policy(0, "rg-prod-sql", START)].into_iter().flatten().collect();
+    let prod: Vec<Value> = [
+        policy(0, "rg-prod-web", START),
+        policy(0, "rg-prod-sql", START),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     w.json("arm/jit-policies-prod.json", &json!({"value": prod}))?;
     if let Some(dev) = policy(1, "rg-dev", START) {
         w.json("arm/jit-policy-dev.json", &dev)?;
     }
-    let shared: Vec<Value> = policy(2, "rg-shared", START + 2 * DAY).into_iter().collect();
+    let shared: Vec<Value> = policy(2, "rg-shared", START + 2 * DAY)
+        .into_iter()
+        .collect();
     w.json("arm/jit-policies-shared.json", &Value::Array(shared))?;
 
     let day_events = |sub: usize, day: i64| -> Vec<Event> {
-        let mut v: Vec<Event> = jit.iter().filter(|e| e.sub == sub && (e.at - START).div_euclid(DAY) == day).cloned().collect();
+        let mut v: Vec<Event> = jit
+            .iter()
+            .filter(|e| e.sub == sub && (e.at - START).div_euclid(DAY) == day)
+            .cloned()
+            .collect();
         v.extend(events::background(s.seed, sub, day, s.scale));
         v.sort_by_key(|e| (e.at, e.event_id.clone()));
         v
@@ -68,22 +92,42 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
     let half = days.min(7);
 
     // Production: `az monitor activity-log list` for the first week, two REST API pages after.
-    let first: Vec<Value> = (0..half).flat_map(|d| day_events(0, d)).map(|e| shapes::rest(&e)).collect();
-    w.json("activity-log/prod/az-activity-log-list.json", &Value::Array(first))?;
+    let first: Vec<Value> = (0..half)
+        .flat_map(|d| day_events(0, d))
+        .map(|e| shapes::rest(&e))
+        .collect();
+    w.json(
+        "activity-log/prod/az-activity-log-list.json",
+        &Value::Array(first),
+    )?;
     if days > half {
         let split = half + (days - half) / 2;
-        let page = |from: i64, to: i64| -> Vec<Value> { (from..to).flat_map(|d| day_events(0, d)).map(|e| shapes::rest(&e)).collect() };
+        let page = |from: i64, to: i64| -> Vec<Value> {
+            (from..to)
+                .flat_map(|d| day_events(0, d))
+                .map(|e| shapes::rest(&e))
+                .collect()
+        };
         let next = format!(
             "https://management.azure.com/subscriptions/{}/providers/microsoft.insights/eventtypes/management/values?api-version=2015-04-01&$filter=eventTimestamp%20ge%20'{}'&$skiptoken=c2tpcHRva2VuPTI",
             SUBS[0].id,
             events::ms_time7(START)
         );
         // The API answers compact JSON; `az` pretty-prints.
-        w.json_compact("activity-log/prod/rest-page-1.json", &json!({"value": page(half, split), "nextLink": next}))?;
-        w.json_compact("activity-log/prod/rest-page-2.json", &json!({"value": page(split, days), "nextLink": null}))?;
+        w.json_compact(
+            "activity-log/prod/rest-page-1.json",
+            &json!({"value": page(half, split), "nextLink": next}),
+        )?;
+        w.json_compact(
+            "activity-log/prod/rest-page-2.json",
+            &json!({"value": page(split, days), "nextLink": null}),
+        )?;
     }
     // Its JIT events again, as a Log Analytics CSV export.
-    let prod_jit: Vec<&Event> = jit.iter().filter(|e| e.sub == 0 && e.operation.starts_with("Microsoft.Security/")).collect();
+    let prod_jit: Vec<&Event> = jit
+        .iter()
+        .filter(|e| e.sub == 0 && e.operation.starts_with("Microsoft.Security/"))
+        .collect();
     w.la_csv("log-analytics/AzureActivity-prod-jit.csv", &prod_jit)?;
 
     // Development: diagnostic settings to a storage account, JSON Lines hourly blobs.
@@ -91,7 +135,10 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
         let evs = day_events(1, day);
         for hour in 0..24 {
             let lo = START + day * DAY + hour * HOUR;
-            let in_hour: Vec<&Event> = evs.iter().filter(|e| e.at >= lo && e.at < lo + HOUR).collect();
+            let in_hour: Vec<&Event> = evs
+                .iter()
+                .filter(|e| e.at >= lo && e.at < lo + HOUR)
+                .collect();
             if in_hour.is_empty() {
                 continue;
             }
@@ -99,19 +146,41 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
         }
     }
     // Its initiate events again, as the portal's "Download as CSV".
-    let dev_initiate: Vec<&Event> = jit.iter().filter(|e| e.sub == 1 && e.operation == events::OP_INITIATE).collect();
+    let dev_initiate: Vec<&Event> = jit
+        .iter()
+        .filter(|e| e.sub == 1 && e.operation == events::OP_INITIATE)
+        .collect();
     w.portal_csv("portal/JIT-activity-log-dev.csv", &dev_initiate)?;
 
     // Shared services: Event Hubs capture for the first week, pre-2018 `records` blobs after.
-    let capture: Vec<Value> = (0..half).flat_map(|d| day_events(2, d)).map(|e| shapes::record(&e, false)).collect();
-    w.json("event-hubs/activity-capture-shared.json", &json!({"records": capture}))?;
+    let capture: Vec<Value> = (0..half)
+        .flat_map(|d| day_events(2, d))
+        .map(|e| shapes::record(&e, false))
+        .collect();
+    w.json(
+        "event-hubs/activity-capture-shared.json",
+        &json!({"records": capture}),
+    )?;
     for day in half..days {
-        let records: Vec<Value> = day_events(2, day).iter().map(|e| shapes::record(e, true)).collect();
-        w.json(&format!("legacy-storage/{}", blob_path(2, START + day * DAY)), &json!({"records": records}))?;
+        let records: Vec<Value> = day_events(2, day)
+            .iter()
+            .map(|e| shapes::record(e, true))
+            .collect();
+        w.json(
+            &format!("legacy-storage/{}", blob_path(2, START + day * DAY)),
+            &json!({"records": records}),
+        )?;
     }
     // Its JIT events again, as a Log Analytics JSON export.
-    let shared_jit: Vec<Value> = jit.iter().filter(|e| e.sub == 2 && e.operation.starts_with("Microsoft.Security/")).map(|e| Value::Object(shapes::log_analytics(e))).collect();
-    w.json("log-analytics/AzureActivity-shared-jit.json", &Value::Array(shared_jit))?;
+    let shared_jit: Vec<Value> = jit
+        .iter()
+        .filter(|e| e.sub == 2 && e.operation.starts_with("Microsoft.Security/"))
+        .map(|e| Value::Object(shapes::log_analytics(e)))
+        .collect();
+    w.json(
+        "log-analytics/AzureActivity-shared-jit.json",
+        &Value::Array(shared_jit),
+    )?;
 
     w.text("jitaudit.toml", tenant::CONFIG)?;
     w.readme(s, &requests)?;
@@ -179,7 +248,13 @@ impl Writer {
         // The portal's Log Analytics export marks time columns with their zone.
         let header: Vec<String> = shapes::LA_CSV_COLUMNS
             .iter()
-            .map(|c| if matches!(*c, "TimeGenerated" | "EventSubmissionTimestamp") { format!("{c} [UTC]") } else { c.to_string() })
+            .map(|c| {
+                if matches!(*c, "TimeGenerated" | "EventSubmissionTimestamp") {
+                    format!("{c} [UTC]")
+                } else {
+                    c.to_string()
+                }
+            })
             .collect();
         csv.write_record(&header)?;
         for e in events {
@@ -207,16 +282,31 @@ impl Writer {
         let mut f = self.create("README.md")?;
         let granted = requests.iter().filter(|r| !r.failed).count();
         writeln!(f, "# Sample tenant\n")?;
-        writeln!(f, "Synthetic, written by `jitaudit sample --seed {} --days {} --scale {}`; regenerate it rather than editing it.", s.seed, s.days, s.scale)?;
-        writeln!(f, "Three subscriptions, nine VMs, five people and an automation service principal, {} days from Monday 2 November 2026 (UTC).", s.days)?;
-        writeln!(f, "{granted} JIT requests were granted and {} failed; every export shape jitaudit reads is here.\n", requests.len() - granted)?;
+        writeln!(
+            f,
+            "Synthetic, written by `jitaudit sample --seed {} --days {} --scale {}`; regenerate it rather than editing it.",
+            s.seed, s.days, s.scale
+        )?;
+        writeln!(
+            f,
+            "Three subscriptions, nine VMs, five people and an automation service principal, {} days from Monday 2 November 2026 (UTC).",
+            s.days
+        )?;
+        writeln!(
+            f,
+            "{granted} JIT requests were granted and {} failed; every export shape jitaudit reads is here.\n",
+            requests.len() - granted
+        )?;
         writeln!(f, "## Files\n")?;
         writeln!(f, "| path | shape | what it holds |\n|---|---|---|")?;
         for (path, shape, what) in FILES {
             writeln!(f, "| `{path}` | {shape} | {what} |")?;
         }
         writeln!(f, "\n## Planted anomalies\n")?;
-        writeln!(f, "Business hours are 08:00-18:00 Monday to Friday in Europe/Berlin (alice works from America/New_York); the office range is 203.0.113.0/24; day 1 is 2 November.\n")?;
+        writeln!(
+            f,
+            "Business hours are 08:00-18:00 Monday to Friday in Europe/Berlin (alice works from America/New_York); the office range is 203.0.113.0/24; day 1 is 2 November.\n"
+        )?;
         writeln!(f, "| rule | what was planted |\n|---|---|")?;
         for (rule, what) in tenant::PLANTED {
             writeln!(f, "| {rule} | {what} |")?;
@@ -226,20 +316,84 @@ impl Writer {
 }
 
 const FILES: &[(&str, &str, &str)] = &[
-    ("jitaudit.toml", "configuration", "what the sample is audited with: Berlin business hours, the office range, ticket-number justifications, approved requestors, one live and one expired suppression"),
-    ("arm/subscriptions.json", "ARM list of subscriptions", "the three subscriptions"),
-    ("arm/virtual-machines-*.json", "ARM list of VMs", "VMs per subscription; `-shared` uses the minimal list shape (id and location only)"),
-    ("arm/network-interfaces.json", "ARM list of NICs", "private IPs, public IPs, NIC-level NSGs"),
-    ("arm/network-security-groups.json", "ARM list of NSGs", "JIT deny rules (old and new naming), the one open request's allow rule, standing rules"),
-    ("arm/jit-policies-prod.json", "JIT policies, ARM list", "two policies with their request history"),
-    ("arm/jit-policy-dev.json", "JIT policy, single GET", "the development policy"),
-    ("arm/jit-policies-shared.json", "JIT policies, JSON array", "the shared-services policy, whose history has forgotten the first two days"),
-    ("activity-log/prod/az-activity-log-list.json", "REST EventData array (`az monitor activity-log list`)", "production, first week"),
-    ("activity-log/prod/rest-page-*.json", "REST API pages with `nextLink`", "production, second week"),
-    ("log-analytics/AzureActivity-prod-jit.csv", "Log Analytics AzureActivity CSV", "production's JIT events again (merged as duplicates)"),
-    ("insights-activity-logs/resourceId=/SUBSCRIPTIONS/…/PT1H.json", "diagnostic settings to storage, JSON Lines", "development, hourly blobs, upper-case ids"),
-    ("portal/JIT-activity-log-dev.csv", "portal \"Download as CSV\"", "development's initiate events again (merged as duplicates)"),
-    ("event-hubs/activity-capture-shared.json", "Event Hubs `{\"records\": [...]}`", "shared services, first week"),
-    ("legacy-storage/insights-activity-logs/…/PT1H.json", "pre-2018 storage `{\"records\": [...]}` blobs", "shared services, second week"),
-    ("log-analytics/AzureActivity-shared-jit.json", "Log Analytics AzureActivity JSON", "shared services' JIT events again (merged as duplicates)"),
+    (
+        "jitaudit.toml",
+        "configuration",
+        "what the sample is audited with: Berlin business hours, the office range, ticket-number justifications, approved requestors, one live and one expired suppression",
+    ),
+    (
+        "arm/subscriptions.json",
+        "ARM list of subscriptions",
+        "the three subscriptions",
+    ),
+    (
+        "arm/virtual-machines-*.json",
+        "ARM list of VMs",
+        "VMs per subscription; `-shared` uses the minimal list shape (id and location only)",
+    ),
+    (
+        "arm/network-interfaces.json",
+        "ARM list of NICs",
+        "private IPs, public IPs, NIC-level NSGs",
+    ),
+    (
+        "arm/network-security-groups.json",
+        "ARM list of NSGs",
+        "JIT deny rules (old and new naming), the one open request's allow rule, standing rules",
+    ),
+    (
+        "arm/jit-policies-prod.json",
+        "JIT policies, ARM list",
+        "two policies with their request history",
+    ),
+    (
+        "arm/jit-policy-dev.json",
+        "JIT policy, single GET",
+        "the development policy",
+    ),
+    (
+        "arm/jit-policies-shared.json",
+        "JIT policies, JSON array",
+        "the shared-services policy, whose history has forgotten the first two days",
+    ),
+    (
+        "activity-log/prod/az-activity-log-list.json",
+        "REST EventData array (`az monitor activity-log list`)",
+        "production, first week",
+    ),
+    (
+        "activity-log/prod/rest-page-*.json",
+        "REST API pages with `nextLink`",
+        "production, second week",
+    ),
+    (
+        "log-analytics/AzureActivity-prod-jit.csv",
+        "Log Analytics AzureActivity CSV",
+        "production's JIT events again (merged as duplicates)",
+    ),
+    (
+        "insights-activity-logs/resourceId=/SUBSCRIPTIONS/…/PT1H.json",
+        "diagnostic settings to storage, JSON Lines",
+        "development, hourly blobs, upper-case ids",
+    ),
+    (
+        "portal/JIT-activity-log-dev.csv",
+        "portal \"Download as CSV\"",
+        "development's initiate events again (merged as duplicates)",
+    ),
+    (
+        "event-hubs/activity-capture-shared.json",
+        "Event Hubs `{\"records\": [...]}`",
+        "shared services, first week",
+    ),
+    (
+        "legacy-storage/insights-activity-logs/…/PT1H.json",
+        "pre-2018 storage `{\"records\": [...]}` blobs",
+        "shared services, second week",
+    ),
+    (
+        "log-analytics/AzureActivity-shared-jit.json",
+        "Log Analytics AzureActivity JSON",
+        "shared services' JIT events again (merged as duplicates)",
+    ),
 ];

@@ -22,16 +22,30 @@ fn claims(e: &Event) -> Value {
             tenant::PORTAL_APP_ID,
             PEOPLE[p].object_id,
             vec![
-                ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", PEOPLE[p].upn),
+                (
+                    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+                    PEOPLE[p].upn,
+                ),
                 ("name", PEOPLE[p].name),
                 ("idtyp", "user"),
             ],
         ),
-        Who::Automation => (tenant::AUTOMATION_APP_ID, tenant::AUTOMATION_OBJECT_ID, vec![("idtyp", "app")]),
-        Who::Defender => (DEFENDER_APP_ID, super::story::DEFENDER_OBJECT_ID, vec![("idtyp", "app")]),
+        Who::Automation => (
+            tenant::AUTOMATION_APP_ID,
+            tenant::AUTOMATION_OBJECT_ID,
+            vec![("idtyp", "app")],
+        ),
+        Who::Defender => (
+            DEFENDER_APP_ID,
+            super::story::DEFENDER_OBJECT_ID,
+            vec![("idtyp", "app")],
+        ),
     };
     c.insert("appid".into(), json!(app));
-    c.insert("http://schemas.microsoft.com/identity/claims/objectidentifier".into(), json!(oid));
+    c.insert(
+        "http://schemas.microsoft.com/identity/claims/objectidentifier".into(),
+        json!(oid),
+    );
     if !e.caller_ip.is_empty() {
         c.insert("ipaddr".into(), json!(e.caller_ip));
     }
@@ -78,7 +92,11 @@ fn sub_status_long(e: &Event) -> String {
 
 /// `properties` as REST has them: flat string values; Resource Health's payload flattened.
 fn rest_properties(e: &Event) -> Map<String, Value> {
-    let mut p: Map<String, Value> = e.properties.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let mut p: Map<String, Value> = e
+        .properties
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     if let Some(Value::Object(nested)) = &e.nested {
         for (k, v) in nested {
             p.insert(k.clone(), v.clone());
@@ -157,7 +175,11 @@ pub fn record(e: &Event, upper: bool) -> Value {
         (Status::Failed, s) => format!("Failed.{s}"),
         (Status::Accepted, s) => format!("Accepted.{s}"),
     };
-    let mut properties: Map<String, Value> = e.properties.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let mut properties: Map<String, Value> = e
+        .properties
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     properties.insert("eventCategory".into(), json!(e.category));
     match &e.nested {
         Some(nested) => {
@@ -166,7 +188,10 @@ pub fn record(e: &Event, upper: bool) -> Value {
         None => {
             properties.insert("entity".into(), json!(e.resource_id));
             properties.insert("message".into(), json!(e.operation));
-            properties.insert("hierarchy".into(), json!(format!("{}/{}", tenant::TENANT_ID, SUBS[e.sub].id)));
+            properties.insert(
+                "hierarchy".into(),
+                json!(format!("{}/{}", tenant::TENANT_ID, SUBS[e.sub].id)),
+            );
         }
     }
     let mut r = json!({
@@ -197,26 +222,88 @@ pub fn record(e: &Event, upper: bool) -> Value {
 /// The columns of the CSV export: a query that projected away the legacy string twins of the
 /// `dynamic` columns, as exports usually do.
 pub const LA_CSV_COLUMNS: &[&str] = &[
-    "TenantId", "SourceSystem", "CallerIpAddress", "CategoryValue", "CorrelationId", "Authorization_d", "Claims_d",
-    "Level", "OperationName", "Properties_d", "Caller", "EventDataId", "EventSubmissionTimestamp", "HTTPRequest",
-    "OperationId", "ResourceGroup", "ResourceProviderValue", "ActivityStatus", "ActivitySubstatus", "Hierarchy",
-    "TimeGenerated", "SubscriptionId", "OperationNameValue", "_ResourceId", "ResourceId", "ActivityStatusValue",
-    "ActivitySubstatusValue", "Category", "ResourceProvider", "Resource", "Type",
+    "TenantId",
+    "SourceSystem",
+    "CallerIpAddress",
+    "CategoryValue",
+    "CorrelationId",
+    "Authorization_d",
+    "Claims_d",
+    "Level",
+    "OperationName",
+    "Properties_d",
+    "Caller",
+    "EventDataId",
+    "EventSubmissionTimestamp",
+    "HTTPRequest",
+    "OperationId",
+    "ResourceGroup",
+    "ResourceProviderValue",
+    "ActivityStatus",
+    "ActivitySubstatus",
+    "Hierarchy",
+    "TimeGenerated",
+    "SubscriptionId",
+    "OperationNameValue",
+    "_ResourceId",
+    "ResourceId",
+    "ActivityStatusValue",
+    "ActivitySubstatusValue",
+    "Category",
+    "ResourceProvider",
+    "Resource",
+    "Type",
 ];
 
 /// The `AzureActivity` columns, in the order the table has them.
 pub const LA_COLUMNS: &[&str] = &[
-    "TenantId", "SourceSystem", "CallerIpAddress", "CategoryValue", "CorrelationId", "Authorization", "Authorization_d",
-    "Claims", "Claims_d", "Level", "OperationName", "Properties", "Properties_d", "Caller", "EventDataId",
-    "EventSubmissionTimestamp", "HTTPRequest", "OperationId", "ResourceGroup", "ResourceProviderValue", "ActivityStatus",
-    "ActivitySubstatus", "Hierarchy", "TimeGenerated", "SubscriptionId", "OperationNameValue", "_ResourceId", "ResourceId",
-    "ActivityStatusValue", "ActivitySubstatusValue", "Category", "ResourceProvider", "Resource", "Type",
+    "TenantId",
+    "SourceSystem",
+    "CallerIpAddress",
+    "CategoryValue",
+    "CorrelationId",
+    "Authorization",
+    "Authorization_d",
+    "Claims",
+    "Claims_d",
+    "Level",
+    "OperationName",
+    "Properties",
+    "Properties_d",
+    "Caller",
+    "EventDataId",
+    "EventSubmissionTimestamp",
+    "HTTPRequest",
+    "OperationId",
+    "ResourceGroup",
+    "ResourceProviderValue",
+    "ActivityStatus",
+    "ActivitySubstatus",
+    "Hierarchy",
+    "TimeGenerated",
+    "SubscriptionId",
+    "OperationNameValue",
+    "_ResourceId",
+    "ResourceId",
+    "ActivityStatusValue",
+    "ActivitySubstatusValue",
+    "Category",
+    "ResourceProvider",
+    "Resource",
+    "Type",
 ];
 
 /// One `AzureActivity` row (section 2c). Log Analytics upper-cases many values.
 pub fn log_analytics(e: &Event) -> Map<String, Value> {
     let parsed = parse_resource_id(&e.resource_id);
-    let namespace = parsed.resource_type.clone().unwrap_or_default().split('/').next().unwrap_or_default().to_string();
+    let namespace = parsed
+        .resource_type
+        .clone()
+        .unwrap_or_default()
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let (status, status_value) = status_words(e);
     let authorization = json!({"action": e.operation, "scope": e.resource_id,
         "evidence": {"role": "Contributor", "principalType": principal_type(e.who)}});
@@ -263,13 +350,26 @@ pub fn log_analytics(e: &Event) -> Map<String, Value> {
         json!(parsed.name.unwrap_or_default().to_uppercase()),
         json!("AzureActivity"),
     ];
-    LA_COLUMNS.iter().map(|c| c.to_string()).zip(values).collect()
+    LA_COLUMNS
+        .iter()
+        .map(|c| c.to_string())
+        .zip(values)
+        .collect()
 }
 
 /// The portal's "Download as CSV" header (section 2d).
 pub const PORTAL_COLUMNS: &[&str] = &[
-    "Correlation id", "Operation name", "Status", "Event category", "Level", "Time", "Subscription",
-    "Event initiated by", "Resource type", "Resource group", "Resource",
+    "Correlation id",
+    "Operation name",
+    "Status",
+    "Event category",
+    "Level",
+    "Time",
+    "Subscription",
+    "Event initiated by",
+    "Resource type",
+    "Resource group",
+    "Resource",
 ];
 
 pub fn portal(e: &Event) -> Vec<String> {
@@ -283,7 +383,11 @@ pub fn portal(e: &Event) -> Vec<String> {
         status.to_string(),
         e.category.to_string(),
         "Informational".to_string(),
-        format!("{}.{:03}Z", t.format("%Y-%m-%dT%H:%M:%S"), e.at.rem_euclid(1000)),
+        format!(
+            "{}.{:03}Z",
+            t.format("%Y-%m-%dT%H:%M:%S"),
+            e.at.rem_euclid(1000)
+        ),
         SUBS[e.sub].id.to_string(),
         e.who.caller().to_string(),
         parsed.resource_type.unwrap_or_default(),

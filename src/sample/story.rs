@@ -112,18 +112,25 @@ const TASKS: &[&str] = &[
 ];
 
 fn vm_index(name: &str) -> usize {
-    VMS.iter().position(|v| v.name == name).expect("sample VM exists")
+    VMS.iter()
+        .position(|v| v.name == name)
+        .expect("sample VM exists")
 }
 
 fn person(upn: &str) -> usize {
-    PEOPLE.iter().position(|p| p.upn.starts_with(upn)).expect("sample person exists")
+    PEOPLE
+        .iter()
+        .position(|p| p.upn.starts_with(upn))
+        .expect("sample person exists")
 }
 
 /// The requests of the sample window, ordinary and planted, in time order.
 pub fn requests(rng: &mut Rng, days: u32) -> Vec<Request> {
     let days = days as i64;
     let mut out = Vec::new();
-    let jit_vms: Vec<usize> = (0..VMS.len()).filter(|v| !VMS[*v].jit_ports.is_empty() && VMS[*v].policy_source != "*").collect();
+    let jit_vms: Vec<usize> = (0..VMS.len())
+        .filter(|v| !VMS[*v].jit_ports.is_empty() && VMS[*v].policy_source != "*")
+        .collect();
     for day in 0..days {
         let weekday = day % 7; // day 0 is a Monday
         if weekday >= 5 {
@@ -135,17 +142,30 @@ pub fn requests(rng: &mut Rng, days: u32) -> Vec<Request> {
             // 08:00-14:59 UTC: office hours in Berlin (UTC+1 in November) and, for alice, in
             // New York (UTC-5) only from 13:00 UTC.
             let hour = if p == 0 { 14 } else { 8 + rng.below(7) as i64 };
-            let at = START + day * DAY + hour * HOUR + rng.below(50) as i64 * MINUTE + 5 * MINUTE + rng.below(60_000) as i64;
+            let at = START
+                + day * DAY
+                + hour * HOUR
+                + rng.below(50) as i64 * MINUTE
+                + 5 * MINUTE
+                + rng.below(60_000) as i64;
             let ticket = if rng.below(2) == 0 { "CHG" } else { "INC" };
             out.push(Request {
                 at,
                 who: Who::Person(p),
                 vm,
                 ports: vec![VMS[vm].jit_ports[0]],
-                source: if rng.below(3) == 0 { None } else { Some(PEOPLE[p].office_ip.to_string()) },
+                source: if rng.below(3) == 0 {
+                    None
+                } else {
+                    Some(PEOPLE[p].office_ip.to_string())
+                },
                 caller_ip: PEOPLE[p].office_ip.to_string(),
                 hours: 1 + rng.below(2) as i64,
-                justification: Some(format!("{ticket}{} {}", 100_000 + rng.below(900_000), rng.pick(TASKS))),
+                justification: Some(format!(
+                    "{ticket}{} {}",
+                    100_000 + rng.below(900_000),
+                    rng.pick(TASKS)
+                )),
                 failed: false,
             });
         }
@@ -153,7 +173,17 @@ pub fn requests(rng: &mut Rng, days: u32) -> Vec<Request> {
     planted(&mut out, rng, days);
     // The request still open when the inventory snapshot is taken: its NSG allow rule is there.
     let last = days - 1;
-    out.push(planned(last, 21 * 60 + 30, "bob", "web-01", &[22], Some("203.0.113.11"), "203.0.113.11", 3, Some("CHG311577 overnight patching")));
+    out.push(planned(
+        last,
+        21 * 60 + 30,
+        "bob",
+        "web-01",
+        &[22],
+        Some("203.0.113.11"),
+        "203.0.113.11",
+        3,
+        Some("CHG311577 overnight patching"),
+    ));
     out.retain(|r| r.at < START + days * DAY);
     out.sort_by_key(|r| (r.at, r.vm));
     out
@@ -161,7 +191,17 @@ pub fn requests(rng: &mut Rng, days: u32) -> Vec<Request> {
 
 /// A request at a given day and minute of the day (UTC).
 #[allow(clippy::too_many_arguments)]
-fn planned(day: i64, minute: i64, who: &str, vm: &str, ports: &[u16], source: Option<&str>, ip: &str, hours: i64, why: Option<&str>) -> Request {
+fn planned(
+    day: i64,
+    minute: i64,
+    who: &str,
+    vm: &str,
+    ports: &[u16],
+    source: Option<&str>,
+    ip: &str,
+    hours: i64,
+    why: Option<&str>,
+) -> Request {
     Request {
         at: START + day * DAY + minute * MINUTE + 17_321,
         who: Who::Person(person(who)),
@@ -179,35 +219,195 @@ fn planted(out: &mut Vec<Request>, rng: &mut Rng, _days: i64) {
     let office = |who: &str| PEOPLE[person(who)].office_ip;
     let mut add = |r: Request| out.push(r);
     // JIT001: odd hours, and the Berlin winter trap (07:30 UTC is 08:30 in Berlin).
-    add(planned(2, 2 * 60 + 13, "alice", "web-01", &[22], Some(office("alice")), office("alice"), 1, Some("INC204518 pager alert")));
-    add(planned(5, 10 * 60, "bob", "sql-01", &[3389], Some(office("bob")), office("bob"), 2, Some("CHG118230 weekend maintenance")));
-    add(planned(8, 17 * 60 + 20, "carol", "web-02", &[22], Some(office("carol")), office("carol"), 1, Some("INC209941 late deploy check")));
-    add(planned(1, 7 * 60 + 30, "dave", "sql-01", &[5985], Some(office("dave")), office("dave"), 1, Some("CHG107713 early backup check")));
+    add(planned(
+        2,
+        2 * 60 + 13,
+        "alice",
+        "web-01",
+        &[22],
+        Some(office("alice")),
+        office("alice"),
+        1,
+        Some("INC204518 pager alert"),
+    ));
+    add(planned(
+        5,
+        10 * 60,
+        "bob",
+        "sql-01",
+        &[3389],
+        Some(office("bob")),
+        office("bob"),
+        2,
+        Some("CHG118230 weekend maintenance"),
+    ));
+    add(planned(
+        8,
+        17 * 60 + 20,
+        "carol",
+        "web-02",
+        &[22],
+        Some(office("carol")),
+        office("carol"),
+        1,
+        Some("INC209941 late deploy check"),
+    ));
+    add(planned(
+        1,
+        7 * 60 + 30,
+        "dave",
+        "sql-01",
+        &[5985],
+        Some(office("dave")),
+        office("dave"),
+        1,
+        Some("CHG107713 early backup check"),
+    ));
     // JIT002 + JIT009: bob from home.
-    add(planned(3, 9 * 60 + 40, "bob", "web-02", &[22], None, tenant::HOME_IP, 1, Some("INC203311 hotfix from home")));
+    add(planned(
+        3,
+        9 * 60 + 40,
+        "bob",
+        "web-02",
+        &[22],
+        None,
+        tenant::HOME_IP,
+        1,
+        Some("INC203311 hotfix from home"),
+    ));
     // JIT003, JIT007, JIT012 (the write is an event, below): carol on the bastion, to '*', 5 hours.
-    add(planned(4, 11 * 60, "carol", "bastion-01", &[22], Some("*"), office("carol"), 5, Some("CHG120045 vendor session")));
-    add(planned(10, 13 * 60, "dave", "web-01", &[22], Some("10.0.0.0/8"), office("dave"), 1, Some("CHG130032 vpn troubleshooting")));
+    add(planned(
+        4,
+        11 * 60,
+        "carol",
+        "bastion-01",
+        &[22],
+        Some("*"),
+        office("carol"),
+        5,
+        Some("CHG120045 vendor session"),
+    ));
+    add(planned(
+        10,
+        13 * 60,
+        "dave",
+        "web-01",
+        &[22],
+        Some("10.0.0.0/8"),
+        office("dave"),
+        1,
+        Some("CHG130032 vpn troubleshooting"),
+    ));
     // JIT008: poor justifications.
-    add(planned(1, 10 * 60 + 5, "carol", "dev-build-01", &[22], Some(office("carol")), office("carol"), 1, None));
-    add(planned(2, 11 * 60 + 15, "bob", "monitor-01", &[22], Some(office("bob")), office("bob"), 1, Some("test")));
-    add(planned(3, 14 * 60 + 45, "dave", "web-02", &[22], Some(office("dave")), office("dave"), 1, Some("asdf")));
-    add(planned(4, 14 * 60 + 10, "alice", "sql-01", &[3389], Some(office("alice")), office("alice"), 1, Some("need access")));
+    add(planned(
+        1,
+        10 * 60 + 5,
+        "carol",
+        "dev-build-01",
+        &[22],
+        Some(office("carol")),
+        office("carol"),
+        1,
+        None,
+    ));
+    add(planned(
+        2,
+        11 * 60 + 15,
+        "bob",
+        "monitor-01",
+        &[22],
+        Some(office("bob")),
+        office("bob"),
+        1,
+        Some("test"),
+    ));
+    add(planned(
+        3,
+        14 * 60 + 45,
+        "dave",
+        "web-02",
+        &[22],
+        Some(office("dave")),
+        office("dave"),
+        1,
+        Some("asdf"),
+    ));
+    add(planned(
+        4,
+        14 * 60 + 10,
+        "alice",
+        "sql-01",
+        &[3389],
+        Some(office("alice")),
+        office("alice"),
+        1,
+        Some("need access"),
+    ));
     // JIT010: bob's burst on day 9.
     // Spread over three VMs 30 minutes apart, so no VM is held open back to back.
     for i in 0..11 {
         let vm = ["web-01", "web-02", "monitor-01"][i as usize % 3];
-        add(planned(9, 8 * 60 + 30 + i * 30, "bob", vm, &[22], Some(office("bob")), office("bob"), 1, Some(&format!("CHG14{i:04} rolling restart"))));
+        add(planned(
+            9,
+            8 * 60 + 30 + i * 30,
+            "bob",
+            vm,
+            &[22],
+            Some(office("bob")),
+            office("bob"),
+            1,
+            Some(&format!("CHG14{i:04} rolling restart")),
+        ));
     }
     // JIT014: dave chains three 3-hour requests on sql-01 3389.
     for i in 0..3 {
-        add(planned(8, 8 * 60 + i * 180, "dave", "sql-01", &[3389], Some(office("dave")), office("dave"), 3, Some("CHG150001 data migration")));
+        add(planned(
+            8,
+            8 * 60 + i * 180,
+            "dave",
+            "sql-01",
+            &[3389],
+            Some(office("dave")),
+            office("dave"),
+            3,
+            Some("CHG150001 data migration"),
+        ));
     }
     // JIT009 + JIT002: alice from a hotel; JIT016: alice opens jump-01 for another address.
-    add(planned(11, 14 * 60 + 20, "alice", "dev-build-01", &[22], Some(tenant::HOTEL_IP), tenant::HOTEL_IP, 1, Some("INC220012 travel support")));
-    add(planned(11, 15 * 60, "alice", "jump-01", &[3389], Some(tenant::HOTEL_IP), office("alice"), 1, Some("INC220013 access for contractor")));
+    add(planned(
+        11,
+        14 * 60 + 20,
+        "alice",
+        "dev-build-01",
+        &[22],
+        Some(tenant::HOTEL_IP),
+        tenant::HOTEL_IP,
+        1,
+        Some("INC220012 travel support"),
+    ));
+    add(planned(
+        11,
+        15 * 60,
+        "alice",
+        "jump-01",
+        &[3389],
+        Some(tenant::HOTEL_IP),
+        office("alice"),
+        1,
+        Some("INC220013 access for contractor"),
+    ));
     // JIT015: mallory is no approved requestor; the automation principal requests access.
-    add(planned(4, 12 * 60, "mallory", "dev-build-01", &[22], Some(office("mallory")), office("mallory"), 1, Some("CHG160123 build cache cleanup")));
+    add(planned(
+        4,
+        12 * 60,
+        "mallory",
+        "dev-build-01",
+        &[22],
+        Some(office("mallory")),
+        office("mallory"),
+        1,
+        Some("CHG160123 build cache cleanup"),
+    ));
     out.push(Request {
         at: START + 12 * DAY + 3 * HOUR + 7 * MINUTE,
         who: Who::Automation,
@@ -221,7 +421,17 @@ fn planted(out: &mut Vec<Request>, rng: &mut Rng, _days: i64) {
     });
     // JIT011: mallory's failed attempts.
     for i in 0..3 {
-        let mut r = planned(6, 22 * 60 + i * 4, "mallory", "sql-01", &[3389], None, tenant::HOME_IP, 1, Some("urgent"));
+        let mut r = planned(
+            6,
+            22 * 60 + i * 4,
+            "mallory",
+            "sql-01",
+            &[3389],
+            None,
+            tenant::HOME_IP,
+            1,
+            Some("urgent"),
+        );
         r.failed = true;
         out.push(r);
     }

@@ -12,9 +12,18 @@ pub const TENANT_ID: &str = "8c3f1a52-6d4e-4b1a-9f7c-2e5d8a1b3c4d";
 pub const WORKSPACE_ID: &str = "b7e2c9d4-3a1f-4e8b-9c6d-5f2a7e1b8d3c";
 
 pub const SUBS: [Sub; 3] = [
-    Sub { id: "11111111-aaaa-4bbb-8ccc-000000000001", name: "Contoso Production" },
-    Sub { id: "22222222-aaaa-4bbb-8ccc-000000000002", name: "Contoso Development" },
-    Sub { id: "33333333-aaaa-4bbb-8ccc-000000000003", name: "Contoso Shared Services" },
+    Sub {
+        id: "11111111-aaaa-4bbb-8ccc-000000000001",
+        name: "Contoso Production",
+    },
+    Sub {
+        id: "22222222-aaaa-4bbb-8ccc-000000000002",
+        name: "Contoso Development",
+    },
+    Sub {
+        id: "33333333-aaaa-4bbb-8ccc-000000000003",
+        name: "Contoso Shared Services",
+    },
 ];
 
 /// A virtual machine and how JIT covers it.
@@ -35,15 +44,114 @@ pub struct Vm {
 }
 
 pub const VMS: [Vm; 9] = [
-    Vm { sub: 0, rg: "rg-prod-web", name: "web-01", os: "Linux", private_ip: "10.1.1.4", public_ip: false, jit_ports: &[22], policy_source: "203.0.113.0/24", max_duration: "PT3H", subnet_nsg: false },
-    Vm { sub: 0, rg: "rg-prod-web", name: "web-02", os: "Linux", private_ip: "10.1.1.5", public_ip: false, jit_ports: &[22], policy_source: "203.0.113.0/24", max_duration: "PT3H", subnet_nsg: false },
-    Vm { sub: 0, rg: "rg-prod-sql", name: "sql-01", os: "Windows", private_ip: "10.1.2.4", public_ip: false, jit_ports: &[3389, 5985, 5986], policy_source: "203.0.113.0/24", max_duration: "PT3H", subnet_nsg: false },
-    Vm { sub: 0, rg: "rg-prod-sql", name: "jump-01", os: "Windows", private_ip: "10.1.2.10", public_ip: true, jit_ports: &[3389], policy_source: "203.0.113.0/24", max_duration: "PT3H", subnet_nsg: false },
-    Vm { sub: 1, rg: "rg-dev", name: "dev-build-01", os: "Linux", private_ip: "10.2.1.4", public_ip: false, jit_ports: &[22], policy_source: "203.0.113.0/24", max_duration: "PT3H", subnet_nsg: false },
-    Vm { sub: 1, rg: "rg-dev", name: "legacy-build-01", os: "Linux", private_ip: "10.2.1.9", public_ip: true, jit_ports: &[], policy_source: "", max_duration: "", subnet_nsg: true },
-    Vm { sub: 1, rg: "rg-dev", name: "dev-test-02", os: "Windows", private_ip: "10.2.1.12", public_ip: false, jit_ports: &[], policy_source: "", max_duration: "", subnet_nsg: false },
-    Vm { sub: 2, rg: "rg-shared", name: "bastion-01", os: "Linux", private_ip: "10.3.1.4", public_ip: true, jit_ports: &[22], policy_source: "*", max_duration: "PT24H", subnet_nsg: false },
-    Vm { sub: 2, rg: "rg-shared", name: "monitor-01", os: "Linux", private_ip: "10.3.1.8", public_ip: false, jit_ports: &[22], policy_source: "203.0.113.0/24", max_duration: "PT3H", subnet_nsg: false },
+    Vm {
+        sub: 0,
+        rg: "rg-prod-web",
+        name: "web-01",
+        os: "Linux",
+        private_ip: "10.1.1.4",
+        public_ip: false,
+        jit_ports: &[22],
+        policy_source: "203.0.113.0/24",
+        max_duration: "PT3H",
+        subnet_nsg: false,
+    },
+    Vm {
+        sub: 0,
+        rg: "rg-prod-web",
+        name: "web-02",
+        os: "Linux",
+        private_ip: "10.1.1.5",
+        public_ip: false,
+        jit_ports: &[22],
+        policy_source: "203.0.113.0/24",
+        max_duration: "PT3H",
+        subnet_nsg: false,
+    },
+    Vm {
+        sub: 0,
+        rg: "rg-prod-sql",
+        name: "sql-01",
+        os: "Windows",
+        private_ip: "10.1.2.4",
+        public_ip: false,
+        jit_ports: &[3389, 5985, 5986],
+        policy_source: "203.0.113.0/24",
+        max_duration: "PT3H",
+        subnet_nsg: false,
+    },
+    Vm {
+        sub: 0,
+        rg: "rg-prod-sql",
+        name: "jump-01",
+        os: "Windows",
+        private_ip: "10.1.2.10",
+        public_ip: true,
+        jit_ports: &[3389],
+        policy_source: "203.0.113.0/24",
+        max_duration: "PT3H",
+        subnet_nsg: false,
+    },
+    Vm {
+        sub: 1,
+        rg: "rg-dev",
+        name: "dev-build-01",
+        os: "Linux",
+        private_ip: "10.2.1.4",
+        public_ip: false,
+        jit_ports: &[22],
+        policy_source: "203.0.113.0/24",
+        max_duration: "PT3H",
+        subnet_nsg: false,
+    },
+    Vm {
+        sub: 1,
+        rg: "rg-dev",
+        name: "legacy-build-01",
+        os: "Linux",
+        private_ip: "10.2.1.9",
+        public_ip: true,
+        jit_ports: &[],
+        policy_source: "",
+        max_duration: "",
+        subnet_nsg: true,
+    },
+    Vm {
+        sub: 1,
+        rg: "rg-dev",
+        name: "dev-test-02",
+        os: "Windows",
+        private_ip: "10.2.1.12",
+        public_ip: false,
+        jit_ports: &[],
+        policy_source: "",
+        max_duration: "",
+        subnet_nsg: false,
+    },
+    Vm {
+        sub: 2,
+        rg: "rg-shared",
+        name: "bastion-01",
+        os: "Linux",
+        private_ip: "10.3.1.4",
+        public_ip: true,
+        jit_ports: &[22],
+        policy_source: "*",
+        max_duration: "PT24H",
+        subnet_nsg: false,
+    },
+    Vm {
+        sub: 2,
+        rg: "rg-shared",
+        name: "monitor-01",
+        os: "Linux",
+        private_ip: "10.3.1.8",
+        public_ip: false,
+        jit_ports: &[22],
+        policy_source: "203.0.113.0/24",
+        max_duration: "PT3H",
+        subnet_nsg: false,
+    },
 ];
 
 /// Somebody who uses JIT.
@@ -56,11 +164,36 @@ pub struct Person {
 }
 
 pub const PEOPLE: [Person; 5] = [
-    Person { upn: "alice@contoso.com", name: "Alice Anders", object_id: "a1a1a1a1-0000-4000-8000-00000000000a", office_ip: "203.0.113.10" },
-    Person { upn: "bob@contoso.com", name: "Bob Brandt", object_id: "b2b2b2b2-0000-4000-8000-00000000000b", office_ip: "203.0.113.11" },
-    Person { upn: "carol@contoso.com", name: "Carol Chen", object_id: "c3c3c3c3-0000-4000-8000-00000000000c", office_ip: "203.0.113.12" },
-    Person { upn: "dave@contoso.com", name: "Dave Dorn", object_id: "d4d4d4d4-0000-4000-8000-00000000000d", office_ip: "203.0.113.13" },
-    Person { upn: "mallory@contoso.com", name: "Mallory Moss", object_id: "e5e5e5e5-0000-4000-8000-00000000000e", office_ip: "203.0.113.14" },
+    Person {
+        upn: "alice@contoso.com",
+        name: "Alice Anders",
+        object_id: "a1a1a1a1-0000-4000-8000-00000000000a",
+        office_ip: "203.0.113.10",
+    },
+    Person {
+        upn: "bob@contoso.com",
+        name: "Bob Brandt",
+        object_id: "b2b2b2b2-0000-4000-8000-00000000000b",
+        office_ip: "203.0.113.11",
+    },
+    Person {
+        upn: "carol@contoso.com",
+        name: "Carol Chen",
+        object_id: "c3c3c3c3-0000-4000-8000-00000000000c",
+        office_ip: "203.0.113.12",
+    },
+    Person {
+        upn: "dave@contoso.com",
+        name: "Dave Dorn",
+        object_id: "d4d4d4d4-0000-4000-8000-00000000000d",
+        office_ip: "203.0.113.13",
+    },
+    Person {
+        upn: "mallory@contoso.com",
+        name: "Mallory Moss",
+        object_id: "e5e5e5e5-0000-4000-8000-00000000000e",
+        office_ip: "203.0.113.14",
+    },
 ];
 
 /// The automation identity that manages JIT policies (an expected writer) and, once, requests
@@ -77,22 +210,64 @@ pub const HOTEL_IP: &str = "192.0.2.50";
 
 /// The anomalies planted, one line each, as the sample README lists them.
 pub const PLANTED: &[(&str, &str)] = &[
-    ("JIT001", "alice (New York) requests web-01 at 02:13 UTC on day 3; bob requests sql-01 on Saturday (day 6); carol at 17:20 UTC on day 9 (18:20 in Berlin). bob's overnight patching at 21:30 UTC on the last day (still open when the snapshot is taken). Also the trap: dave at 07:30 UTC on day 2, 08:30 in Berlin, which is NOT odd."),
-    ("JIT002", "bob requests web-02 from home, 198.51.100.77, on day 4 (outside 203.0.113.0/24)."),
-    ("JIT003", "carol opens bastion-01 port 22 to '*' on day 5, and dave opens web-01 to 10.0.0.0/8 on day 11."),
+    (
+        "JIT001",
+        "alice (New York) requests web-01 at 02:13 UTC on day 3; bob requests sql-01 on Saturday (day 6); carol at 17:20 UTC on day 9 (18:20 in Berlin). bob's overnight patching at 21:30 UTC on the last day (still open when the snapshot is taken). Also the trap: dave at 07:30 UTC on day 2, 08:30 in Berlin, which is NOT odd.",
+    ),
+    (
+        "JIT002",
+        "bob requests web-02 from home, 198.51.100.77, on day 4 (outside 203.0.113.0/24).",
+    ),
+    (
+        "JIT003",
+        "carol opens bastion-01 port 22 to '*' on day 5, and dave opens web-01 to 10.0.0.0/8 on day 11.",
+    ),
     ("JIT004", "the bastion-01 policy allows '*' on port 22."),
-    ("JIT005", "legacy-build-01 (public IP, NSG on its subnet open for 3389) and dev-test-02 have no JIT policy (dev-test-02's was deleted on day 8)."),
-    ("JIT006", "the bastion-01 policy allows requests of up to PT24H."),
-    ("JIT007", "carol holds bastion-01 open for 5 hours on day 5."),
-    ("JIT008", "requests with justifications '', 'test', 'asdf' and 'need access' (no ticket number)."),
-    ("JIT009", "bob's home address on day 4 and alice's hotel address on day 12 are new sources for them."),
+    (
+        "JIT005",
+        "legacy-build-01 (public IP, NSG on its subnet open for 3389) and dev-test-02 have no JIT policy (dev-test-02's was deleted on day 8).",
+    ),
+    (
+        "JIT006",
+        "the bastion-01 policy allows requests of up to PT24H.",
+    ),
+    (
+        "JIT007",
+        "carol holds bastion-01 open for 5 hours on day 5.",
+    ),
+    (
+        "JIT008",
+        "requests with justifications '', 'test', 'asdf' and 'need access' (no ticket number).",
+    ),
+    (
+        "JIT009",
+        "bob's home address on day 4 and alice's hotel address on day 12 are new sources for them.",
+    ),
     ("JIT010", "bob makes 11 requests on day 10."),
-    ("JIT011", "mallory's three initiate attempts on sql-01 on day 7 fail (AuthorizationFailed)."),
-    ("JIT012", "carol rewrites the bastion-01 policy on day 5, widening port 22 to '*'; mallory deletes the dev-test-02 policy on day 8."),
-    ("JIT013", "monitor-01's NSG allows 22 from Internet (destinationPortRanges [\"443\", \"22\"]) and legacy-build-01's subnet NSG allows 3389 from '*'."),
-    ("JIT014", "dave chains three 3-hour requests on sql-01 port 3389 on day 9 (9 hours open)."),
-    ("JIT015", "the automation service principal requests jump-01 on day 13; mallory (not an approved requestor) requests dev-build-01 on day 5."),
-    ("JIT016", "alice, calling from 203.0.113.10, opens jump-01 for 192.0.2.50 on day 12."),
+    (
+        "JIT011",
+        "mallory's three initiate attempts on sql-01 on day 7 fail (AuthorizationFailed).",
+    ),
+    (
+        "JIT012",
+        "carol rewrites the bastion-01 policy on day 5, widening port 22 to '*'; mallory deletes the dev-test-02 policy on day 8.",
+    ),
+    (
+        "JIT013",
+        "monitor-01's NSG allows 22 from Internet (destinationPortRanges [\"443\", \"22\"]) and legacy-build-01's subnet NSG allows 3389 from '*'.",
+    ),
+    (
+        "JIT014",
+        "dave chains three 3-hour requests on sql-01 port 3389 on day 9 (9 hours open).",
+    ),
+    (
+        "JIT015",
+        "the automation service principal requests jump-01 on day 13; mallory (not an approved requestor) requests dev-build-01 on day 5.",
+    ),
+    (
+        "JIT016",
+        "alice, calling from 203.0.113.10, opens jump-01 for 192.0.2.50 on day 12.",
+    ),
 ];
 
 /// The configuration the sample is meant to be audited with (`sample-data/jitaudit.toml`).

@@ -11,8 +11,14 @@ use crate::schema::{self, caller_kind};
 use crate::tables::TableBuilder;
 
 /// The claim keys identities are read from, long and short forms.
-const UPN_CLAIMS: &[&str] = &["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "upn"];
-const OID_CLAIMS: &[&str] = &["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
+const UPN_CLAIMS: &[&str] = &[
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+    "upn",
+];
+const OID_CLAIMS: &[&str] = &[
+    "http://schemas.microsoft.com/identity/claims/objectidentifier",
+    "oid",
+];
 const APPID_CLAIMS: &[&str] = &["appid", "azp"];
 
 /// A normalized Activity Log record before it becomes a row.
@@ -84,7 +90,10 @@ pub fn shape_of(obj: &Map<String, Value>) -> Option<Shape> {
     if has("OperationNameValue") || has("TimeGenerated") || has("ActivityStatusValue") {
         return Some(Shape::LogAnalytics);
     }
-    if has("eventTimestamp") || has("eventDataId") || matches!(get(obj, "operationName"), Some(Value::Object(_))) {
+    if has("eventTimestamp")
+        || has("eventDataId")
+        || matches!(get(obj, "operationName"), Some(Value::Object(_)))
+    {
         return Some(Shape::Rest);
     }
     if has("time") && has("operationName") {
@@ -139,7 +148,10 @@ fn from_rest(o: &Map<String, Value>) -> Event {
 
 fn from_record(o: &Map<String, Value>) -> Event {
     let identity_obj = get(o, "identity").and_then(as_object);
-    let claims = identity_obj.as_ref().and_then(|i| get(i, "claims")).and_then(as_object);
+    let claims = identity_obj
+        .as_ref()
+        .and_then(|i| get(i, "claims"))
+        .and_then(as_object);
     let authorization = identity_obj
         .as_ref()
         .and_then(|i| get(i, "authorization"))
@@ -182,7 +194,11 @@ fn from_log_analytics(o: &Map<String, Value>) -> Event {
     let claims = pick_obj(&["Claims_d", "Claims"]);
     let authorization = pick_obj(&["Authorization_d", "Authorization"]);
     let http = pick_obj(&["HTTPRequest"]);
-    let time_raw = pick(&["TimeGenerated", "TimeGenerated [UTC]", "EventSubmissionTimestamp"]);
+    let time_raw = pick(&[
+        "TimeGenerated",
+        "TimeGenerated [UTC]",
+        "EventSubmissionTimestamp",
+    ]);
     let mut ev = Event {
         event_id: pick(&["EventDataId"]),
         time_raw,
@@ -206,14 +222,22 @@ fn from_log_analytics(o: &Map<String, Value>) -> Event {
     if ev.operation_id.is_none() {
         // Old rows carry only the localized `OperationName`; keep it as the display name and
         // map it to an id when it is one jitaudit knows.
-        ev.operation_id = ev.operation_name.as_deref().and_then(operation_for_display_name).map(str::to_string);
+        ev.operation_id = ev
+            .operation_name
+            .as_deref()
+            .and_then(operation_for_display_name)
+            .map(str::to_string);
     }
     identity(&mut ev, claims.as_ref(), authorization.as_ref());
     ev
 }
 
 /// Fills caller, app id, object id and caller kind from claims and authorization evidence.
-fn identity(ev: &mut Event, claims: Option<&Map<String, Value>>, auth: Option<&Map<String, Value>>) {
+fn identity(
+    ev: &mut Event,
+    claims: Option<&Map<String, Value>>,
+    auth: Option<&Map<String, Value>>,
+) {
     let claim = |keys: &[&str]| claims.and_then(|c| keys.iter().find_map(|k| text_at(c, k)));
     let upn = claim(UPN_CLAIMS);
     let oid = claim(OID_CLAIMS);
@@ -223,7 +247,10 @@ fn identity(ev: &mut Event, claims: Option<&Map<String, Value>>, auth: Option<&M
         ev.caller_ip = claim(&["ipaddr"]);
     }
     if ev.caller.is_none() {
-        ev.caller = upn.clone().or_else(|| oid.clone()).or_else(|| ev.app_id.clone());
+        ev.caller = upn
+            .clone()
+            .or_else(|| oid.clone())
+            .or_else(|| ev.app_id.clone());
     }
     let principal_type = auth
         .and_then(|a| path(a, &["evidence", "principalType"]))
@@ -264,7 +291,10 @@ pub fn complete(ev: &mut Event) -> Result<(), Reject> {
             ev.resource_type = parsed.resource_type;
         }
     }
-    ev.subscription_id = ev.subscription_id.take().map(|s| canonical_subscription(&s));
+    ev.subscription_id = ev
+        .subscription_id
+        .take()
+        .map(|s| canonical_subscription(&s));
     ev.status = ev.status.as_deref().and_then(normalize::normalize_status);
     ev.level = ev.level.as_deref().and_then(normalize::normalize_level);
     if let Some(props) = ev.properties.take() {
@@ -282,20 +312,27 @@ pub fn complete(ev: &mut Event) -> Result<(), Reject> {
 /// Subscription GUIDs in lower case, so that joins see one spelling; other values as given.
 pub fn canonical_subscription(s: &str) -> String {
     let s = s.trim().trim_start_matches("/subscriptions/");
-    if is_guid(s) { s.to_ascii_lowercase() } else { s.to_string() }
+    if is_guid(s) {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_string()
+    }
 }
 
 /// Lifts `eventProperties` (the storage and Log Analytics nesting of what REST puts directly
 /// in `properties`) to the top level, so `properties` reads the same whatever the shape.
 /// Keys already at the top level win; nothing is dropped.
 fn flatten_properties(mut props: Map<String, Value>) -> Map<String, Value> {
-    let key = props.keys().find(|k| k.eq_ignore_ascii_case("eventProperties")).cloned();
-    if let Some(key) = key {
-        if let Some(inner) = props.get(&key).and_then(as_object) {
-            props.remove(&key);
-            for (k, v) in inner {
-                props.entry(k).or_insert(v);
-            }
+    let key = props
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("eventProperties"))
+        .cloned();
+    if let Some(key) = key
+        && let Some(inner) = props.get(&key).and_then(as_object)
+    {
+        props.remove(&key);
+        for (k, v) in inner {
+            props.entry(k).or_insert(v);
         }
     }
     props
@@ -359,29 +396,79 @@ fn synthetic_id(ev: &Event) -> String {
 /// Policy" is Microsoft's own string; the others follow the portal's naming of the same
 /// resource types.
 pub const DISPLAY_NAMES: &[(&str, &str)] = &[
-    ("Initiate JIT Network Access Policy", schema::ops::JIT_INITIATE),
-    ("Create or Update JIT Network Access Policy", schema::ops::JIT_WRITE),
-    ("Create or update JIT Network Access Policy", schema::ops::JIT_WRITE),
+    (
+        "Initiate JIT Network Access Policy",
+        schema::ops::JIT_INITIATE,
+    ),
+    (
+        "Create or Update JIT Network Access Policy",
+        schema::ops::JIT_WRITE,
+    ),
+    (
+        "Create or update JIT Network Access Policy",
+        schema::ops::JIT_WRITE,
+    ),
     ("Delete JIT Network Access Policy", schema::ops::JIT_DELETE),
-    ("Create or Update Network Security Group", schema::ops::NSG_WRITE),
+    (
+        "Create or Update Network Security Group",
+        schema::ops::NSG_WRITE,
+    ),
     ("Delete Network Security Group", schema::ops::NSG_DELETE),
-    ("Create or Update Security Rule", schema::ops::NSG_RULE_WRITE),
+    (
+        "Create or Update Security Rule",
+        schema::ops::NSG_RULE_WRITE,
+    ),
     ("Delete Security Rule", schema::ops::NSG_RULE_DELETE),
-    ("Create or Update Virtual Machine", "microsoft.compute/virtualmachines/write"),
-    ("Delete Virtual Machine", "microsoft.compute/virtualmachines/delete"),
-    ("Start Virtual Machine", "microsoft.compute/virtualmachines/start/action"),
-    ("Deallocate Virtual Machine", "microsoft.compute/virtualmachines/deallocate/action"),
-    ("Restart Virtual Machine", "microsoft.compute/virtualmachines/restart/action"),
-    ("Power Off Virtual Machine", "microsoft.compute/virtualmachines/poweroff/action"),
-    ("Create or Update Network Interface", "microsoft.network/networkinterfaces/write"),
-    ("Create or Update Public Ip Address", "microsoft.network/publicipaddresses/write"),
-    ("Create role assignment", "microsoft.authorization/roleassignments/write"),
-    ("Delete role assignment", "microsoft.authorization/roleassignments/delete"),
+    (
+        "Create or Update Virtual Machine",
+        "microsoft.compute/virtualmachines/write",
+    ),
+    (
+        "Delete Virtual Machine",
+        "microsoft.compute/virtualmachines/delete",
+    ),
+    (
+        "Start Virtual Machine",
+        "microsoft.compute/virtualmachines/start/action",
+    ),
+    (
+        "Deallocate Virtual Machine",
+        "microsoft.compute/virtualmachines/deallocate/action",
+    ),
+    (
+        "Restart Virtual Machine",
+        "microsoft.compute/virtualmachines/restart/action",
+    ),
+    (
+        "Power Off Virtual Machine",
+        "microsoft.compute/virtualmachines/poweroff/action",
+    ),
+    (
+        "Create or Update Network Interface",
+        "microsoft.network/networkinterfaces/write",
+    ),
+    (
+        "Create or Update Public Ip Address",
+        "microsoft.network/publicipaddresses/write",
+    ),
+    (
+        "Create role assignment",
+        "microsoft.authorization/roleassignments/write",
+    ),
+    (
+        "Delete role assignment",
+        "microsoft.authorization/roleassignments/delete",
+    ),
 ];
 
 /// The operation id of a localized operation name, matched ignoring case and spacing.
 pub fn operation_for_display_name(name: &str) -> Option<&'static str> {
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase()
+    };
     let wanted = norm(name);
     DISPLAY_NAMES
         .iter()
@@ -433,7 +520,10 @@ mod tests {
         assert_eq!(a.time, b.time);
         assert_eq!(b.category.as_deref(), Some("Administrative"));
         assert_eq!(a.caller_kind, Some(caller_kind::USER));
-        assert_eq!(a.subscription_id.as_deref(), Some("aaaaaaaa-0000-0000-0000-000000000000"));
+        assert_eq!(
+            a.subscription_id.as_deref(),
+            Some("aaaaaaaa-0000-0000-0000-000000000000")
+        );
     }
 
     #[test]
@@ -446,15 +536,24 @@ mod tests {
         });
         let ev = from_object(record.as_object().unwrap()).unwrap();
         assert_eq!(ev.caller_kind, Some(caller_kind::SERVICE_PRINCIPAL));
-        assert_eq!(ev.caller.as_deref(), Some("22222222-2222-2222-2222-222222222222"));
+        assert_eq!(
+            ev.caller.as_deref(),
+            Some("22222222-2222-2222-2222-222222222222")
+        );
     }
 
     #[test]
     fn records_without_time_are_rejected() {
         let r = json!({"operationName": {"value": "x"}, "eventDataId": "e"});
-        assert_eq!(from_object(r.as_object().unwrap()).unwrap_err(), Reject::MissingTime);
+        assert_eq!(
+            from_object(r.as_object().unwrap()).unwrap_err(),
+            Reject::MissingTime
+        );
         let r = json!({"time": "yesterday", "operationName": "x"});
-        assert!(matches!(from_object(r.as_object().unwrap()), Err(Reject::BadTime(_))));
+        assert!(matches!(
+            from_object(r.as_object().unwrap()),
+            Err(Reject::BadTime(_))
+        ));
     }
 
     #[test]

@@ -11,41 +11,65 @@ use super::json::{get, objects, path, singular_and_plural, text, text_at};
 use super::{FileReport, Location, SourceFormat};
 use crate::normalize::{self, id_key, name_of, parse_resource_id};
 use crate::schema::{self, jit_rule};
-use crate::sources::activity::canonical_subscription;
 use crate::sources::Batch;
+use crate::sources::activity::canonical_subscription;
 
 /// Which kind of ARM resource an object is, from its `type` or, when the list omits it (the
 /// minimal VM list example has only `id` and `location`), its id.
 pub fn kind_of(obj: &Map<String, Value>) -> Option<SourceFormat> {
-    let ty = text_at(obj, "type").unwrap_or_default().to_ascii_lowercase();
+    let ty = text_at(obj, "type")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let id = text_at(obj, "id").unwrap_or_default().to_ascii_lowercase();
     let is = |t: &str, segment: &str| ty == t || id.contains(segment);
-    if is("microsoft.security/locations/jitnetworkaccesspolicies", "/jitnetworkaccesspolicies/")
-        || path(obj, &["properties", "virtualMachines"]).is_some_and(|v| v.is_array())
+    if is(
+        "microsoft.security/locations/jitnetworkaccesspolicies",
+        "/jitnetworkaccesspolicies/",
+    ) || path(obj, &["properties", "virtualMachines"]).is_some_and(|v| v.is_array())
     {
         return Some(SourceFormat::JitPolicies);
     }
-    if ty == "microsoft.network/networksecuritygroups/securityrules" || id.contains("/securityrules/") {
+    if ty == "microsoft.network/networksecuritygroups/securityrules"
+        || id.contains("/securityrules/")
+    {
         return Some(SourceFormat::SecurityRules);
     }
-    if is("microsoft.compute/virtualmachines", "/providers/microsoft.compute/virtualmachines/") {
+    if is(
+        "microsoft.compute/virtualmachines",
+        "/providers/microsoft.compute/virtualmachines/",
+    ) {
         return Some(SourceFormat::VirtualMachines);
     }
-    if is("microsoft.network/networkinterfaces", "/providers/microsoft.network/networkinterfaces/") {
+    if is(
+        "microsoft.network/networkinterfaces",
+        "/providers/microsoft.network/networkinterfaces/",
+    ) {
         return Some(SourceFormat::NetworkInterfaces);
     }
-    if is("microsoft.network/networksecuritygroups", "/providers/microsoft.network/networksecuritygroups/") {
+    if is(
+        "microsoft.network/networksecuritygroups",
+        "/providers/microsoft.network/networksecuritygroups/",
+    ) {
         return Some(SourceFormat::NetworkSecurityGroups);
     }
-    let is_subscription_id = id.starts_with("/subscriptions/") && id.trim_end_matches('/').matches('/').count() == 2;
-    if get(obj, "subscriptionId").is_some() && (is_subscription_id || get(obj, "displayName").is_some()) {
+    let is_subscription_id =
+        id.starts_with("/subscriptions/") && id.trim_end_matches('/').matches('/').count() == 2;
+    if get(obj, "subscriptionId").is_some()
+        && (is_subscription_id || get(obj, "displayName").is_some())
+    {
         return Some(SourceFormat::Subscriptions);
     }
     None
 }
 
 /// Reads one resource of `format` into the batch, counting it in `report`.
-pub fn read(format: SourceFormat, obj: &Map<String, Value>, batch: &mut Batch, report: &mut FileReport, at: Location) {
+pub fn read(
+    format: SourceFormat,
+    obj: &Map<String, Value>,
+    batch: &mut Batch,
+    report: &mut FileReport,
+    at: Location,
+) {
     let file = report.path.clone();
     let result = match format {
         SourceFormat::JitPolicies => policy(obj, batch, report, &file, at),
@@ -64,8 +88,16 @@ pub fn read(format: SourceFormat, obj: &Map<String, Value>, batch: &mut Batch, r
 
 type Outcome = Result<(), &'static str>;
 
-fn policy(o: &Map<String, Value>, batch: &mut Batch, report: &mut FileReport, file: &str, at: Location) -> Outcome {
-    let props = get(o, "properties").and_then(Value::as_object).ok_or("JIT policy has no properties")?;
+fn policy(
+    o: &Map<String, Value>,
+    batch: &mut Batch,
+    report: &mut FileReport,
+    file: &str,
+    at: Location,
+) -> Outcome {
+    let props = get(o, "properties")
+        .and_then(Value::as_object)
+        .ok_or("JIT policy has no properties")?;
     let vms = match get(props, "virtualMachines") {
         Some(Value::Array(vms)) => vms,
         _ => return Err("JIT policy has no virtualMachines"),
@@ -85,14 +117,21 @@ fn policy(o: &Map<String, Value>, batch: &mut Batch, report: &mut FileReport, fi
         let vm_id = text_at(vm, "id");
         for port in objects(vm, "ports") {
             let duration = text_at(port, "maxRequestAccessDuration");
-            let seconds = duration.as_deref().and_then(|d| match normalize::parse_iso_duration(d) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    report.note(format!("{at}: {e}"));
-                    None
-                }
-            });
-            let mut sources = singular_and_plural(port, "allowedSourceAddressPrefix", "allowedSourceAddressPrefixes");
+            let seconds =
+                duration
+                    .as_deref()
+                    .and_then(|d| match normalize::parse_iso_duration(d) {
+                        Ok(s) => Some(s),
+                        Err(e) => {
+                            report.note(format!("{at}: {e}"));
+                            None
+                        }
+                    });
+            let mut sources = singular_and_plural(
+                port,
+                "allowedSourceAddressPrefix",
+                "allowedSourceAddressPrefixes",
+            );
             if sources.is_empty() {
                 // No source field: one row with a null source, so the port is still listed.
                 sources.push(String::new());
@@ -128,7 +167,14 @@ fn policy(o: &Map<String, Value>, batch: &mut Batch, report: &mut FileReport, fi
 
 /// One entry of `properties.requests[]`: a row per (VM, port). Entries are part of the policy
 /// record; one without a start time is noted, not silently dropped.
-fn policy_request(r: &Map<String, Value>, policy_id: Option<&str>, batch: &mut Batch, report: &mut FileReport, file: &str, at: Location) {
+fn policy_request(
+    r: &Map<String, Value>,
+    policy_id: Option<&str>,
+    batch: &mut Batch,
+    report: &mut FileReport,
+    file: &str,
+    at: Location,
+) {
     let start = text_at(r, "startTimeUtc").and_then(|t| normalize::parse_time(&t));
     if start.is_none() {
         report.note(format!("{at}: a request in the policy's history has no valid startTimeUtc; it is listed with no time"));
@@ -136,7 +182,11 @@ fn policy_request(r: &Map<String, Value>, policy_id: Option<&str>, batch: &mut B
     for vm in objects(r, "virtualMachines") {
         let vm_id = text_at(vm, "id");
         for port in objects(vm, "ports") {
-            let sources = singular_and_plural(port, "allowedSourceAddressPrefix", "allowedSourceAddressPrefixes");
+            let sources = singular_and_plural(
+                port,
+                "allowedSourceAddressPrefix",
+                "allowedSourceAddressPrefixes",
+            );
             batch
                 .policy_requests
                 .row()
@@ -149,7 +199,10 @@ fn policy_request(r: &Map<String, Value>, policy_id: Option<&str>, batch: &mut B
                 .str(schema::VM_ID, vm_id.clone())
                 .int(schema::PORT, get(port, "number").and_then(Value::as_i64))
                 .str(schema::SOURCE_PREFIX, Some(sources.join(",")))
-                .time(schema::END_TIME, text_at(port, "endTimeUtc").and_then(|t| normalize::parse_time(&t)))
+                .time(
+                    schema::END_TIME,
+                    text_at(port, "endTimeUtc").and_then(|t| normalize::parse_time(&t)),
+                )
                 .str(schema::STATUS, text_at(port, "status"))
                 .str(schema::STATUS_REASON, text_at(port, "statusReason"))
                 .str(schema::SOURCE_FILE, Some(file));
@@ -159,7 +212,9 @@ fn policy_request(r: &Map<String, Value>, policy_id: Option<&str>, batch: &mut B
 
 fn subscription(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
     let id = text_at(o, "subscriptionId")
-        .or_else(|| text_at(o, "id").and_then(|i| parse_resource_id(&i).subscription.map(str::to_string)))
+        .or_else(|| {
+            text_at(o, "id").and_then(|i| parse_resource_id(&i).subscription.map(str::to_string))
+        })
         .ok_or("subscription has no subscriptionId")?;
     batch
         .subscriptions
@@ -195,8 +250,14 @@ fn vm(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
         .vms
         .row()
         .str(schema::VM_KEY, Some(id_key(&id)))
-        .str(schema::VM_NAME, text_at(o, "name").or_else(|| name_of(&id).map(str::to_string)))
-        .str(schema::SUBSCRIPTION_ID, parsed.subscription.map(canonical_subscription))
+        .str(
+            schema::VM_NAME,
+            text_at(o, "name").or_else(|| name_of(&id).map(str::to_string)),
+        )
+        .str(
+            schema::SUBSCRIPTION_ID,
+            parsed.subscription.map(canonical_subscription),
+        )
         .str(schema::RESOURCE_GROUP, parsed.resource_group)
         .str(schema::VM_ID, Some(id.clone()))
         .str(schema::LOCATION, text_at(o, "location"))
@@ -214,7 +275,10 @@ fn nic(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
     let id = text_at(o, "id").ok_or("network interface has no id")?;
     let vm = path(o, &["properties", "virtualMachine", "id"]).and_then(|v| text(&v));
     let configs: Vec<Map<String, Value>> = match path(o, &["properties", "ipConfigurations"]) {
-        Some(Value::Array(items)) => items.into_iter().filter_map(|i| i.as_object().cloned()).collect(),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|i| i.as_object().cloned())
+            .collect(),
         _ => Vec::new(),
     };
     let mut private_ips = Vec::new();
@@ -224,8 +288,16 @@ fn nic(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
         let p = get(c, "properties").and_then(Value::as_object);
         let Some(p) = p else { continue };
         private_ips.extend(text_at(p, "privateIPAddress"));
-        public_ips.extend(path(p, &["publicIPAddress", "id"]).and_then(|v| text(&v)).map(|i| id_key(&i)));
-        subnets.extend(path(p, &["subnet", "id"]).and_then(|v| text(&v)).map(|i| id_key(&i)));
+        public_ips.extend(
+            path(p, &["publicIPAddress", "id"])
+                .and_then(|v| text(&v))
+                .map(|i| id_key(&i)),
+        );
+        subnets.extend(
+            path(p, &["subnet", "id"])
+                .and_then(|v| text(&v))
+                .map(|i| id_key(&i)),
+        );
     }
     batch
         .nics
@@ -239,7 +311,9 @@ fn nic(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
         .str(schema::SUBNET_IDS, Some(subnets.join(",")))
         .str(
             schema::NSG_ID,
-            path(o, &["properties", "networkSecurityGroup", "id"]).and_then(|v| text(&v)).map(|i| id_key(&i)),
+            path(o, &["properties", "networkSecurityGroup", "id"])
+                .and_then(|v| text(&v))
+                .map(|i| id_key(&i)),
         )
         .str(schema::SOURCE_FILE, Some(file));
     Ok(())
@@ -259,7 +333,13 @@ fn nsg(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
     let props = get(o, "properties").and_then(Value::as_object);
     let empty = Map::new();
     let props = props.unwrap_or(&empty);
-    let keys = |k: &str| ids_at(props, &[k]).iter().map(|i| id_key(i)).collect::<Vec<_>>().join(",");
+    let keys = |k: &str| {
+        ids_at(props, &[k])
+            .iter()
+            .map(|i| id_key(i))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let ctx = NsgContext {
         nsg_id: &id,
         nsg_name: text_at(o, "name").or_else(|| name_of(&id).map(str::to_string)),
@@ -281,8 +361,12 @@ fn nsg(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
 fn lone_rule(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
     let id = text_at(o, "id").ok_or("security rule has no id")?;
     let lower = id.to_ascii_lowercase();
-    let cut = lower.find("/securityrules/").or_else(|| lower.find("/defaultsecurityrules/"));
-    let nsg_id = cut.map(|i| id[..i].to_string()).ok_or("security rule id names no NSG")?;
+    let cut = lower
+        .find("/securityrules/")
+        .or_else(|| lower.find("/defaultsecurityrules/"));
+    let nsg_id = cut
+        .map(|i| id[..i].to_string())
+        .ok_or("security rule id names no NSG")?;
     let ctx = NsgContext {
         nsg_id: &nsg_id,
         nsg_name: name_of(&nsg_id).map(str::to_string),
@@ -295,7 +379,8 @@ fn lone_rule(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
 }
 
 static JIT_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(SecurityCenter|MicrosoftDefenderForCloud)-JITRule([_-])").expect("valid regex")
+    Regex::new(r"(?i)^(SecurityCenter|MicrosoftDefenderForCloud)-JITRule([_-])")
+        .expect("valid regex")
 });
 static JIT_DESCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(ASC|MDC) JIT Network Access rule (created by an initiation request )?for policy '([^']+)' of VM '([^']+)'\.?$")
@@ -306,7 +391,11 @@ static JIT_DESCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
 /// `_` after the prefix marks the baseline deny rule, `-` a request's allow rule.
 pub fn jit_kind(name: &str) -> Option<(&'static str, String)> {
     let c = JIT_NAME.captures(name)?;
-    let kind = if &c[2] == "_" { jit_rule::DENY } else { jit_rule::ALLOW };
+    let kind = if &c[2] == "_" {
+        jit_rule::DENY
+    } else {
+        jit_rule::ALLOW
+    };
     Some((kind, c[1].to_string()))
 }
 
@@ -316,19 +405,28 @@ pub fn jit_description(description: &str) -> Option<(String, String)> {
     Some((c[3].to_string(), c[4].to_string()))
 }
 
-fn security_rule(rule: &Map<String, Value>, is_default: bool, ctx: &NsgContext<'_>, batch: &mut Batch) {
+fn security_rule(
+    rule: &Map<String, Value>,
+    is_default: bool,
+    ctx: &NsgContext<'_>,
+    batch: &mut Batch,
+) {
     let empty = Map::new();
-    let p = get(rule, "properties").and_then(Value::as_object).unwrap_or(&empty);
+    let p = get(rule, "properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let name = text_at(rule, "name");
     let description = text_at(p, "description");
     let access = text_at(p, "access");
     let jit = name.as_deref().and_then(jit_kind);
     let described = description.as_deref().and_then(jit_description);
     // The name says JIT made it; the access confirms which of its two rules it is.
-    let jit_rule = jit.as_ref().map(|(kind, _)| match access.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        Some("allow") => jit_rule::ALLOW,
-        Some("deny") => jit_rule::DENY,
-        _ => kind,
+    let jit_rule = jit.as_ref().map(|(kind, _)| {
+        match access.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("allow") => jit_rule::ALLOW,
+            Some("deny") => jit_rule::DENY,
+            _ => kind,
+        }
     });
     let parsed = parse_resource_id(ctx.nsg_id);
     let attachment = match (ctx.nics.is_empty(), ctx.subnets.is_empty()) {
@@ -344,18 +442,39 @@ fn security_rule(rule: &Map<String, Value>, is_default: bool, ctx: &NsgContext<'
         .str(schema::NSG_ID, Some(ctx.nsg_id))
         .str(schema::NSG_KEY, Some(id_key(ctx.nsg_id)))
         .str(schema::NSG_NAME, ctx.nsg_name.clone())
-        .str(schema::SUBSCRIPTION_ID, parsed.subscription.map(canonical_subscription))
+        .str(
+            schema::SUBSCRIPTION_ID,
+            parsed.subscription.map(canonical_subscription),
+        )
         .str(schema::RESOURCE_GROUP, parsed.resource_group)
         .str(schema::RULE_ID, text_at(rule, "id"))
         .str(schema::RULE_NAME, name.clone())
-        .int(schema::PRIORITY, get(p, "priority").and_then(|v| v.as_i64().or_else(|| text(v)?.parse().ok())))
+        .int(
+            schema::PRIORITY,
+            get(p, "priority").and_then(|v| v.as_i64().or_else(|| text(v)?.parse().ok())),
+        )
         .str(schema::DIRECTION, text_at(p, "direction"))
         .str(schema::ACCESS, access)
         .str(schema::PROTOCOL, text_at(p, "protocol"))
-        .str(schema::SOURCE_PREFIXES, Some(join("sourceAddressPrefix", "sourceAddressPrefixes")))
-        .str(schema::SOURCE_PORT_RANGES, Some(join("sourcePortRange", "sourcePortRanges")))
-        .str(schema::DESTINATION_PORT_RANGES, Some(join("destinationPortRange", "destinationPortRanges")))
-        .str(schema::DESTINATION_PREFIXES, Some(join("destinationAddressPrefix", "destinationAddressPrefixes")))
+        .str(
+            schema::SOURCE_PREFIXES,
+            Some(join("sourceAddressPrefix", "sourceAddressPrefixes")),
+        )
+        .str(
+            schema::SOURCE_PORT_RANGES,
+            Some(join("sourcePortRange", "sourcePortRanges")),
+        )
+        .str(
+            schema::DESTINATION_PORT_RANGES,
+            Some(join("destinationPortRange", "destinationPortRanges")),
+        )
+        .str(
+            schema::DESTINATION_PREFIXES,
+            Some(join(
+                "destinationAddressPrefix",
+                "destinationAddressPrefixes",
+            )),
+        )
         .str(schema::DESCRIPTION, description)
         .str(schema::ATTACHED_NIC_IDS, Some(ctx.nics.clone()))
         .str(schema::ATTACHED_SUBNET_IDS, Some(ctx.subnets.clone()))
@@ -363,7 +482,10 @@ fn security_rule(rule: &Map<String, Value>, is_default: bool, ctx: &NsgContext<'
         .bool(schema::IS_DEFAULT, Some(is_default))
         .str(schema::JIT_RULE, jit_rule)
         .str(schema::JIT_NAMING, jit.map(|(_, naming)| naming))
-        .str(schema::JIT_POLICY_NAME, described.as_ref().map(|d| d.0.clone()))
+        .str(
+            schema::JIT_POLICY_NAME,
+            described.as_ref().map(|d| d.0.clone()),
+        )
         .str(schema::JIT_VM_NAME, described.map(|d| d.1))
         .str(schema::SOURCE_FILE, Some(ctx.file));
 }
@@ -383,7 +505,9 @@ mod tests {
             Some((jit_rule::ALLOW, "SecurityCenter".into()))
         );
         assert_eq!(
-            jit_kind("MicrosoftDefenderForCloud-JITRule_-1151891693_545C5DBC675443D3BF179EFD1EF8254D"),
+            jit_kind(
+                "MicrosoftDefenderForCloud-JITRule_-1151891693_545C5DBC675443D3BF179EFD1EF8254D"
+            ),
             Some((jit_rule::DENY, "MicrosoftDefenderForCloud".into()))
         );
         assert_eq!(jit_kind("allow-ssh"), None);
@@ -396,7 +520,9 @@ mod tests {
             Some(("default".into(), "WIN".into()))
         );
         assert_eq!(
-            jit_description("MDC JIT Network Access rule created by an initiation request for policy 'default' of VM 'MyAccountVM'."),
+            jit_description(
+                "MDC JIT Network Access rule created by an initiation request for policy 'default' of VM 'MyAccountVM'."
+            ),
             Some(("default".into(), "MyAccountVM".into()))
         );
         assert_eq!(jit_description("Allow SSH from the office"), None);

@@ -12,10 +12,15 @@ use super::{Batch, FileReport, Location, SourceFormat};
 /// Which CSV this header belongs to, if any.
 pub fn classify(header: &[String]) -> Option<SourceFormat> {
     let has = |name: &str| header.iter().any(|h| same(h, name));
-    if has("OperationNameValue") || has("ActivityStatusValue") || has("TimeGenerated") || has("CategoryValue") {
+    if has("OperationNameValue")
+        || has("ActivityStatusValue")
+        || has("TimeGenerated")
+        || has("CategoryValue")
+    {
         return Some(SourceFormat::LogAnalyticsCsv);
     }
-    if has("Operation name") && (has("Event initiated by") || has("Correlation id") || has("Time")) {
+    if has("Operation name") && (has("Event initiated by") || has("Correlation id") || has("Time"))
+    {
         return Some(SourceFormat::PortalCsv);
     }
     None
@@ -30,23 +35,40 @@ fn clean(h: &str) -> String {
 }
 
 fn same(header: &str, name: &str) -> bool {
-    let fold = |s: &str| s.chars().filter(|c| !c.is_whitespace() && *c != '_').collect::<String>().to_ascii_lowercase();
+    let fold = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && *c != '_')
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
     fold(&clean(header)) == fold(name)
 }
 
 /// Reads a CSV of `format` into the batch. A header missing required columns is an error
 /// (nothing can be read); a bad row is rejected with its line.
-pub fn read(format: SourceFormat, data: &[u8], batch: &mut Batch, report: &mut FileReport) -> Result<()> {
+pub fn read(
+    format: SourceFormat,
+    data: &[u8],
+    batch: &mut Batch,
+    report: &mut FileReport,
+) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
     let header: Vec<String> = reader.headers()?.iter().map(clean).collect();
     let required: &[&[&str]] = match format {
-        SourceFormat::LogAnalyticsCsv => &[&["TimeGenerated", "EventSubmissionTimestamp"], &["OperationNameValue", "OperationName"]],
+        SourceFormat::LogAnalyticsCsv => &[
+            &["TimeGenerated", "EventSubmissionTimestamp"],
+            &["OperationNameValue", "OperationName"],
+        ],
         SourceFormat::PortalCsv => &[&["Time"], &["Operation name"]],
         _ => bail!("not a CSV format"),
     };
     let missing: Vec<String> = required
         .iter()
-        .filter(|alternatives| !alternatives.iter().any(|a| header.iter().any(|h| same(h, a))))
+        .filter(|alternatives| {
+            !alternatives
+                .iter()
+                .any(|a| header.iter().any(|h| same(h, a)))
+        })
         .map(|alternatives| alternatives.join(" or "))
         .collect();
     if !missing.is_empty() {
@@ -64,14 +86,22 @@ pub fn read(format: SourceFormat, data: &[u8], batch: &mut Batch, report: &mut F
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                report.reject("malformed CSV row", Location::Line(line), Some(&e.to_string()));
+                report.reject(
+                    "malformed CSV row",
+                    Location::Line(line),
+                    Some(&e.to_string()),
+                );
                 continue;
             }
         };
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let at = Location::Line(line);
         if record.len() != header.len() {
-            let detail = format!("{} fields where the header has {}", record.len(), header.len());
+            let detail = format!(
+                "{} fields where the header has {}",
+                record.len(),
+                header.len()
+            );
             report.reject("CSV row has the wrong number of fields", at, Some(&detail));
             continue;
         }
@@ -88,10 +118,12 @@ pub fn read(format: SourceFormat, data: &[u8], batch: &mut Batch, report: &mut F
         };
         match parsed {
             Ok(ev) => {
-                if ev.operation_id.is_none() {
-                    if let Some(name) = &ev.operation_name {
-                        report.note(format!("operation name '{name}' has no known operation id; kept as a display name"));
-                    }
+                if ev.operation_id.is_none()
+                    && let Some(name) = &ev.operation_name
+                {
+                    report.note(format!(
+                        "operation name '{name}' has no known operation id; kept as a display name"
+                    ));
                 }
                 activity::write(&mut batch.events, ev, &file, format.name(), at.number());
                 report.used();
@@ -119,7 +151,10 @@ fn portal_row(header: &[String], record: &csv::StringRecord) -> Result<Event, ac
     let subscription = cell("Subscription").or_else(|| cell("Subscription id"));
     let mut ev = Event {
         time_raw: cell("Time"),
-        operation_id: operation_name.as_deref().and_then(activity::operation_for_display_name).map(str::to_string),
+        operation_id: operation_name
+            .as_deref()
+            .and_then(activity::operation_for_display_name)
+            .map(str::to_string),
         operation_name,
         correlation_id: cell("Correlation id"),
         status: cell("Status"),

@@ -28,31 +28,54 @@ pub fn detect(data: &[u8]) -> Result<Content> {
     }
     match data.first() {
         None => bail!("the file is empty; {EXPECTED}"),
-        Some(b'{') if looks_like_json_lines(data) => Ok(Content::JsonLines),
+        Some(b'{') if looks_like_json_lines(data) && !is_single_wrapper(data) => {
+            Ok(Content::JsonLines)
+        }
         Some(b'[' | b'{') => {
             let value: Value = serde_json::from_slice(data).map_err(|e| json_error(data, &e))?;
-            let format = classify_document(&value).ok_or_else(|| anyhow!("unrecognised JSON document; {EXPECTED}"))?;
+            let format = classify_document(&value)
+                .ok_or_else(|| anyhow!("unrecognised JSON document; {EXPECTED}"))?;
             Ok(Content::Json(value, format))
         }
         Some(_) => {
             if data.iter().take(8192).any(|b| *b == 0) {
                 bail!("binary content of no known format; {EXPECTED}");
             }
-            let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(data);
             let header: Vec<String> = match reader.records().next() {
                 Some(Ok(r)) => r.iter().map(str::to_string).collect(),
                 _ => bail!("not JSON and not a CSV with a header; {EXPECTED}"),
             };
-            let format = csv_sources::classify(&header)
-                .ok_or_else(|| anyhow!("a CSV whose header ({}) is no known export; {EXPECTED}", header.join(",")))?;
+            let format = csv_sources::classify(&header).ok_or_else(|| {
+                anyhow!(
+                    "a CSV whose header ({}) is no known export; {EXPECTED}",
+                    header.join(",")
+                )
+            })?;
             Ok(Content::Csv(format))
         }
     }
 }
 
+/// A one-line document that is a list wrapper (`{"value": [...]}`, `{"records": [...]}`) or an
+/// ARM resource rather than an Activity Log record.
+fn is_single_wrapper(data: &[u8]) -> bool {
+    let trimmed = trim_start(data);
+    let one_line = !trimmed.trim_ascii_end().contains(&b'\n');
+    one_line
+        && serde_json::from_slice::<Map<String, Value>>(trimmed)
+            .is_ok_and(|o| activity::shape_of(&o).is_none())
+}
+
 fn trim_start(data: &[u8]) -> &[u8] {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let start = data.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(data.len());
+    let start = data
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(data.len());
     &data[start..]
 }
 
@@ -60,19 +83,30 @@ fn trim_start(data: &[u8]) -> &[u8] {
 /// not parse as one document but several of its lines parse as objects on their own (a
 /// malformed first line must not make a whole blob unreadable).
 fn looks_like_json_lines(data: &[u8]) -> bool {
-    let mut lines = data.split(|b| *b == b'\n').filter(|l| !trim_start(l).is_empty());
-    let Some(first) = lines.next() else { return false };
-    let more = lines.clone().next().is_some();
-    if !more {
+    let lines: Vec<&[u8]> = data
+        .split(|b| *b == b'\n')
+        .map(trim_start)
+        .filter(|l| !l.is_empty())
+        .take(10)
+        .collect();
+    let Some(first) = lines.first() else {
         return false;
-    }
-    if serde_json::from_slice::<Map<String, Value>>(first).is_ok() {
+    };
+    let parses = |l: &&[u8]| serde_json::from_slice::<Map<String, Value>>(l).is_ok();
+    if parses(first) {
+        // One line holding one record is a blob with one record; a pretty-printed object
+        // spans several lines and fails to parse line by line.
         return true;
+    }
+    // A pretty-printed document opens with a lone brace; a blob whose first line is corrupt
+    // still has mostly whole objects on its other lines.
+    if first.iter().filter(|b| !b.is_ascii_whitespace()).count() <= 1 {
+        return false;
     }
     if serde_json::from_slice::<Value>(data).is_ok() {
         return false;
     }
-    lines.take(10).any(|l| serde_json::from_slice::<Map<String, Value>>(l).is_ok())
+    lines.iter().skip(1).filter(|l| parses(l)).count() * 2 >= lines.len() - 1 && lines.len() > 1
 }
 
 /// A JSON syntax error with the byte offset, line and column, saying when the document is
@@ -87,7 +121,11 @@ fn json_error(data: &[u8], e: &serde_json::Error) -> anyhow::Error {
             e.column()
         )
     } else {
-        anyhow!("malformed JSON at byte offset {offset} (line {}, column {}): {e}", e.line(), e.column())
+        anyhow!(
+            "malformed JSON at byte offset {offset} (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        )
     }
 }
 
@@ -137,9 +175,16 @@ fn classify_element(o: &Map<String, Value>, rest: SourceFormat) -> Option<Source
 }
 
 /// Reads detected content into the batch, counting every record in the report.
-pub fn read(content: Content, data: &[u8], batch: &mut Batch, report: &mut FileReport) -> Result<()> {
+pub fn read(
+    content: Content,
+    data: &[u8],
+    batch: &mut Batch,
+    report: &mut FileReport,
+) -> Result<()> {
     match content {
-        Content::Parquet => bail!("a lone Parquet file is read only as <table>.parquet; this should not be reached"),
+        Content::Parquet => {
+            bail!("a lone Parquet file is read only as <table>.parquet; this should not be reached")
+        }
         Content::Csv(format) => {
             report.format = Some(format);
             csv_sources::read(format, trim_start(data), batch, report)
@@ -178,7 +223,13 @@ fn read_json_lines(data: &[u8], batch: &mut Batch, report: &mut FileReport) {
     }
 }
 
-fn read_document(value: Value, format: SourceFormat, data: &[u8], batch: &mut Batch, report: &mut FileReport) -> Result<()> {
+fn read_document(
+    value: Value,
+    format: SourceFormat,
+    data: &[u8],
+    batch: &mut Batch,
+    report: &mut FileReport,
+) -> Result<()> {
     let lines = element_lines(data);
     let at = |i: usize| match lines.get(i) {
         Some(l) => Location::Line(*l),
@@ -211,7 +262,14 @@ fn read_document(value: Value, format: SourceFormat, data: &[u8], batch: &mut Ba
     Ok(())
 }
 
-fn read_object(o: &Map<String, Value>, format: SourceFormat, batch: &mut Batch, report: &mut FileReport, file: &str, at: Location) {
+fn read_object(
+    o: &Map<String, Value>,
+    format: SourceFormat,
+    batch: &mut Batch,
+    report: &mut FileReport,
+    file: &str,
+    at: Location,
+) {
     // An element says what it is; a list that mixes kinds (Resource Graph output, say) is read
     // element by element.
     if activity::shape_of(o).is_some() {
@@ -226,14 +284,24 @@ fn read_object(o: &Map<String, Value>, format: SourceFormat, batch: &mut Batch, 
     }
     match arm::kind_of(o) {
         Some(kind) => arm::read(kind, o, batch, report, at),
-        None => report.reject(&format!("element is not a {} record", format.name()), at, None),
+        None => report.reject(
+            &format!("element is not a {} record", format.name()),
+            at,
+            None,
+        ),
     }
 }
 
 /// A Log Analytics query API response: `{"tables": [{"columns": [...], "rows": [[...]]}]}`.
-fn read_query_api(o: &Map<String, Value>, batch: &mut Batch, report: &mut FileReport) -> Result<()> {
+fn read_query_api(
+    o: &Map<String, Value>,
+    batch: &mut Batch,
+    report: &mut FileReport,
+) -> Result<()> {
     if let Some(error) = get(o, "error") {
-        report.note(format!("the query response carries an error (partial results): {error}"));
+        report.note(format!(
+            "the query response carries an error (partial results): {error}"
+        ));
     }
     let tables = super::json::objects(o, "tables");
     let file = report.path.clone();
@@ -254,10 +322,17 @@ fn read_query_api(o: &Map<String, Value>, batch: &mut Batch, report: &mut FileRe
                 report.reject("query row is not an array", at, None);
                 continue;
             };
-            let obj: Map<String, Value> = columns.iter().cloned().zip(cells.iter().cloned()).collect();
+            let obj: Map<String, Value> =
+                columns.iter().cloned().zip(cells.iter().cloned()).collect();
             match activity::from_object(&obj) {
                 Ok(ev) => {
-                    activity::write(&mut batch.events, ev, &file, SourceFormat::LogAnalyticsJson.name(), at.number());
+                    activity::write(
+                        &mut batch.events,
+                        ev,
+                        &file,
+                        SourceFormat::LogAnalyticsJson.name(),
+                        at.number(),
+                    );
                     report.used();
                 }
                 Err(r) => report.reject(r.reason(), at, r.detail()),

@@ -7,12 +7,13 @@ use serde_json::{Map, Value};
 
 /// The value under `key`, matched exactly first and then ignoring ASCII case.
 pub fn get<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-    .filter(|v| !v.is_null())
+    obj.get(key)
+        .or_else(|| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        })
+        .filter(|v| !v.is_null())
 }
 
 /// Follows a path of keys through nested objects (each matched like [`get`]); an object held
@@ -188,14 +189,19 @@ mod tests {
         let v = json!({"allowedSourceAddressPrefix": ["*"], "allowedSourceAddressPrefixes": null});
         let o = v.as_object().unwrap();
         assert_eq!(
-            singular_and_plural(o, "allowedSourceAddressPrefix", "allowedSourceAddressPrefixes"),
+            singular_and_plural(
+                o,
+                "allowedSourceAddressPrefix",
+                "allowedSourceAddressPrefixes"
+            ),
             vec!["*"]
         );
     }
 
     #[test]
     fn element_lines_of_lists() {
-        let doc = b"{\n \"value\": [\n  {\"a\": \"[,]\"},\n  {\"b\": [1,2]}\n ],\n \"nextLink\": null\n}";
+        let doc =
+            b"{\n \"value\": [\n  {\"a\": \"[,]\"},\n  {\"b\": [1,2]}\n ],\n \"nextLink\": null\n}";
         assert_eq!(element_lines(doc), vec![3, 4]);
         assert_eq!(element_lines(b"[{},\n{},\n{}]"), vec![1, 2, 3]);
         assert_eq!(element_lines(b"[]"), Vec::<u64>::new());

@@ -16,7 +16,6 @@ use crate::derive;
 use crate::schema::{self, INGEST_SUMMARY_FILE};
 use crate::tables::{self, Tables};
 
-
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
     /// Any rejected record, unknown file or file error stops the run.
@@ -66,7 +65,11 @@ pub struct FileError {
 impl IngestSummary {
     pub fn totals(&self) -> (u64, u64, u64) {
         self.files.iter().fold((0, 0, 0), |(r, u, j), f| {
-            (r + f.records_read, u + f.records_used, j + f.records_rejected)
+            (
+                r + f.records_read,
+                u + f.records_used,
+                j + f.records_rejected,
+            )
         })
     }
 }
@@ -98,7 +101,8 @@ enum Input {
 fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<Input>> {
     let mut inputs = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).with_context(|| format!("{}: cannot read input", path.display()))?;
+        let meta = std::fs::metadata(path)
+            .with_context(|| format!("{}: cannot read input", path.display()))?;
         if meta.is_file() {
             inputs.push(Input::File(path.clone()));
             continue;
@@ -141,7 +145,10 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
             Input::Ingested(_) => 0,
         })
         .sum();
-    let bar = progress_bar(opts.progress && (total_bytes > 32 << 20 || inputs.len() > 200), total_bytes);
+    let bar = progress_bar(
+        opts.progress && (total_bytes > 32 << 20 || inputs.len() > 200),
+        total_bytes,
+    );
     let mut tables = Tables::default();
     for input in &inputs {
         match input {
@@ -149,10 +156,13 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                 let previous = read_summary(dir)?;
                 let t = Tables::read_parquet(dir)?;
                 tables.append(&t)?;
-                summary.files.extend(previous.files.into_iter().map(|mut f| {
-                    f.carried_from.get_or_insert_with(|| dir.display().to_string());
-                    f
-                }));
+                summary
+                    .files
+                    .extend(previous.files.into_iter().map(|mut f| {
+                        f.carried_from
+                            .get_or_insert_with(|| dir.display().to_string());
+                        f
+                    }));
                 summary.skipped.extend(previous.skipped);
                 summary.errors.extend(previous.errors);
             }
@@ -186,12 +196,18 @@ fn progress_bar(show: bool, total: u64) -> ProgressBar {
 
 fn read_summary(dir: &Path) -> Result<IngestSummary> {
     let path = dir.join(INGEST_SUMMARY_FILE);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not a jitaudit ingest summary", path.display()))
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a jitaudit ingest summary", path.display()))
 }
 
 /// Reads one file into its own batch, so a file that fails halfway adds nothing.
-fn read_one(path: &Path, opts: LoadOptions, summary: &mut IngestSummary) -> Result<(FileReport, Option<Batch>)> {
+fn read_one(
+    path: &Path,
+    opts: LoadOptions,
+    summary: &mut IngestSummary,
+) -> Result<(FileReport, Option<Batch>)> {
     let display = path.display().to_string();
     let raw = std::fs::read(path).with_context(|| format!("{display}: cannot read file"))?;
     let sha = hex::encode(Sha256::digest(&raw));
@@ -209,7 +225,10 @@ fn read_one(path: &Path, opts: LoadOptions, summary: &mut IngestSummary) -> Resu
     match outcome {
         Ok(batch) => {
             if opts.strict && report.records_rejected > 0 {
-                let first = report.rejections.first().map(|r| format!("{} ({})", r.reason, r.locations.join("; ")));
+                let first = report
+                    .rejections
+                    .first()
+                    .map(|r| format!("{} ({})", r.reason, r.locations.join("; ")));
                 bail!(
                     "{display}: {} record(s) rejected and --strict is set: {}",
                     report.records_rejected,
@@ -219,7 +238,8 @@ fn read_one(path: &Path, opts: LoadOptions, summary: &mut IngestSummary) -> Resu
             Ok((report, batch))
         }
         Err(e) => {
-            let unknown = report.format.is_none() && format!("{e:#}").contains("expected an Activity Log export");
+            let unknown = report.format.is_none()
+                && format!("{e:#}").contains("expected an Activity Log export");
             if opts.strict || !(unknown && opts.skip_unknown) {
                 if opts.strict {
                     return Err(e.context(display));
@@ -242,13 +262,18 @@ fn read_one(path: &Path, opts: LoadOptions, summary: &mut IngestSummary) -> Resu
 /// A `<table>.parquet` file on its own: the tables belong together, so only the directory
 /// `ingest` wrote is read, never one table of it.
 fn read_table_file(path: &Path, _report: &mut FileReport) -> Result<()> {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
     match schema::table(&stem) {
         Some(spec) => bail!(
             "a single {} table; pass the whole directory `jitaudit ingest` wrote, so that no table is missing",
             spec.name
         ),
-        None => bail!("a Parquet file that is not one of jitaudit's tables; expected a directory `jitaudit ingest` wrote"),
+        None => bail!(
+            "a Parquet file that is not one of jitaudit's tables; expected a directory `jitaudit ingest` wrote"
+        ),
     }
 }
 
@@ -259,8 +284,21 @@ fn finish_tables(mut t: Tables, summary: &mut IngestSummary) -> Result<Tables> {
         // One event seen in two exports: same instant, resource, operation, status and call.
         // Not the event id (storage records carry none) nor the caller IP (the portal CSV
         // has none).
-        (EVENTS.name, &[TIME, RESOURCE_KEY, OPERATION_ID, STATUS, CORRELATION_ID]),
-        (POLICY_REQUESTS.name, &[VM_KEY, PORT, REQUESTED_AT, REQUESTOR, SOURCE_PREFIX, END_TIME]),
+        (
+            EVENTS.name,
+            &[TIME, RESOURCE_KEY, OPERATION_ID, STATUS, CORRELATION_ID],
+        ),
+        (
+            POLICY_REQUESTS.name,
+            &[
+                VM_KEY,
+                PORT,
+                REQUESTED_AT,
+                REQUESTOR,
+                SOURCE_PREFIX,
+                END_TIME,
+            ],
+        ),
         (POLICIES.name, &[POLICY_KEY, VM_KEY, PORT, ALLOWED_SOURCE]),
         (SUBSCRIPTIONS.name, &[SUBSCRIPTION_ID]),
         (VMS.name, &[VM_KEY]),
@@ -272,14 +310,17 @@ fn finish_tables(mut t: Tables, summary: &mut IngestSummary) -> Result<Tables> {
         let (deduped, dropped) = tables::dedupe(df, key)?;
         *df = deduped;
         if dropped > 0 {
-            summary.duplicates_merged.insert(table.to_string(), dropped as u64);
+            summary
+                .duplicates_merged
+                .insert(table.to_string(), dropped as u64);
         }
     }
     let t = derive::derive(t)?;
     for spec in ALL_TABLES {
-        summary
-            .rows
-            .insert(spec.name.to_string(), t.get(spec.name).map(|d| d.height() as u64).unwrap_or(0));
+        summary.rows.insert(
+            spec.name.to_string(),
+            t.get(spec.name).map(|d| d.height() as u64).unwrap_or(0),
+        );
     }
     Ok(t)
 }

@@ -27,6 +27,7 @@ pub enum SourceFormat {
     /// One REST API page `{"value": [EventData...], "nextLink": ...}`.
     ActivityRestPage,
     /// Diagnostic-settings `PT1H.json` blob in JSON Lines (since November 2018).
+    #[serde(rename = "activity-jsonl")]
     ActivityJsonLines,
     /// `{"records": [...]}`: Event Hubs, or a storage blob from before November 2018.
     ActivityRecords,
@@ -68,6 +69,20 @@ impl SourceFormat {
             SourceFormat::SecurityRules => "security-rules",
             SourceFormat::EmptyList => "empty-list",
             SourceFormat::JitauditTables => "jitaudit-tables",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_names_match_the_names_tables_record() {
+        for f in load::format_names() {
+            let parsed: SourceFormat =
+                serde_json::from_value(serde_json::Value::String(f.into())).unwrap();
+            assert_eq!(parsed.name(), f);
         }
     }
 }

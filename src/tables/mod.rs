@@ -10,8 +10,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use polars::prelude::{
-    AnyValue, BooleanChunked, Column, DataFrame, Int64Chunked, NewChunkedArray, ParquetReader, ParquetWriter,
-    PlSmallStr, PolarsResult, SerReader, StatisticsOptions, StringChunked,
+    AnyValue, BooleanChunked, Column, DataFrame, Int64Chunked, NewChunkedArray, ParquetReader,
+    ParquetWriter, PlSmallStr, PolarsResult, SerReader, StatisticsOptions, StringChunked,
 };
 
 use crate::schema::{self, TableSpec};
@@ -122,7 +122,8 @@ pub fn read_table_file(path: &Path, spec: &TableSpec) -> Result<DataFrame> {
     let df = ParquetReader::new(file)
         .finish()
         .with_context(|| format!("reading Parquet table {}", path.display()))?;
-    conform(df, spec).with_context(|| format!("{} is not a jitaudit {} table", path.display(), spec.name))
+    conform(df, spec)
+        .with_context(|| format!("{} is not a jitaudit {} table", path.display(), spec.name))
 }
 
 /// Checks that `df` has every column of `spec` with the right type and returns it with exactly
@@ -135,9 +136,9 @@ pub fn conform(df: DataFrame, spec: &TableSpec) -> Result<DataFrame> {
             Ok(column) => {
                 let want = c.kind.dtype();
                 if column.dtype() != &want {
-                    let cast = column
-                        .cast(&want)
-                        .with_context(|| format!("column {} is {}, expected {want}", c.name, column.dtype()))?;
+                    let cast = column.cast(&want).with_context(|| {
+                        format!("column {} is {}, expected {want}", c.name, column.dtype())
+                    })?;
                     columns.push(cast);
                 } else {
                     columns.push(column.clone());
@@ -167,6 +168,9 @@ pub fn dedupe(df: &DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)
         .map(|c| df.column(c))
         .collect::<PolarsResult<_>>()?;
     // Whole keys, not hashes of them: a hash collision would silently drop a record.
+    // (`AnyValue` counts as interior-mutable only for lazily built object values; keys here
+    // are plain scalars and are never mutated.)
+    #[allow(clippy::mutable_key_type)]
     let mut best: HashMap<Vec<AnyValue<'_>>, (usize, usize)> = HashMap::with_capacity(df.height());
     for row in 0..df.height() {
         let key = columns
@@ -178,7 +182,12 @@ pub fn dedupe(df: &DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)
                 best.insert(key, (row, usize::MAX));
             }
             Some(slot) => {
-                let score = |r: usize| df.columns().iter().filter(|c| !c.get(r).is_ok_and(|v| v.is_null())).count();
+                let score = |r: usize| {
+                    df.columns()
+                        .iter()
+                        .filter(|c| !c.get(r).is_ok_and(|v| v.is_null()))
+                        .count()
+                };
                 if slot.1 == usize::MAX {
                     slot.1 = score(slot.0);
                 }

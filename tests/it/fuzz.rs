@@ -12,7 +12,10 @@ fn run(data: &[u8]) {
     if let Ok(content) = detect::detect(data) {
         let _ = detect::read(content, data, &mut batch, &mut report);
     }
-    assert_eq!(report.records_read, report.records_used + report.records_rejected);
+    assert_eq!(
+        report.records_read,
+        report.records_used + report.records_rejected
+    );
     let _ = batch.finish();
 }
 

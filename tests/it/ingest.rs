@@ -24,15 +24,27 @@ fn microsoft_examples_are_each_recognised_and_read_whole() {
     let s = summary(dir.path());
     assert_counts_balance(&s);
     for (file, format) in [
-        ("GetJitNetworkAccessPoliciesSubscription_example.json", "jit-policies"),
+        (
+            "GetJitNetworkAccessPoliciesSubscription_example.json",
+            "jit-policies",
+        ),
         ("GetJitNetworkAccessPolicy_example.json", "jit-policies"),
         ("GetSubscriptions.json", "subscriptions"),
         ("NetworkSecurityGroupGet.json", "network-security-groups"),
         ("PT1H.json", "activity-jsonl"),
-        ("VirtualMachine_ListAll_MinimumSet_Gen.json", "virtual-machines"),
-        ("VirtualMachine_ListBySubscription_ByLocation_element.json", "virtual-machines"),
+        (
+            "VirtualMachine_ListAll_MinimumSet_Gen.json",
+            "virtual-machines",
+        ),
+        (
+            "VirtualMachine_ListBySubscription_ByLocation_element.json",
+            "virtual-machines",
+        ),
         ("activity-log-eventhubs-records.json", "activity-records"),
-        ("activity-log-schema-administrative-event.json", "activity-rest-array"),
+        (
+            "activity-log-schema-administrative-event.json",
+            "activity-rest-array",
+        ),
     ] {
         assert_eq!(format_of(&s, file), format, "{file}");
     }
@@ -42,17 +54,32 @@ fn microsoft_examples_are_each_recognised_and_read_whole() {
     assert_eq!(s["duplicates_merged"]["policies"], 2);
     let requests = table(dir.path(), "requests");
     assert_eq!(requests.height(), 1);
-    assert_eq!(strings(&requests, "requestor"), vec![Some("barbara@contoso.com".into())]);
-    assert_eq!(strings(&requests, "source_prefix"), vec![Some("192.127.0.2".into())]);
+    assert_eq!(
+        strings(&requests, "requestor"),
+        vec![Some("barbara@contoso.com".into())]
+    );
+    assert_eq!(
+        strings(&requests, "source_prefix"),
+        vec![Some("192.127.0.2".into())]
+    );
     assert_eq!(strings(&requests, "protocol"), vec![Some("*".into())]);
     let events = table(dir.path(), "events");
     assert_eq!(events.height(), 3);
     let levels = strings(&events, "level");
-    assert!(levels.iter().all(|l| l.as_deref() == Some("Informational")), "{levels:?}");
+    assert!(
+        levels.iter().all(|l| l.as_deref() == Some("Informational")),
+        "{levels:?}"
+    );
     let nsg = table(dir.path(), "nsg_rules");
-    assert_eq!(strings(&nsg, "rule_name"), vec![Some("rule1".into()), Some("DenyAllInBound".into())]);
+    assert_eq!(
+        strings(&nsg, "rule_name"),
+        vec![Some("rule1".into()), Some("DenyAllInBound".into())]
+    );
     let subs = table(dir.path(), "subscriptions");
-    assert_eq!(strings(&subs, "display_name"), vec![Some("Example Subscription".into())]);
+    assert_eq!(
+        strings(&subs, "display_name"),
+        vec![Some("Example Subscription".into())]
+    );
     // Both VM examples use the same placeholder id: one VM, the richer copy kept.
     let vms = table(dir.path(), "vms");
     assert_eq!(vms.height(), 1);
@@ -69,13 +96,24 @@ fn one_request_in_three_sources_is_one_ledger_row() {
         strings(&requests, "evidence"),
         vec![Some("policy_history+initiate_event+nsg_rule".into())]
     );
-    assert_eq!(strings(&requests, "caller_ip"), vec![Some("192.127.0.2".into())]);
+    assert_eq!(
+        strings(&requests, "caller_ip"),
+        vec![Some("192.127.0.2".into())]
+    );
     assert_eq!(
         strings(&requests, "correlation_id"),
         vec![Some("11111111-2222-3333-4444-555555555555".into())]
     );
-    assert_eq!(strings(&requests, "justification"), vec![Some("testing a new version of the product".into())]);
-    let duration = requests.column("duration_seconds").unwrap().i64().unwrap().get(0);
+    assert_eq!(
+        strings(&requests, "justification"),
+        vec![Some("testing a new version of the product".into())]
+    );
+    let duration = requests
+        .column("duration_seconds")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .get(0);
     assert_eq!(duration, Some(3600));
     let nsg = table(dir.path(), "nsg_rules");
     assert_eq!(
@@ -83,7 +121,10 @@ fn one_request_in_three_sources_is_one_ledger_row() {
         vec![Some("allow".into()), Some("deny".into()), None, None]
     );
     assert_eq!(strings(&nsg, "jit_vm_name")[0].as_deref(), Some("vm1"));
-    assert_eq!(strings(&nsg, "destination_port_ranges")[2].as_deref(), Some("443,22"));
+    assert_eq!(
+        strings(&nsg, "destination_port_ranges")[2].as_deref(),
+        Some("443,22")
+    );
     // Both nextLink pages were read.
     assert_eq!(table(dir.path(), "events").height(), 4);
 }
@@ -96,52 +137,103 @@ fn quirks_of_every_shape() {
     assert_counts_balance(&s);
     assert_eq!(format_of(&s, "AzureActivity.csv"), "log-analytics-csv");
     assert_eq!(format_of(&s, "AzureActivity.json"), "log-analytics-json");
-    assert_eq!(format_of(&s, "la-query-response.json"), "log-analytics-json");
+    assert_eq!(
+        format_of(&s, "la-query-response.json"),
+        "log-analytics-json"
+    );
     assert_eq!(format_of(&s, "portal-activity-log.csv"), "portal-csv");
     assert_eq!(format_of(&s, "policies-array.json"), "jit-policies");
     assert_eq!(format_of(&s, "PT1H.json"), "activity-jsonl");
 
     // The JSON Lines blob: a malformed line 3 and a record without time on line 5 are
     // rejected with their lines; the blank line is no record; the rest is used.
-    let blob = s["files"].as_array().unwrap().iter().find(|f| f["path"].as_str().unwrap().ends_with("PT1H.json")).unwrap();
+    let blob = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("PT1H.json"))
+        .unwrap();
     assert_eq!(blob["records_read"], 5);
     assert_eq!(blob["records_rejected"], 2);
     let locations: Vec<String> = blob["rejections"]
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|r| r["locations"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()))
+        .flat_map(|r| {
+            r["locations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap().to_string())
+        })
         .collect();
-    assert!(locations.iter().any(|l| l.contains("PT1H.json:3")), "{locations:?}");
-    assert!(locations.iter().any(|l| l.contains("PT1H.json:5")), "{locations:?}");
+    assert!(
+        locations.iter().any(|l| l.contains("PT1H.json:3")),
+        "{locations:?}"
+    );
+    assert!(
+        locations.iter().any(|l| l.contains("PT1H.json:5")),
+        "{locations:?}"
+    );
 
     // The LA CSV: a bad time and a short row are rejected, each with its line.
-    let csv = s["files"].as_array().unwrap().iter().find(|f| f["path"].as_str().unwrap().ends_with("AzureActivity.csv")).unwrap();
+    let csv = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("AzureActivity.csv"))
+        .unwrap();
     assert_eq!(csv["records_used"], 2);
     assert_eq!(csv["records_rejected"], 2);
 
     let events = table(dir.path(), "events");
     let ops = strings(&events, "operation_id");
-    assert!(ops.contains(&Some("microsoft.security/locations/jitnetworkaccesspolicies/delete".into())));
-    assert!(ops.contains(&Some("microsoft.security/locations/jitnetworkaccesspolicies/write".into())));
+    assert!(ops.contains(&Some(
+        "microsoft.security/locations/jitnetworkaccesspolicies/delete".into()
+    )));
+    assert!(ops.contains(&Some(
+        "microsoft.security/locations/jitnetworkaccesspolicies/write".into()
+    )));
     // The portal's localized name is mapped; an unknown one is kept as a display name.
     let names = strings(&events, "operation_name");
-    let unmapped = names.iter().position(|n| n.as_deref() == Some("Some Unmapped Operation")).unwrap();
+    let unmapped = names
+        .iter()
+        .position(|n| n.as_deref() == Some("Some Unmapped Operation"))
+        .unwrap();
     assert_eq!(ops[unmapped], None);
     // Statuses have one spelling whatever the shape.
     let statuses = strings(&events, "status");
-    assert!(statuses.iter().flatten().all(|s| ["Started", "Succeeded", "Failed", "Updated"].contains(&s.as_str())), "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .flatten()
+            .all(|s| ["Started", "Succeeded", "Failed", "Updated"].contains(&s.as_str())),
+        "{statuses:?}"
+    );
     // Resource Health's eventProperties are lifted into properties.
     let props = strings(&events, "properties");
-    assert!(props.iter().flatten().any(|p| p.contains("\"cause\":\"UserInitiated\"")));
+    assert!(
+        props
+            .iter()
+            .flatten()
+            .any(|p| p.contains("\"cause\":\"UserInitiated\""))
+    );
 
     let policies = table(dir.path(), "policies");
     let sources = strings(&policies, "allowed_source");
     assert_eq!(
         sources,
-        vec![Some("*".into()), Some("10.0.0.0/8".into()), Some("203.0.113.0/24".into())]
+        vec![
+            Some("*".into()),
+            Some("10.0.0.0/8".into()),
+            Some("203.0.113.0/24".into())
+        ]
     );
-    let seconds = policies.column("max_duration_seconds").unwrap().i64().unwrap();
+    let seconds = policies
+        .column("max_duration_seconds")
+        .unwrap()
+        .i64()
+        .unwrap();
     assert_eq!(seconds.get(0), Some(86_400));
     assert_eq!(seconds.get(1), Some(5_400));
 
@@ -151,11 +243,20 @@ fn quirks_of_every_shape() {
     let requests = table(dir.path(), "requests");
     let requestors = strings(&requests, "requestor");
     assert!(requestors.contains(&Some("eve@contoso.com".into())));
-    let eve = requestors.iter().position(|r| r.as_deref() == Some("eve@contoso.com")).unwrap();
-    assert_eq!(strings(&requests, "source_prefix")[eve].as_deref(), Some("198.51.100.4"));
+    let eve = requestors
+        .iter()
+        .position(|r| r.as_deref() == Some("eve@contoso.com"))
+        .unwrap();
+    assert_eq!(
+        strings(&requests, "source_prefix")[eve].as_deref(),
+        Some("198.51.100.4")
+    );
     assert_eq!(strings(&requests, "vm_name")[eve].as_deref(), Some("vm9"));
     assert_eq!(
-        requestors.iter().filter(|r| r.as_deref() == Some("rob@contoso.com")).count(),
+        requestors
+            .iter()
+            .filter(|r| r.as_deref() == Some("rob@contoso.com"))
+            .count(),
         2,
         "history row + portal row, and no row for the failed call: {requests}"
     );
@@ -166,13 +267,19 @@ fn gzip_is_read_transparently() {
     let tmp = tempfile::tempdir().unwrap();
     let raw = std::fs::read(fixture("microsoft/activity-log-eventhubs-records.json")).unwrap();
     let path = tmp.path().join("capture.json.gz");
-    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::default());
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::default(),
+    );
     gz.write_all(&raw).unwrap();
     gz.finish().unwrap();
     let (dir, out) = ingest(&[path], &["--strict"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(table(dir.path(), "events").height(), 1);
-    assert_eq!(format_of(&summary(dir.path()), "capture.json.gz"), "activity-records");
+    assert_eq!(
+        format_of(&summary(dir.path()), "capture.json.gz"),
+        "activity-records"
+    );
 }
 
 #[test]
@@ -181,7 +288,10 @@ fn truncated_document_is_an_error_naming_file_and_offset() {
     assert_eq!(out.status.code(), Some(2));
     let text = stdout(&out);
     assert!(text.contains("truncated-policies.json"), "{text}");
-    assert!(text.contains("truncated JSON document") && text.contains("byte offset 700"), "{text}");
+    assert!(
+        text.contains("truncated JSON document") && text.contains("byte offset 700"),
+        "{text}"
+    );
     assert_eq!(summary(dir.path())["errors"].as_array().unwrap().len(), 1);
 }
 
@@ -190,7 +300,10 @@ fn csv_missing_required_columns_lists_them() {
     let (_dir, out) = ingest(&[fixture("bad/missing-columns.csv")], &[]);
     assert_eq!(out.status.code(), Some(2));
     let text = stdout(&out);
-    assert!(text.contains("lacks required columns: OperationNameValue or OperationName"), "{text}");
+    assert!(
+        text.contains("lacks required columns: OperationNameValue or OperationName"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -198,7 +311,11 @@ fn unknown_formats_fail_unless_skipped() {
     for file in ["bad/unknown.json", "bad/unknown.dat", "bad/empty.json"] {
         let (_dir, out) = ingest(&[fixture(file)], &[]);
         assert_eq!(out.status.code(), Some(2), "{file}");
-        assert!(stdout(&out).contains("expected an Activity Log export"), "{file}: {}", stdout(&out));
+        assert!(
+            stdout(&out).contains("expected an Activity Log export"),
+            "{file}: {}",
+            stdout(&out)
+        );
         let (dir, out) = ingest(&[fixture(file)], &["--skip-unknown"]);
         assert_eq!(out.status.code(), Some(0), "{file}: {}", stdout(&out));
         assert_eq!(summary(dir.path())["skipped"].as_array().unwrap().len(), 1);
@@ -207,9 +324,19 @@ fn unknown_formats_fail_unless_skipped() {
 
 #[test]
 fn strict_makes_a_rejected_record_fatal() {
-    let (_dir, out) = ingest(&[fixture("quirks/portal-activity-log.csv"), fixture("quirks/AzureActivity.csv")], &["--strict"]);
+    let (_dir, out) = ingest(
+        &[
+            fixture("quirks/portal-activity-log.csv"),
+            fixture("quirks/AzureActivity.csv"),
+        ],
+        &["--strict"],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("AzureActivity.csv"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("AzureActivity.csv"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("--strict"), "{}", stderr(&out));
 }
 
@@ -219,12 +346,27 @@ fn an_ingested_directory_reads_back_to_the_same_tables() {
     assert!(out.status.success());
     let (second, out) = ingest(&[first.path().to_path_buf()], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    for t in ["events", "requests", "policies", "policy_requests", "vms", "nics", "nsg_rules", "subscriptions"] {
-        assert!(table(first.path(), t).equals_missing(&table(second.path(), t)), "{t} differs after read-back");
+    for t in [
+        "events",
+        "requests",
+        "policies",
+        "policy_requests",
+        "vms",
+        "nics",
+        "nsg_rules",
+        "subscriptions",
+    ] {
+        assert!(
+            table(first.path(), t).equals_missing(&table(second.path(), t)),
+            "{t} differs after read-back"
+        );
     }
     // The evidence of the original files is carried over, not replaced by the Parquet files.
     let s1 = summary(first.path());
     let s2 = summary(second.path());
-    assert_eq!(s1["files"].as_array().unwrap().len(), s2["files"].as_array().unwrap().len());
+    assert_eq!(
+        s1["files"].as_array().unwrap().len(),
+        s2["files"].as_array().unwrap().len()
+    );
     assert_eq!(s1["files"][0]["sha256"], s2["files"][0]["sha256"]);
 }

@@ -7,14 +7,25 @@ use std::path::Path;
 use crate::util::*;
 
 fn generate(dir: &Path, extra: &[&str]) {
-    let out = jitaudit().arg("sample").arg("--out").arg(dir).args(extra).output().unwrap();
+    let out = jitaudit()
+        .arg("sample")
+        .arg("--out")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir(dir)
         .into_iter()
-        .map(|p| (p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.strip_prefix(dir).unwrap().display().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -22,7 +33,11 @@ fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let p = entry.unwrap().path();
-        if p.is_dir() { out.extend(walkdir(&p)) } else { out.push(p) }
+        if p.is_dir() {
+            out.extend(walkdir(&p))
+        } else {
+            out.push(p)
+        }
     }
     out
 }
@@ -43,7 +58,10 @@ fn same_seed_same_bytes_and_committed_sample_data_is_current() {
         "sample-data/ is stale: run `cargo run -- sample --out sample-data`"
     );
     for (name, bytes) in &fa {
-        assert!(fc[name] == *bytes, "sample-data/{name} is stale: run `cargo run -- sample --out sample-data`");
+        assert!(
+            fc[name] == *bytes,
+            "sample-data/{name} is stale: run `cargo run -- sample --out sample-data`"
+        );
     }
     let total: usize = fc.values().map(Vec::len).sum();
     assert!(total < 2 * 1024 * 1024, "sample-data is {total} bytes");
@@ -61,7 +79,7 @@ fn other_seeds_differ() {
 #[test]
 fn sample_ingests_cleanly_in_every_shape_with_one_ledger_row_per_granted_request() {
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let (dir, out) = ingest(&[committed.clone()], &["--strict"]);
+    let (dir, out) = ingest(std::slice::from_ref(&committed), &["--strict"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     let s = summary(dir.path());
     assert_counts_balance(&s);
@@ -72,9 +90,18 @@ fn sample_ingests_cleanly_in_every_shape_with_one_ledger_row_per_granted_request
         .map(|f| f["format"].as_str().unwrap().to_string())
         .collect();
     for f in [
-        "activity-rest-array", "activity-rest-page", "activity-jsonl", "activity-records", "log-analytics-csv",
-        "log-analytics-json", "portal-csv", "jit-policies", "subscriptions", "virtual-machines",
-        "network-interfaces", "network-security-groups",
+        "activity-rest-array",
+        "activity-rest-page",
+        "activity-jsonl",
+        "activity-records",
+        "log-analytics-csv",
+        "log-analytics-json",
+        "portal-csv",
+        "jit-policies",
+        "subscriptions",
+        "virtual-machines",
+        "network-interfaces",
+        "network-security-groups",
     ] {
         assert!(formats.contains(f), "sample-data lacks {f}: {formats:?}");
     }
@@ -83,17 +110,32 @@ fn sample_ingests_cleanly_in_every_shape_with_one_ledger_row_per_granted_request
     assert!(merged > 50, "{merged}");
     let readme = std::fs::read_to_string(committed.join("README.md")).unwrap();
     let granted: usize = readme
-        .split_whitespace()
-        .skip_while(|w| *w != "days")
-        .find_map(|w| w.parse().ok())
-        .unwrap();
+        .lines()
+        .find(|l| l.contains("JIT requests were granted"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the sample README states how many requests were granted");
     let requests = table(dir.path(), "requests");
     assert_eq!(requests.height(), granted, "{requests}");
     // Every request is dated and names its VM and port.
-    for c in ["requested_at", "vm_id", "port", "requestor", "source_prefix"] {
+    for c in [
+        "requested_at",
+        "vm_id",
+        "port",
+        "requestor",
+        "source_prefix",
+    ] {
         assert_eq!(requests.column(c).unwrap().null_count(), 0, "{c}");
     }
-    for t in ["events", "policies", "policy_requests", "subscriptions", "vms", "nics", "nsg_rules"] {
+    for t in [
+        "events",
+        "policies",
+        "policy_requests",
+        "subscriptions",
+        "vms",
+        "nics",
+        "nsg_rules",
+    ] {
         assert!(table(dir.path(), t).height() > 0, "{t} is empty");
     }
     let vms = table(dir.path(), "vms");

@@ -8,7 +8,12 @@ use jitaudit::rules::catalogue::RULES;
 use crate::util::*;
 
 fn scan(inputs: &[&Path], extra: &[&str]) -> std::process::Output {
-    jitaudit().arg("scan").args(inputs).args(extra).output().unwrap()
+    jitaudit()
+        .arg("scan")
+        .args(inputs)
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 fn findings(out: &std::process::Output) -> Vec<serde_json::Value> {
@@ -29,12 +34,27 @@ fn every_rule_fires_on_its_positive_sample_and_not_its_negative() {
     for rule in RULES {
         for (case, want) in [("positive", true), ("negative", false)] {
             let file = dir.join(rule.id).join(format!("{case}.json"));
-            assert!(file.is_file(), "{} has no {case} sample at {}", rule.id, file.display());
-            let out = scan(&[&file], &["--config", config.to_str().unwrap(), "--format", "json"]);
+            assert!(
+                file.is_file(),
+                "{} has no {case} sample at {}",
+                rule.id,
+                file.display()
+            );
+            let out = scan(
+                &[&file],
+                &["--config", config.to_str().unwrap(), "--format", "json"],
+            );
             assert!(out.status.success(), "{} {case}: {}", rule.id, stderr(&out));
-            let fired: Vec<_> = findings(&out).into_iter().filter(|f| f["rule_id"] == rule.id).collect();
+            let fired: Vec<_> = findings(&out)
+                .into_iter()
+                .filter(|f| f["rule_id"] == rule.id)
+                .collect();
             if fired.is_empty() == want {
-                failures.push(format!("{} {case}: {} finding(s) {fired:?}", rule.id, fired.len()));
+                failures.push(format!(
+                    "{} {case}: {} finding(s) {fired:?}",
+                    rule.id,
+                    fired.len()
+                ));
             }
         }
     }
@@ -44,20 +64,52 @@ fn every_rule_fires_on_its_positive_sample_and_not_its_negative() {
 #[test]
 fn the_sample_tenant_exercises_every_rule() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let out = scan(&[&sample], &["--config", sample.join("jitaudit.toml").to_str().unwrap(), "--format", "json"]);
+    let out = scan(
+        &[&sample],
+        &[
+            "--config",
+            sample.join("jitaudit.toml").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let all = findings(&out);
     for rule in RULES {
-        assert!(all.iter().any(|f| f["rule_id"] == rule.id), "sample-data does not exercise {}", rule.id);
+        assert!(
+            all.iter().any(|f| f["rule_id"] == rule.id),
+            "sample-data does not exercise {}",
+            rule.id
+        );
     }
     // The live suppression applies with its reason; the expired one does not.
-    let legacy: Vec<_> = all.iter().filter(|f| f["rule_id"] == "JIT005" && f["vm_id"].as_str().unwrap().ends_with("legacy-build-01")).collect();
+    let legacy: Vec<_> = all
+        .iter()
+        .filter(|f| {
+            f["rule_id"] == "JIT005" && f["vm_id"].as_str().unwrap().ends_with("legacy-build-01")
+        })
+        .collect();
     assert_eq!(legacy.len(), 1);
     assert_eq!(legacy[0]["suppressed"], true);
-    assert!(legacy[0]["suppression_reason"].as_str().unwrap().contains("CHG10442"));
-    assert!(all.iter().filter(|f| f["rule_id"] == "JIT008").all(|f| f["suppressed"] == false));
+    assert!(
+        legacy[0]["suppression_reason"]
+            .as_str()
+            .unwrap()
+            .contains("CHG10442")
+    );
+    assert!(
+        all.iter()
+            .filter(|f| f["rule_id"] == "JIT008")
+            .all(|f| f["suppressed"] == false)
+    );
     // The Berlin trap: dave's 07:30 UTC request on 3 November is 08:30 in Berlin.
-    assert!(!all.iter().any(|f| f["rule_id"] == "JIT001" && f["time_utc"].as_str().unwrap().starts_with("2026-11-03T07:30")));
+    assert!(!all.iter().any(|f| {
+        f["rule_id"] == "JIT001"
+            && f["time_utc"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-11-03T07:30")
+    }));
 }
 
 #[test]
@@ -65,9 +117,15 @@ fn fail_on_gates_the_exit_code_and_output_is_deterministic() {
     let file = fixture("rules/JIT003/positive.json");
     let config = fixture("rules/jitaudit.toml");
     let c = config.to_str().unwrap();
-    let high = scan(&[&file], &["--config", c, "--fail-on", "high", "--format", "csv"]);
+    let high = scan(
+        &[&file],
+        &["--config", c, "--fail-on", "high", "--format", "csv"],
+    );
     assert_eq!(high.status.code(), Some(1), "{}", stderr(&high));
-    let critical = scan(&[&file], &["--config", c, "--fail-on", "critical", "--format", "csv"]);
+    let critical = scan(
+        &[&file],
+        &["--config", c, "--fail-on", "critical", "--format", "csv"],
+    );
     assert_eq!(critical.status.code(), Some(0));
     assert_eq!(high.stdout, critical.stdout, "same inputs, same bytes");
     let csv = stdout(&high);
@@ -80,13 +138,31 @@ fn fail_on_gates_the_exit_code_and_output_is_deterministic() {
 fn min_severity_filters_and_bad_config_is_an_error_with_its_line() {
     let file = fixture("rules/JIT008/positive.json");
     let config = fixture("rules/jitaudit.toml");
-    let out = scan(&[&file], &["--config", config.to_str().unwrap(), "--min-severity", "medium", "--format", "json"]);
+    let out = scan(
+        &[&file],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--min-severity",
+            "medium",
+            "--format",
+            "json",
+        ],
+    );
     assert!(findings(&out).iter().all(|f| f["severity"] != "low"));
     let bad = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(bad.path(), "[network]\napproved_sources = [\"not-a-cidr\"]\n").unwrap();
+    std::fs::write(
+        bad.path(),
+        "[network]\napproved_sources = [\"not-a-cidr\"]\n",
+    )
+    .unwrap();
     let out = scan(&[&file], &["--config", bad.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains(":2: network.approved_sources"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(":2: network.approved_sources"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -102,7 +178,10 @@ fn state_makes_a_second_run_report_only_what_is_new() {
     // The positive sample's new address is new against the saved baseline too.
     let pos = fixture("rules/JIT009/positive.json");
     let second = scan(&[&pos], &["--config", c, "--state", s, "--format", "json"]);
-    let new: Vec<_> = findings(&second).into_iter().filter(|f| f["rule_id"] == "JIT009").collect();
+    let new: Vec<_> = findings(&second)
+        .into_iter()
+        .filter(|f| f["rule_id"] == "JIT009")
+        .collect();
     assert_eq!(new.len(), 1, "{new:?}");
     assert_eq!(new[0]["source"], "203.0.113.99");
     // Seen now: a third run over the same input reports nothing new.
@@ -115,13 +194,27 @@ fn rules_lists_and_explains() {
     let out = jitaudit().arg("rules").output().unwrap();
     for rule in RULES {
         assert!(stdout(&out).contains(rule.id));
-        let explain = jitaudit().args(["rules", "explain", rule.id]).output().unwrap();
+        let explain = jitaudit()
+            .args(["rules", "explain", rule.id])
+            .output()
+            .unwrap();
         assert!(explain.status.success());
         let text = stdout(&explain);
-        assert!(text.contains(rule.title) && text.contains("References:"), "{text}");
+        assert!(
+            text.contains(rule.title) && text.contains("References:"),
+            "{text}"
+        );
     }
-    let sql = stdout(&jitaudit().args(["rules", "explain", "jit001"]).output().unwrap());
+    let sql = stdout(
+        &jitaudit()
+            .args(["rules", "explain", "jit001"])
+            .output()
+            .unwrap(),
+    );
     assert!(sql.contains("FROM requests"), "{sql}");
-    let unknown = jitaudit().args(["rules", "explain", "JIT999"]).output().unwrap();
+    let unknown = jitaudit()
+        .args(["rules", "explain", "JIT999"])
+        .output()
+        .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
 }

@@ -46,7 +46,7 @@ pub fn strings(df: &DataFrame, column: &str) -> Vec<Option<String>> {
         .expect("column exists")
         .str()
         .expect("string column")
-        .into_iter()
+        .iter()
         .map(|v| v.map(str::to_string))
         .collect()
 }
@@ -68,7 +68,12 @@ pub fn assert_counts_balance(summary: &serde_json::Value) {
         let used = f["records_used"].as_u64().unwrap();
         let rejected = f["records_rejected"].as_u64().unwrap();
         assert_eq!(read, used + rejected, "{}", f["path"]);
-        let by_reason: u64 = f["rejections"].as_array().unwrap().iter().map(|r| r["count"].as_u64().unwrap()).sum();
+        let by_reason: u64 = f["rejections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["count"].as_u64().unwrap())
+            .sum();
         assert_eq!(by_reason, rejected, "{}", f["path"]);
         assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
     }
