@@ -28,6 +28,7 @@ pub fn run(args: IngestArgs) -> Result<Exit> {
         crate::schema::ALL_TABLES.len(),
         path.display()
     )?;
+    print_errors(&summary);
     Ok(exit_for(&summary))
 }
 
@@ -49,6 +50,13 @@ pub fn exit_for(summary: &IngestSummary) -> Exit {
         Exit::Clean
     } else {
         Exit::Error
+    }
+}
+
+/// Files that could not be read, on standard error, where a scheduler looks.
+pub fn print_errors(summary: &IngestSummary) {
+    for e in &summary.errors {
+        eprintln!("jitaudit: error: {}: {}", e.path, e.error);
     }
 }
 
@@ -87,9 +95,6 @@ pub fn print_summary(out: &mut impl Write, summary: &IngestSummary) -> Result<()
     }
     for s in &summary.skipped {
         writeln!(out, "skipped {}: {}", s.path, s.reason)?;
-    }
-    for e in &summary.errors {
-        writeln!(out, "error: {}: {}", e.path, e.error)?;
     }
     Ok(())
 }

@@ -62,9 +62,7 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         OutputFormat::Json => out::write_json(&mut w, &shown)?,
     }
     w.flush()?;
-    for e in &loaded.summary.errors {
-        eprintln!("jitaudit: error: {}: {}", e.path, e.error);
-    }
+    super::ingest::print_errors(&loaded.summary);
     if !loaded.summary.errors.is_empty() {
         return Ok(Exit::Error);
     }

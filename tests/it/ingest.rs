@@ -286,7 +286,7 @@ fn gzip_is_read_transparently() {
 fn truncated_document_is_an_error_naming_file_and_offset() {
     let (dir, out) = ingest(&[fixture("bad/truncated-policies.json")], &[]);
     assert_eq!(out.status.code(), Some(2));
-    let text = stdout(&out);
+    let text = stderr(&out);
     assert!(text.contains("truncated-policies.json"), "{text}");
     assert!(
         text.contains("truncated JSON document") && text.contains("byte offset 700"),
@@ -299,7 +299,7 @@ fn truncated_document_is_an_error_naming_file_and_offset() {
 fn csv_missing_required_columns_lists_them() {
     let (_dir, out) = ingest(&[fixture("bad/missing-columns.csv")], &[]);
     assert_eq!(out.status.code(), Some(2));
-    let text = stdout(&out);
+    let text = stderr(&out);
     assert!(
         text.contains("lacks required columns: OperationNameValue or OperationName"),
         "{text}"
@@ -312,9 +312,9 @@ fn unknown_formats_fail_unless_skipped() {
         let (_dir, out) = ingest(&[fixture(file)], &[]);
         assert_eq!(out.status.code(), Some(2), "{file}");
         assert!(
-            stdout(&out).contains("expected an Activity Log export"),
+            stderr(&out).contains("expected an Activity Log export"),
             "{file}: {}",
-            stdout(&out)
+            stderr(&out)
         );
         let (dir, out) = ingest(&[fixture(file)], &["--skip-unknown"]);
         assert_eq!(out.status.code(), Some(0), "{file}: {}", stdout(&out));
