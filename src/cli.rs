@@ -22,6 +22,46 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the rule catalogue, or explain one rule.
     Rules(RulesArgs),
+    /// Run SQL over the normalized tables (and `findings`).
+    Query(QueryArgs),
+    /// List the saved queries of the query library.
+    Queries,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    Table,
+    Csv,
+    Json,
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Inputs (files, directories, an ingested directory), then the SQL unless --file is given.
+    #[arg(required = true, value_name = "PATH... [SQL]")]
+    pub args: Vec<String>,
+    /// Read the SQL from a file (or a saved query's name, see `jitaudit queries`); it may hold
+    /// several statements: the last one's result is printed.
+    #[arg(long, value_name = "FILE.sql")]
+    pub file: Option<PathBuf>,
+    /// Fill a `:name` placeholder: a whole number becomes a number, anything else a quoted string.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub param: Vec<String>,
+    /// Configuration for the `findings` table.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+    /// Write the result here instead of standard output (required for parquet).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Stop at the first rejected record or unreadable file.
+    #[arg(long)]
+    pub strict: bool,
+    /// Warn about, rather than fail on, files of no known format.
+    #[arg(long)]
+    pub skip_unknown: bool,
 }
 
 /// The time window a command looks at.

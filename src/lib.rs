@@ -9,6 +9,7 @@ pub mod derive;
 pub mod exit;
 pub mod normalize;
 pub mod output;
+pub mod queries;
 pub mod rules;
 pub mod sample;
 pub mod schema;

@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         Command::Sample(args) => cmd::sample::run(args),
         Command::Scan(args) => cmd::scan::run(args),
         Command::Rules(args) => cmd::rules::run(args),
+        Command::Query(args) => cmd::query::run(args),
+        Command::Queries => cmd::queries::run(),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -95,6 +95,53 @@ pub fn bind(sql: &str, params: &BTreeMap<String, Literal>) -> Result<String, Bin
     Ok(out)
 }
 
+/// Splits SQL text into statements at `;` outside literals, quoted identifiers and comments;
+/// empty statements (and ones that are only comments) are dropped.
+pub fn statements(sql: &str) -> Vec<String> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' | '"' => {
+                current.push(c);
+                i += 1;
+                while i < chars.len() {
+                    current.push(chars[i]);
+                    i += 1;
+                    if chars[i - 1] == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.get(i + 1) == Some(&'-') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    current.push(chars[i]);
+                    i += 1;
+                }
+            }
+            ';' => {
+                out.push(std::mem::take(&mut current));
+                i += 1;
+            }
+            _ => {
+                current.push(c);
+                i += 1;
+            }
+        }
+    }
+    out.push(current);
+    out.into_iter()
+        .filter(|s| {
+            s.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim().starts_with("--"))
+        })
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
 /// The `:name` placeholders a query uses, in order of first use.
 pub fn placeholders(sql: &str) -> Vec<String> {
     let mut seen = Vec::new();
@@ -145,6 +192,18 @@ mod tests {
         assert_eq!(
             sql,
             "SELECT ':x', \"a:x\" -- :y\nFROM t WHERE a = 1 AND b::int = 2"
+        );
+    }
+
+    #[test]
+    fn statements_split_outside_literals_and_comments() {
+        let sql = "-- setup; not a split\nCREATE TABLE x AS SELECT ';' AS a FROM t;\n\nSELECT * FROM x; -- trailing\n";
+        assert_eq!(
+            statements(sql),
+            vec![
+                "-- setup; not a split\nCREATE TABLE x AS SELECT ';' AS a FROM t",
+                "SELECT * FROM x"
+            ]
         );
     }
 

@@ -1,6 +1,8 @@
 //! One module per subcommand, each with `run(args) -> Result<Exit>`.
 
 pub mod ingest;
+pub mod queries;
+pub mod query;
 pub mod rules;
 pub mod sample;
 pub mod scan;

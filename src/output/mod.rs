@@ -1,3 +1,4 @@
 //! Turning findings into bytes: one small writer per format.
 
 pub mod findings;
+pub mod frame;

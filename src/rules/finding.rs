@@ -77,6 +77,40 @@ pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         .then_with(|| a.evidence.cmp(&b.evidence))
 }
 
+/// The findings as a frame (the `findings` table of `jitaudit query`), columns in contract
+/// order.
+pub fn to_frame(findings: &[Finding]) -> Result<DataFrame> {
+    let text = |f: fn(&Finding) -> &String| -> Vec<Option<String>> {
+        findings
+            .iter()
+            .map(|x| Some(f(x).clone()).filter(|s| !s.is_empty()))
+            .collect()
+    };
+    let columns = vec![
+        Column::new("rule_id".into(), text(|f| &f.rule_id)),
+        Column::new("severity".into(), text(|f| &f.severity)),
+        Column::new("title".into(), text(|f| &f.title)),
+        Column::new("time_utc".into(), text(|f| &f.time_utc)),
+        Column::new("subscription_id".into(), text(|f| &f.subscription_id)),
+        Column::new("vm_id".into(), text(|f| &f.vm_id)),
+        Column::new("caller".into(), text(|f| &f.caller)),
+        Column::new("source".into(), text(|f| &f.source)),
+        Column::new(
+            "port".into(),
+            findings.iter().map(|f| f.port).collect::<Vec<_>>(),
+        ),
+        Column::new("detail".into(), text(|f| &f.detail)),
+        Column::new("evidence".into(), text(|f| &f.evidence)),
+        Column::new("recommendation".into(), text(|f| &f.recommendation)),
+        Column::new(
+            "suppressed".into(),
+            findings.iter().map(|f| f.suppressed).collect::<Vec<_>>(),
+        ),
+        Column::new("suppression_reason".into(), text(|f| &f.suppression_reason)),
+    ];
+    Ok(DataFrame::new(findings.len(), columns)?)
+}
+
 /// Findings from a SQL rule's result: each column named like a finding field fills it.
 pub fn from_frame(rule: &Rule, df: &DataFrame) -> Result<Vec<Finding>> {
     let text = |name: &str| -> Result<Option<Vec<Option<String>>>> {

@@ -3,6 +3,7 @@
 
 mod fuzz;
 mod ingest;
+mod query;
 mod sample;
 mod scan;
 mod util;

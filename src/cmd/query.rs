@@ -1,0 +1,190 @@
+//! `jitaudit query`: Polars SQL over the normalized tables for auditors, with `:name`
+//! parameters bound as quoted literals, several statements per file (the last one's result
+//! is the output), and results as a table, CSV, JSON or Parquet.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
+use polars::sql::SQLContext;
+
+use crate::cli::{InputArgs, QueryArgs, QueryFormat};
+use crate::config::Config;
+use crate::exit::Exit;
+use crate::output::frame;
+use crate::rules;
+use crate::schema::ALL_TABLES;
+use crate::sql::{Literal, bind, statements};
+use crate::tables::Tables;
+use crate::window::{self, Window};
+
+pub fn run(args: QueryArgs) -> Result<Exit> {
+    let (paths, sql) = split_args(&args)?;
+    let params = parse_params(&args.param)?;
+    if args.format == QueryFormat::Parquet && args.out.is_none() {
+        bail!("--format parquet writes a binary file: give --out FILE");
+    }
+    let loaded = super::ingest::load_inputs(&InputArgs {
+        paths,
+        strict: args.strict,
+        skip_unknown: args.skip_unknown,
+    })?;
+    super::ingest::print_errors(&loaded.summary);
+    let findings = if mentions(&sql, "findings") {
+        let config = Config::load(args.config.as_deref())?;
+        let outcome = rules::run(
+            &loaded.tables,
+            &config,
+            &Window::default(),
+            window::now()?.date_naive(),
+            None,
+        )?;
+        Some(rules::finding::to_frame(&outcome.findings)?)
+    } else {
+        None
+    };
+    let df = execute(&loaded.tables, findings, &sql, &params)?;
+    write(&df, args.format, args.out.as_ref())?;
+    Ok(if loaded.summary.errors.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Error
+    })
+}
+
+/// Without `--file`, the last positional argument is the SQL and the others are inputs.
+fn split_args(args: &QueryArgs) -> Result<(Vec<PathBuf>, String)> {
+    let mut positional = args.args.clone();
+    let sql =
+        match &args.file {
+            Some(file) => match std::fs::read_to_string(file) {
+                Ok(text) => text,
+                Err(e) => match crate::queries::find(&file.display().to_string()) {
+                    Some(q) => q.sql.to_string(),
+                    None => return Err(e).with_context(|| {
+                        format!(
+                            "reading {} (and no saved query has that name; see `jitaudit queries`)",
+                            file.display()
+                        )
+                    }),
+                },
+            },
+            None => positional
+                .pop()
+                .context("give the SQL as the last argument, or --file FILE.sql")?,
+        };
+    if positional.is_empty() {
+        bail!(
+            "give at least one input (files, directories, or a directory `jitaudit ingest` wrote) before the SQL"
+        );
+    }
+    Ok((positional.into_iter().map(PathBuf::from).collect(), sql))
+}
+
+/// `name=value`: a whole number becomes a number literal, anything else a string literal.
+fn parse_params(raw: &[String]) -> Result<BTreeMap<String, Literal>> {
+    let mut out = BTreeMap::new();
+    for p in raw {
+        let (name, value) = p
+            .split_once('=')
+            .with_context(|| format!("--param {p}: expected name=value"))?;
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            bail!("--param {p}: the name must be letters, digits and _");
+        }
+        let literal = match value.parse::<i64>() {
+            Ok(n) if !value.starts_with('0') || value == "0" => Literal::Int(n),
+            _ => Literal::Str(value.to_string()),
+        };
+        out.insert(name.to_string(), literal);
+    }
+    Ok(out)
+}
+
+fn mentions(sql: &str, word: &str) -> bool {
+    sql.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|w| w == word)
+}
+
+/// Runs every statement in one context; the last one's result is returned.
+pub fn execute(
+    t: &Tables,
+    findings: Option<DataFrame>,
+    sql: &str,
+    params: &BTreeMap<String, Literal>,
+) -> Result<DataFrame> {
+    let mut ctx = SQLContext::new();
+    let mut names: Vec<(String, DataFrame)> = ALL_TABLES
+        .iter()
+        .map(|spec| {
+            (
+                spec.name.to_string(),
+                t.get(spec.name).expect("every table").clone(),
+            )
+        })
+        .collect();
+    if let Some(f) = findings {
+        names.push(("findings".to_string(), f));
+    }
+    for (name, df) in &names {
+        ctx.register(name, df.clone().lazy());
+    }
+    let stmts = statements(sql);
+    if stmts.is_empty() {
+        bail!("the query has no statement");
+    }
+    let mut last = DataFrame::default();
+    for (i, stmt) in stmts.iter().enumerate() {
+        let bound = bind(stmt, params)?;
+        let result = ctx.execute(&bound).and_then(LazyFrame::collect);
+        match result {
+            Ok(df) => last = df,
+            Err(e) => bail!(
+                "statement {} of {}: {e}\n\n{}",
+                i + 1,
+                stmts.len(),
+                describe(&names)
+            ),
+        }
+    }
+    Ok(last)
+}
+
+/// The tables and their columns, for SQL error messages.
+fn describe(tables: &[(String, DataFrame)]) -> String {
+    let mut s = String::from("Tables (see docs/tables.md):\n");
+    for (name, df) in tables {
+        let cols: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        s.push_str(&format!(
+            "  {name} ({} rows): {}\n",
+            df.height(),
+            cols.join(", ")
+        ));
+    }
+    s
+}
+
+fn write(df: &DataFrame, format: QueryFormat, out: Option<&PathBuf>) -> Result<()> {
+    let sink: Box<dyn Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut sink = sink;
+    match format {
+        QueryFormat::Table => frame::write_table(&mut sink, df, frame::terminal_width())?,
+        QueryFormat::Csv => frame::write_csv(&mut sink, df)?,
+        QueryFormat::Json => frame::write_json(&mut sink, df)?,
+        QueryFormat::Parquet => frame::write_parquet(&mut sink, df)?,
+    }
+    sink.flush()?;
+    Ok(())
+}
