@@ -26,6 +26,33 @@ pub enum Command {
     Query(QueryArgs),
     /// List the saved queries of the query library.
     Queries,
+    /// Everything one caller did, in time order (UPN, object id or app id).
+    Caller(CallerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CallerArgs {
+    /// The caller: a UPN (case-insensitive), an object id or an app id.
+    pub id: String,
+    /// Inputs: files, directories, or a directory `jitaudit ingest` wrote.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Also write a self-contained HTML page with a timeline chart.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Configuration, for the findings that involve the caller.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Stop at the first rejected record or unreadable file.
+    #[arg(long)]
+    pub strict: bool,
+    /// Warn about, rather than fail on, files of no known format.
+    #[arg(long)]
+    pub skip_unknown: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod config;
 pub mod derive;
 pub mod exit;
+pub mod investigate;
 pub mod normalize;
 pub mod output;
 pub mod queries;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => cmd::rules::run(args),
         Command::Query(args) => cmd::query::run(args),
         Command::Queries => cmd::queries::run(),
+        Command::Caller(args) => cmd::caller::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with `run(args) -> Result<Exit>`.
 
+pub mod caller;
 pub mod ingest;
 pub mod queries;
 pub mod query;

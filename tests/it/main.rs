@@ -1,6 +1,7 @@
 //! jitaudit's integration tests, one binary (one link step matters with polars): a module per
 //! subcommand, plus the format fixtures and the fuzzing of every parser.
 
+mod caller;
 mod fuzz;
 mod ingest;
 mod query;

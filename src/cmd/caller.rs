@@ -1,0 +1,156 @@
+//! `jitaudit caller ID`: everything one caller did, in time order, for a SOC analyst.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+use polars::prelude::{Column, DataFrame};
+
+use crate::cli::{CallerArgs, InputArgs, OutputFormat};
+use crate::config::Config;
+use crate::exit::Exit;
+use crate::investigate::{self, Investigation};
+use crate::normalize::format_time;
+use crate::output::{caller_html, frame};
+use crate::rules;
+use crate::window::{self, Window};
+
+pub fn run(args: CallerArgs) -> Result<Exit> {
+    let config = Config::load(args.config.as_deref())?;
+    let window = Window::resolve(
+        args.window.from.as_deref(),
+        args.window.to.as_deref(),
+        args.window.since.as_deref(),
+    )?;
+    let loaded = super::ingest::load_inputs(&InputArgs {
+        paths: args.paths.clone(),
+        strict: args.strict,
+        skip_unknown: args.skip_unknown,
+    })?;
+    super::ingest::print_errors(&loaded.summary);
+    let known = investigate::known_identities(&loaded.tables)?;
+    if !known.contains(&args.id.to_ascii_lowercase()) {
+        let near = investigate::closest(&args.id, &known, 5);
+        bail!(
+            "no caller {} in the inputs; the closest known: {}",
+            args.id,
+            if near.is_empty() {
+                "none (the inputs hold no callers)".to_string()
+            } else {
+                near.join(", ")
+            }
+        );
+    }
+    let outcome = rules::run(
+        &loaded.tables,
+        &config,
+        &window,
+        window::now()?.date_naive(),
+        None,
+    )?;
+    let inv = investigate::investigate(&loaded.tables, &args.id, &window, &outcome.findings)?;
+    let window_text = describe(&window);
+    if let Some(path) = &args.html {
+        let html = caller_html::render(&inv, &window_text)?;
+        std::fs::write(path, html).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let mut w = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Table => {
+            write_header(&mut w, &inv)?;
+            frame::write_table(&mut w, &timeline_frame(&inv)?, frame::terminal_width())?;
+        }
+        OutputFormat::Csv => frame::write_csv(&mut w, &timeline_frame(&inv)?)?,
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut w, &inv)?;
+            writeln!(w)?;
+        }
+    }
+    w.flush()?;
+    Ok(if loaded.summary.errors.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Error
+    })
+}
+
+fn describe(w: &Window) -> String {
+    match (w.from, w.to) {
+        (None, None) => "all input".to_string(),
+        (f, t) => format!(
+            "{} to {}",
+            f.map(format_time).unwrap_or_else(|| "the start".into()),
+            t.map(format_time).unwrap_or_else(|| "the end".into())
+        ),
+    }
+}
+
+fn write_header(w: &mut impl Write, inv: &Investigation) -> Result<()> {
+    let s = &inv.summary;
+    writeln!(w, "caller:          {}", s.caller)?;
+    writeln!(w, "identities:      {}", s.identities.join(", "))?;
+    writeln!(
+        w,
+        "first / last:    {} / {}",
+        s.first_activity, s.last_activity
+    )?;
+    writeln!(
+        w,
+        "JIT requests:    {} on {}",
+        s.requests,
+        if s.vms.is_empty() {
+            "no VM".to_string()
+        } else {
+            s.vms.join(", ")
+        }
+    )?;
+    writeln!(w, "other records:   {}", s.activity_records)?;
+    writeln!(
+        w,
+        "odd hours:       {:.0}% of requests",
+        s.odd_hour_share * 100.0
+    )?;
+    let findings: Vec<String> = s
+        .findings_by_severity
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    writeln!(
+        w,
+        "findings:        {}",
+        if findings.is_empty() {
+            "none".to_string()
+        } else {
+            findings.join(", ")
+        }
+    )?;
+    writeln!(w, "source addresses:")?;
+    for a in &s.sources {
+        writeln!(
+            w,
+            "  {:<18} {:>4} records  {} .. {}",
+            a.address, a.count, a.first_seen, a.last_seen
+        )?;
+    }
+    writeln!(w)?;
+    Ok(())
+}
+
+fn timeline_frame(inv: &Investigation) -> Result<DataFrame> {
+    let col = |name: &str, f: &dyn Fn(&investigate::Entry) -> String| {
+        Column::new(
+            name.into(),
+            inv.timeline.iter().map(f).collect::<Vec<String>>(),
+        )
+    };
+    let columns = vec![
+        col("time_utc", &|e| e.time_utc.clone()),
+        col("kind", &|e| e.kind.label().to_string()),
+        col("what", &|e| e.what.clone()),
+        col("resource", &|e| e.resource.clone()),
+        col("status", &|e| e.status.clone()),
+        col("address", &|e| e.address.clone()),
+        col("detail", &|e| e.detail.clone()),
+        col("reference", &|e| e.reference.clone()),
+    ];
+    Ok(DataFrame::new(inv.timeline.len(), columns)?)
+}

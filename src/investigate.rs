@@ -1,0 +1,405 @@
+//! The SOC caller investigation: everything one identity did, in time order. The identity is
+//! resolved across its names (a UPN, its object id, its app id) from the Activity Log, then
+//! its JIT requests, its other operations, the NSG changes Defender made for its requests and
+//! the findings that name it are merged into one timeline with a summary.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::normalize::{format_time, id_key, name_of};
+use crate::rules::Finding;
+use crate::schema::{self, ops};
+use crate::tables::{Tables, ints, strs, times};
+use crate::window::Window;
+
+const NANOS: i64 = 1_000_000_000;
+
+/// What kind of entry a timeline row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    JitRequest,
+    Activity,
+    NsgChange,
+    Finding,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::JitRequest => "JIT request",
+            Kind::Activity => "activity",
+            Kind::NsgChange => "NSG change",
+            Kind::Finding => "finding",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub time_utc: String,
+    #[serde(skip)]
+    pub time: Option<i64>,
+    /// End of an open-port window, for JIT requests.
+    #[serde(skip)]
+    pub end: Option<i64>,
+    pub kind: Kind,
+    pub what: String,
+    pub resource: String,
+    pub status: String,
+    pub address: String,
+    pub detail: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSeen {
+    pub address: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub caller: String,
+    pub identities: Vec<String>,
+    pub first_activity: String,
+    pub last_activity: String,
+    pub requests: usize,
+    pub activity_records: usize,
+    pub sources: Vec<SourceSeen>,
+    pub vms: Vec<String>,
+    /// Share of the caller's requests outside business hours (JIT001), 0 to 1.
+    pub odd_hour_share: f64,
+    pub findings_by_severity: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Investigation {
+    pub summary: Summary,
+    pub timeline: Vec<Entry>,
+}
+
+/// Every identity the tables know, lower case, for matching and suggestions.
+pub fn known_identities(t: &Tables) -> Result<BTreeSet<String>> {
+    let mut all = BTreeSet::new();
+    for col in [schema::CALLER, schema::OBJECT_ID, schema::APP_ID] {
+        all.extend(
+            strs(&t.events, col)?
+                .iter()
+                .flatten()
+                .map(str::to_ascii_lowercase),
+        );
+    }
+    all.extend(
+        strs(&t.requests, schema::REQUESTOR)?
+            .iter()
+            .flatten()
+            .map(str::to_ascii_lowercase),
+    );
+    Ok(all)
+}
+
+/// The names of one identity: the id given plus every caller, object id and app id an
+/// Activity Log record pairs with it. App ids are shared by every user of an app (the portal),
+/// so only a service principal's app id joins the set.
+fn aliases(t: &Tables, id: &str) -> Result<BTreeSet<String>> {
+    let id = id.to_ascii_lowercase();
+    let caller = strs(&t.events, schema::CALLER)?;
+    let object = strs(&t.events, schema::OBJECT_ID)?;
+    let app = strs(&t.events, schema::APP_ID)?;
+    let kind = strs(&t.events, schema::CALLER_KIND)?;
+    let mut set = BTreeSet::from([id.clone()]);
+    for i in 0..t.events.height() {
+        let names = [caller.get(i), object.get(i)];
+        let sp = kind.get(i) == Some(schema::caller_kind::SERVICE_PRINCIPAL);
+        let hit = names.iter().flatten().any(|n| n.eq_ignore_ascii_case(&id))
+            || (sp && app.get(i).is_some_and(|a| a.eq_ignore_ascii_case(&id)));
+        if hit {
+            set.extend(names.iter().flatten().map(|n| n.to_ascii_lowercase()));
+            if sp {
+                set.extend(app.get(i).map(str::to_ascii_lowercase));
+            }
+        }
+    }
+    Ok(set)
+}
+
+fn matches(names: &BTreeSet<String>, value: Option<&str>) -> bool {
+    value.is_some_and(|v| names.contains(&v.to_ascii_lowercase()))
+}
+
+/// Builds the investigation of `id` over the window; `findings` are the rules' output for the
+/// same inputs.
+pub fn investigate(
+    t: &Tables,
+    id: &str,
+    window: &Window,
+    findings: &[Finding],
+) -> Result<Investigation> {
+    let names = aliases(t, id)?;
+    let mut timeline = Vec::new();
+    let mut vms = BTreeSet::new();
+    let mut sources: BTreeMap<String, (i64, i64, usize)> = BTreeMap::new();
+    let mut request_windows: Vec<(i64, i64, String)> = Vec::new();
+
+    let r = &t.requests;
+    let (at, end) = (times(r, schema::REQUESTED_AT)?, times(r, schema::END_TIME)?);
+    let who = strs(r, schema::REQUESTOR)?;
+    let vm = strs(r, schema::VM_ID)?;
+    let port = ints(r, schema::PORT)?;
+    let src = strs(r, schema::SOURCE_PREFIX)?;
+    let ip = strs(r, schema::CALLER_IP)?;
+    let why = strs(r, schema::JUSTIFICATION)?;
+    let dur = ints(r, schema::DURATION_SECONDS)?;
+    let status = strs(r, schema::STATUS)?;
+    let rid = strs(r, schema::REQUEST_ID)?;
+    let vm_key = strs(r, schema::VM_KEY)?;
+    let mut requests = 0;
+    for i in 0..r.height() {
+        if !matches(&names, who.get(i)) || !at.get(i).is_none_or(|t| window.contains(t)) {
+            continue;
+        }
+        requests += 1;
+        let vm_name = vm.get(i).and_then(name_of).unwrap_or("?").to_string();
+        vms.insert(vm_name.clone());
+        let address = ip.get(i).or(src.get(i)).unwrap_or("").to_string();
+        if let Some(t) = at.get(i) {
+            let e = sources.entry(address.clone()).or_insert((t, t, 0));
+            e.0 = e.0.min(t);
+            e.1 = e.1.max(t);
+            e.2 += 1;
+            if let Some(k) = vm_key.get(i) {
+                request_windows.push((t, end.get(i).unwrap_or(t), k.to_string()));
+            }
+        }
+        timeline.push(Entry {
+            time_utc: at.get(i).map(format_time).unwrap_or_default(),
+            time: at.get(i),
+            end: end.get(i),
+            kind: Kind::JitRequest,
+            what: format!(
+                "opened {vm_name} port {}",
+                port.get(i).map(|p| p.to_string()).unwrap_or_default()
+            ),
+            resource: vm.get(i).unwrap_or("").to_string(),
+            status: status.get(i).unwrap_or("").to_string(),
+            address,
+            detail: format!(
+                "for {} to {}; justification: {}",
+                dur.get(i)
+                    .map(crate::rules::enrich::human_duration)
+                    .unwrap_or_else(|| "?".into()),
+                src.get(i).unwrap_or("?"),
+                why.get(i).unwrap_or("(none)")
+            ),
+            reference: rid.get(i).unwrap_or("").to_string(),
+        });
+    }
+
+    let nsgs = vm_nsgs(t)?;
+    let e = &t.events;
+    let time = times(e, schema::TIME)?;
+    let caller = strs(e, schema::CALLER)?;
+    let object = strs(e, schema::OBJECT_ID)?;
+    let op = strs(e, schema::OPERATION_ID)?;
+    let op_name = strs(e, schema::OPERATION_NAME)?;
+    let st = strs(e, schema::STATUS)?;
+    let res = strs(e, schema::RESOURCE_ID)?;
+    let res_key = strs(e, schema::RESOURCE_KEY)?;
+    let eip = strs(e, schema::CALLER_IP)?;
+    let corr = strs(e, schema::CORRELATION_ID)?;
+    let sub_status = strs(e, schema::SUB_STATUS)?;
+    let mut activity = 0;
+    for i in 0..e.height() {
+        let Some(t) = time.get(i) else { continue };
+        if !window.contains(t) {
+            continue;
+        }
+        let mine = matches(&names, caller.get(i)) || matches(&names, object.get(i));
+        let operation = op.get(i).or(op_name.get(i)).unwrap_or("");
+        if mine {
+            // Granted initiate calls are the JIT request rows already; failed ones are not.
+            if op.get(i) == Some(ops::JIT_INITIATE) && st.get(i) != Some("Failed") {
+                continue;
+            }
+            activity += 1;
+            if let Some(a) = eip.get(i) {
+                let s = sources.entry(a.to_string()).or_insert((t, t, 0));
+                s.0 = s.0.min(t);
+                s.1 = s.1.max(t);
+                s.2 += 1;
+            }
+            timeline.push(Entry {
+                time_utc: format_time(t),
+                time: Some(t),
+                end: None,
+                kind: Kind::Activity,
+                what: operation.to_string(),
+                resource: res.get(i).unwrap_or("").to_string(),
+                status: st.get(i).unwrap_or("").to_string(),
+                address: eip.get(i).unwrap_or("").to_string(),
+                detail: sub_status.get(i).unwrap_or("").to_string(),
+                reference: corr.get(i).unwrap_or("").to_string(),
+            });
+            continue;
+        }
+        // NSG changes on the NSG of a VM the caller opened, within minutes of the request.
+        let is_nsg = matches!(
+            op.get(i),
+            Some(ops::NSG_RULE_WRITE | ops::NSG_RULE_DELETE | ops::NSG_WRITE)
+        );
+        let key = res_key.get(i).unwrap_or("");
+        // JIT writes the allow rule just after the request and removes it at expiry.
+        let near = |edge: i64| t >= edge - 60 * NANOS && t <= edge + 10 * 60 * NANOS;
+        let related = is_nsg
+            && request_windows.iter().any(|(start, stop, vm)| {
+                (near(*start) || near(*stop))
+                    && nsgs
+                        .get(vm)
+                        .is_some_and(|ns| ns.iter().any(|n| key.starts_with(n.as_str())))
+            });
+        if related {
+            timeline.push(Entry {
+                time_utc: format_time(t),
+                time: Some(t),
+                end: None,
+                kind: Kind::NsgChange,
+                what: operation.to_string(),
+                resource: res.get(i).unwrap_or("").to_string(),
+                status: st.get(i).unwrap_or("").to_string(),
+                address: eip.get(i).unwrap_or("").to_string(),
+                detail: format!("by {}", caller.get(i).unwrap_or("?")),
+                reference: corr.get(i).unwrap_or("").to_string(),
+            });
+        }
+    }
+
+    let mut by_severity = BTreeMap::new();
+    let mut odd = 0;
+    for f in findings
+        .iter()
+        .filter(|f| names.contains(&f.caller.to_ascii_lowercase()))
+    {
+        *by_severity.entry(f.severity.clone()).or_insert(0) += 1;
+        odd += usize::from(f.rule_id == "JIT001");
+        let t = crate::normalize::parse_time(&f.time_utc);
+        timeline.push(Entry {
+            time_utc: f.time_utc.clone(),
+            time: t,
+            end: None,
+            kind: Kind::Finding,
+            what: format!("{} {}", f.rule_id, f.title),
+            resource: f.vm_id.clone(),
+            status: if f.suppressed {
+                format!("{} (suppressed)", f.severity)
+            } else {
+                f.severity.clone()
+            },
+            address: f.source.clone(),
+            detail: f.detail.clone(),
+            reference: f.evidence.clone(),
+        });
+    }
+    timeline.sort_by(|a, b| {
+        (a.time.is_none(), a.time, a.kind, &a.what).cmp(&(
+            b.time.is_none(),
+            b.time,
+            b.kind,
+            &b.what,
+        ))
+    });
+    let dated: Vec<i64> = timeline
+        .iter()
+        .filter(|e| e.kind != Kind::Finding)
+        .filter_map(|e| e.time)
+        .collect();
+    let summary = Summary {
+        caller: id.to_string(),
+        identities: names.iter().cloned().collect(),
+        first_activity: dated
+            .iter()
+            .min()
+            .map(|t| format_time(*t))
+            .unwrap_or_default(),
+        last_activity: dated
+            .iter()
+            .max()
+            .map(|t| format_time(*t))
+            .unwrap_or_default(),
+        requests,
+        activity_records: activity,
+        sources: sources
+            .into_iter()
+            .filter(|(a, _)| !a.is_empty())
+            .map(|(address, (first, last, count))| SourceSeen {
+                address,
+                first_seen: format_time(first),
+                last_seen: format_time(last),
+                count,
+            })
+            .collect(),
+        vms: vms.into_iter().collect(),
+        odd_hour_share: if requests == 0 {
+            0.0
+        } else {
+            odd as f64 / requests as f64
+        },
+        findings_by_severity: by_severity,
+    };
+    Ok(Investigation { summary, timeline })
+}
+
+/// VM key to the keys of the NSGs on its NICs and subnets.
+fn vm_nsgs(t: &Tables) -> Result<BTreeMap<String, Vec<String>>> {
+    let key = strs(&t.vms, schema::VM_KEY)?;
+    let nsg = strs(&t.vms, schema::NSG_IDS)?;
+    let subnet = strs(&t.vms, schema::SUBNET_IDS)?;
+    let rule_nsg = strs(&t.nsg_rules, schema::NSG_KEY)?;
+    let rule_subnets = strs(&t.nsg_rules, schema::ATTACHED_SUBNET_IDS)?;
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for i in 0..t.vms.height() {
+        let Some(k) = key.get(i) else { continue };
+        let mut list: Vec<String> = nsg
+            .get(i)
+            .unwrap_or("")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(id_key)
+            .collect();
+        let subnets: Vec<&str> = subnet
+            .get(i)
+            .unwrap_or("")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .collect();
+        for j in 0..t.nsg_rules.height() {
+            if rule_subnets
+                .get(j)
+                .unwrap_or("")
+                .split(',')
+                .any(|s| subnets.contains(&s))
+            {
+                list.extend(rule_nsg.get(j).map(str::to_string));
+            }
+        }
+        list.sort();
+        list.dedup();
+        out.insert(k.to_string(), list);
+    }
+    Ok(out)
+}
+
+/// The known identities closest to `id`, best first.
+pub fn closest(id: &str, known: &BTreeSet<String>, n: usize) -> Vec<String> {
+    let id = id.to_ascii_lowercase();
+    let mut scored: Vec<(f64, &String)> = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(&id, k), k))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.into_iter().take(n).map(|(_, k)| k.clone()).collect()
+}
