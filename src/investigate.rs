@@ -48,6 +48,8 @@ pub struct Entry {
     pub kind: Kind,
     pub what: String,
     pub resource: String,
+    /// The last segment of `resource`, for display.
+    pub resource_name: String,
     pub status: String,
     pub address: String,
     pub detail: String,
@@ -186,6 +188,7 @@ pub fn investigate(
                 port.get(i).map(|p| p.to_string()).unwrap_or_default()
             ),
             resource: vm.get(i).unwrap_or("").to_string(),
+            resource_name: String::new(),
             status: status.get(i).unwrap_or("").to_string(),
             address,
             detail: format!(
@@ -240,6 +243,7 @@ pub fn investigate(
                 kind: Kind::Activity,
                 what: operation.to_string(),
                 resource: res.get(i).unwrap_or("").to_string(),
+                resource_name: String::new(),
                 status: st.get(i).unwrap_or("").to_string(),
                 address: eip.get(i).unwrap_or("").to_string(),
                 detail: sub_status.get(i).unwrap_or("").to_string(),
@@ -270,6 +274,7 @@ pub fn investigate(
                 kind: Kind::NsgChange,
                 what: operation.to_string(),
                 resource: res.get(i).unwrap_or("").to_string(),
+                resource_name: String::new(),
                 status: st.get(i).unwrap_or("").to_string(),
                 address: eip.get(i).unwrap_or("").to_string(),
                 detail: format!("by {}", caller.get(i).unwrap_or("?")),
@@ -294,6 +299,7 @@ pub fn investigate(
             kind: Kind::Finding,
             what: format!("{} {}", f.rule_id, f.title),
             resource: f.vm_id.clone(),
+            resource_name: String::new(),
             status: if f.suppressed {
                 format!("{} (suppressed)", f.severity)
             } else {
@@ -303,6 +309,9 @@ pub fn investigate(
             detail: f.detail.clone(),
             reference: f.evidence.clone(),
         });
+    }
+    for e in &mut timeline {
+        e.resource_name = name_of(&e.resource).unwrap_or("").to_string();
     }
     timeline.sort_by(|a, b| {
         (a.time.is_none(), a.time, a.kind, &a.what).cmp(&(

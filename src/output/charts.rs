@@ -54,7 +54,7 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
             .configure_mesh()
             .x_desc("time (UTC)")
             .y_desc("kind")
-            .x_labels(6)
+            .x_labels(8)
             .x_label_formatter(&|x| {
                 format_time(*x * 1_000_000)
                     .get(..16)
