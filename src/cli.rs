@@ -28,6 +28,48 @@ pub enum Command {
     Queries,
     /// Everything one caller did, in time order (UPN, object id or app id).
     Caller(CallerArgs),
+    /// The weekly compliance report: HTML with charts, CSV, JSON and Markdown; gates on --fail-on.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Csv,
+    Json,
+    Md,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Directory to write report.html, findings.csv, requests.csv, summary.json and report.md into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Configuration file (default: ./jitaudit.toml when present, else built-in defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Which outputs to write (comma-separated); all of them by default.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "html,csv,json,md"
+    )]
+    pub format: Vec<ReportFormat>,
+    /// Exit 1 when an unsuppressed finding is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEV")]
+    pub fail_on: Option<Severity>,
+    /// The report's title.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// Directory keeping state between runs: the baseline and the previous summary, for
+    /// "new since last week"; updated only after a run that read every input.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

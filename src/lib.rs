@@ -11,6 +11,7 @@ pub mod investigate;
 pub mod normalize;
 pub mod output;
 pub mod queries;
+pub mod report;
 pub mod rules;
 pub mod sample;
 pub mod schema;

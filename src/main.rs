@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Query(args) => cmd::query::run(args),
         Command::Queries => cmd::queries::run(),
         Command::Caller(args) => cmd::caller::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -4,6 +4,7 @@ pub mod caller;
 pub mod ingest;
 pub mod queries;
 pub mod query;
+pub mod report;
 pub mod rules;
 pub mod sample;
 pub mod scan;

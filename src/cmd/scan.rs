@@ -80,7 +80,7 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
     Ok(if failed { Exit::Findings } else { Exit::Clean })
 }
 
-fn read_state(dir: &Path) -> Result<Option<Baseline>> {
+pub fn read_state(dir: &Path) -> Result<Option<Baseline>> {
     let path = dir.join(STATE_FILE);
     if !path.exists() {
         return Ok(None);
@@ -92,7 +92,7 @@ fn read_state(dir: &Path) -> Result<Option<Baseline>> {
         .with_context(|| format!("{} is not a jitaudit baseline", path.display()))
 }
 
-fn write_state(dir: &Path, baseline: &Baseline) -> Result<()> {
+pub fn write_state(dir: &Path, baseline: &Baseline) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(STATE_FILE);
     let tmp = dir.join(format!("{STATE_FILE}.tmp"));

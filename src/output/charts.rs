@@ -109,3 +109,349 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
     }
     Ok(svg)
 }
+
+use crate::report::summary::ChartData;
+
+fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("chart: {e}")
+}
+
+const SEVERITY_COLOURS: [(&str, RGBColor); 5] = [
+    ("critical", RGBColor(128, 0, 38)),
+    ("high", RGBColor(214, 39, 40)),
+    ("medium", RGBColor(255, 127, 14)),
+    ("low", RGBColor(31, 119, 180)),
+    ("info", RGBColor(127, 127, 127)),
+];
+
+/// Requests per UTC day, stacked by outcome.
+pub fn requests_per_day(d: &ChartData) -> Result<String> {
+    let days: Vec<&String> = d.requests_per_day.keys().collect();
+    let statuses: Vec<String> = d
+        .requests_per_day
+        .values()
+        .flat_map(|m| m.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let max = d
+        .requests_per_day
+        .values()
+        .map(|m| m.values().sum::<usize>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 320)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("JIT requests per day (UTC), by outcome", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0..days.len().max(1), 0..(max + 1))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("day")
+            .y_desc("requests")
+            .x_labels(days.len().clamp(1, 16))
+            .x_label_formatter(&|i| days.get(*i).map(|d| d[5..].to_string()).unwrap_or_default())
+            .disable_x_mesh()
+            .draw()
+            .map_err(err)?;
+        for (si, status) in statuses.iter().enumerate() {
+            let colour = Palette99::pick(si).to_rgba();
+            let bars: Vec<_> = days
+                .iter()
+                .enumerate()
+                .map(|(i, day)| {
+                    let m = &d.requests_per_day[*day];
+                    let below: usize = statuses[..si]
+                        .iter()
+                        .map(|s| m.get(s).copied().unwrap_or(0))
+                        .sum();
+                    let n = m.get(status).copied().unwrap_or(0);
+                    Rectangle::new([(i, below), (i + 1, below + n)], colour.filled())
+                })
+                .collect();
+            chart
+                .draw_series(bars)
+                .map_err(err)?
+                .label(status.clone())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// Requests by hour of day and weekday in the business-hours zone.
+pub fn heat_map(d: &ChartData) -> Result<String> {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let max = d.heat.iter().flatten().copied().max().unwrap_or(0).max(1);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 300)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let caption = format!(
+            "Requests by hour and weekday ({}; callers' own zones where configured)",
+            d.heat_zone
+        );
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0u32..24u32, 0u32..7u32)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("hour of day")
+            .y_desc("weekday")
+            .x_labels(24)
+            .y_labels(7)
+            .y_label_formatter(&|y| {
+                DAYS.get(*y as usize)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            })
+            .disable_mesh()
+            .draw()
+            .map_err(err)?;
+        let cells = (0..7u32)
+            .flat_map(|day| (0..24u32).map(move |hour| (day, hour)))
+            .map(|(day, hour)| {
+                let n = d
+                    .heat
+                    .get(day as usize)
+                    .and_then(|r| r.get(hour as usize))
+                    .copied()
+                    .unwrap_or(0);
+                let shade = 255 - (n * 200 / max) as u8;
+                let colour = if n == 0 {
+                    RGBColor(245, 245, 247)
+                } else {
+                    RGBColor(shade, shade, 255)
+                };
+                Rectangle::new([(hour, day), (hour + 1, day + 1)], colour.filled())
+            });
+        chart
+            .draw_series(cells)
+            .map_err(err)?
+            .label(format!("darker = more requests (max {max} in one cell)"))
+            .legend(|(x, y)| {
+                Rectangle::new(
+                    [(x, y - 5), (x + 12, y + 5)],
+                    RGBColor(55, 55, 255).filled(),
+                )
+            });
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// Horizontal bars of the top callers by requests.
+pub fn top_callers(d: &ChartData) -> Result<String> {
+    let n = d.top_callers.len().max(1);
+    let max = d.top_callers.iter().map(|c| c.1).max().unwrap_or(0).max(1);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 80 + 28 * n as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Top requesters", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(260)
+            .build_cartesian_2d(0..(max + 1), 0..n)
+            .map_err(err)?;
+        let names: Vec<String> = d.top_callers.iter().map(|c| c.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .x_desc("requests")
+            .y_desc("caller")
+            .y_labels(n)
+            .y_label_formatter(&|i| {
+                names
+                    .get(n.saturating_sub(1 + *i))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .disable_y_mesh()
+            .draw()
+            .map_err(err)?;
+        let colour = RGBColor(31, 119, 180);
+        chart
+            .draw_series(d.top_callers.iter().enumerate().map(|(i, (_, count))| {
+                let row = n - 1 - i;
+                Rectangle::new([(0, row), (*count, row + 1)], colour.mix(0.85).filled())
+            }))
+            .map_err(err)?
+            .label("requests in the window")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// Findings per rule, stacked by severity.
+pub fn findings_by_rule(d: &ChartData) -> Result<String> {
+    let rules: Vec<&String> = d.findings_by_rule.keys().collect();
+    let max = d
+        .findings_by_rule
+        .values()
+        .map(|m| m.values().sum::<usize>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 320)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Findings by rule and severity (unsuppressed)",
+                ("sans-serif", 18),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0..rules.len().max(1), 0..(max + 1))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("rule")
+            .y_desc("findings")
+            .x_labels(rules.len().clamp(1, 16))
+            .x_label_formatter(&|i| rules.get(*i).map(|r| r.to_string()).unwrap_or_default())
+            .disable_x_mesh()
+            .draw()
+            .map_err(err)?;
+        for (si, (severity, colour)) in SEVERITY_COLOURS.iter().enumerate() {
+            let colour = *colour;
+            let bars: Vec<_> = rules
+                .iter()
+                .enumerate()
+                .map(|(i, rule)| {
+                    let m = &d.findings_by_rule[*rule];
+                    let below: usize = SEVERITY_COLOURS[..si]
+                        .iter()
+                        .map(|(s, _)| m.get(*s).copied().unwrap_or(0))
+                        .sum();
+                    let n = m.get(*severity).copied().unwrap_or(0);
+                    Rectangle::new([(i, below), (i + 1, below + n)], colour.filled())
+                })
+                .collect();
+            chart
+                .draw_series(bars)
+                .map_err(err)?
+                .label(*severity)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// Open-port windows per VM over the window.
+pub fn vm_windows(d: &ChartData) -> Result<String> {
+    let vms: Vec<String> = d
+        .windows
+        .iter()
+        .map(|w| w.vm.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (Some(lo), Some(hi)) = (
+        d.windows.iter().map(|w| w.start_ms).min(),
+        d.windows.iter().map(|w| w.end_ms).max(),
+    ) else {
+        return Ok(String::new());
+    };
+    let pad = ((hi - lo) / 50).max(60_000);
+    let n = vms.len().max(1);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 90 + 30 * n as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Open-port windows per VM", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(140)
+            .build_cartesian_2d((lo - pad)..(hi + pad), 0..n)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("time (UTC)")
+            .y_desc("VM")
+            .x_labels(8)
+            .x_label_formatter(&|x| {
+                format_time(*x * 1_000_000)
+                    .get(..16)
+                    .unwrap_or("")
+                    .replace('T', " ")
+            })
+            .y_labels(n)
+            .y_label_formatter(&|i| vms.get(*i).cloned().unwrap_or_default())
+            .disable_y_mesh()
+            .draw()
+            .map_err(err)?;
+        let colour = RGBColor(31, 119, 180);
+        chart
+            .draw_series(d.windows.iter().map(|w| {
+                let row = vms.iter().position(|v| *v == w.vm).unwrap_or(0);
+                Rectangle::new(
+                    [
+                        (w.start_ms, row),
+                        (w.end_ms.max(w.start_ms + pad / 4), row + 1),
+                    ],
+                    colour.mix(0.6).filled(),
+                )
+            }))
+            .map_err(err)?
+            .label("port open (request start to end)")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}

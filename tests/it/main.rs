@@ -5,6 +5,7 @@ mod caller;
 mod fuzz;
 mod ingest;
 mod query;
+mod report;
 mod sample;
 mod scan;
 mod util;

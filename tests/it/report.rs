@@ -1,0 +1,286 @@
+//! `jitaudit report`: the weekly run's files, exit-code gate, byte-identical output, escaping,
+//! CSV safety, state, and the page opened in a real browser.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::*;
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data")
+}
+
+fn report(inputs: &[&Path], out: &Path, extra: &[&str]) -> std::process::Output {
+    jitaudit()
+        .arg("report")
+        .args(inputs)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .env("SOURCE_DATE_EPOCH", "1795000000")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn weekly_run_writes_every_file_and_gates_on_fail_on() {
+    let s = sample();
+    let config = s.join("jitaudit.toml");
+    let c = config.to_str().unwrap();
+    let a = tempfile::tempdir().unwrap();
+    let out = report(&[&s], a.path(), &["--config", c, "--fail-on", "high"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    for f in [
+        "report.html",
+        "findings.csv",
+        "requests.csv",
+        "summary.json",
+        "report.md",
+    ] {
+        assert!(a.path().join(f).is_file(), "{f} missing");
+    }
+    let b = tempfile::tempdir().unwrap();
+    let out = report(&[&s], b.path(), &["--config", c, "--fail-on", "critical"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Same inputs and configuration, same bytes.
+    for f in [
+        "report.html",
+        "findings.csv",
+        "requests.csv",
+        "summary.json",
+        "report.md",
+    ] {
+        assert!(
+            std::fs::read(a.path().join(f)).unwrap() == std::fs::read(b.path().join(f)).unwrap(),
+            "{f} differs between runs"
+        );
+    }
+    let html = std::fs::read_to_string(a.path().join("report.html")).unwrap();
+    assert_eq!(
+        html.matches("2026-11-18T").count(),
+        1,
+        "the run timestamp appears once"
+    );
+    assert!(html.matches("<svg").count() >= 5, "five charts");
+    for section in [
+        "summary", "coverage", "findings", "ledger", "callers", "quality", "method", "evidence",
+        "metadata",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{section}\"")),
+            "section {section}"
+        );
+    }
+    assert!(
+        !html.contains("https://") && !html.contains("src=\"http"),
+        "nothing is fetched from another host"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["metadata"]["generated_at"], "2026-11-18T11:06:40Z");
+    assert!(
+        summary["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["sha256"].as_str().unwrap().len() == 64)
+    );
+    let csv = std::fs::read_to_string(a.path().join("findings.csv")).unwrap();
+    assert!(csv.starts_with("rule_id,severity,title,time_utc,subscription_id,vm_id,caller,source,port,detail,evidence,recommendation,suppressed,suppression_reason\n"));
+    let only_md = tempfile::tempdir().unwrap();
+    report(
+        &[&s],
+        only_md.path(),
+        &["--config", c, "--format", "md,json"],
+    );
+    assert!(
+        only_md.path().join("report.md").is_file() && !only_md.path().join("report.html").exists()
+    );
+}
+
+/// Payloads planted in every input field that reaches the page.
+#[test]
+fn input_values_are_escaped_and_csv_cells_neutralised() {
+    let tmp = tempfile::tempdir().unwrap();
+    let xss = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+    let vm = format!(
+        "/subscriptions/99999999-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm{xss}"
+    );
+    let items = serde_json::json!([
+        {"id": "/subscriptions/99999999-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.Security/locations/westeurope/jitNetworkAccessPolicies/default",
+         "properties": {"virtualMachines": [{"id": vm, "ports": [{"number": 22, "protocol": "*", "allowedSourceAddressPrefix": xss, "maxRequestAccessDuration": "PT3H"}]}],
+         "requests": [{"virtualMachines": [{"id": vm, "ports": [{"number": 22, "allowedSourceAddressPrefix": "203.0.113.5", "endTimeUtc": "2027-01-12T10:00:00Z", "status": "Revoked", "statusReason": "Expired"}]}],
+                       "startTimeUtc": "2027-01-12T09:00:00Z", "requestor": format!("eve{xss}@contoso.com"), "justification": format!("=HYPERLINK(\"http://x\") {xss}")}]}},
+        {"id": vm, "name": format!("vm{xss}"), "type": "Microsoft.Compute/virtualMachines", "location": "westeurope", "tags": {"owner": xss}},
+        {"eventTimestamp": "2027-01-12T09:30:00Z", "eventDataId": "e1", "caller": format!("mallory{xss}"), "correlationId": "c1",
+         "operationName": {"value": "Microsoft.Security/locations/jitNetworkAccessPolicies/delete"}, "status": {"value": "Succeeded"},
+         "resourceId": "/subscriptions/99999999-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.Security/locations/westeurope/jitNetworkAccessPolicies/default",
+         "properties": {"authorization": "Bearer eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.secret"}}
+    ]);
+    let input = tmp.path().join("planted.json");
+    std::fs::write(&input, items.to_string()).unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = report(&[&input], &out_dir, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(!html.contains("<script>alert"), "a planted script survived");
+    assert!(!html.contains("<img"), "a planted element survived");
+    assert_eq!(
+        html.matches("<script>").count(),
+        1,
+        "only the page's own script"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)"),
+        "the payload shows as text"
+    );
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(!md.contains("<script>") && !md.contains("<img"), "{md}");
+    let requests = std::fs::read_to_string(out_dir.join("requests.csv")).unwrap();
+    assert!(
+        requests.contains("\"'=HYPERLINK"),
+        "formula neutralised: {requests}"
+    );
+    for f in [
+        "report.html",
+        "findings.csv",
+        "requests.csv",
+        "summary.json",
+        "report.md",
+    ] {
+        let text = std::fs::read_to_string(out_dir.join(f)).unwrap();
+        assert!(
+            !text.contains("eyJ0eXAi") && !text.contains("Bearer "),
+            "a credential reached {f}"
+        );
+    }
+}
+
+#[test]
+fn state_reports_the_change_since_the_previous_run() {
+    let s = sample();
+    let config = s.join("jitaudit.toml");
+    let state = tempfile::tempdir().unwrap();
+    let st = state.path().to_str().unwrap();
+    let first = tempfile::tempdir().unwrap();
+    report(
+        &[&s],
+        first.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--state",
+            st,
+            "--to",
+            "2026-11-09T00:00:00Z",
+        ],
+    );
+    let second = tempfile::tempdir().unwrap();
+    report(
+        &[&s],
+        second.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--state",
+            st,
+            "--from",
+            "2026-11-09T00:00:00Z",
+        ],
+    );
+    let html = std::fs::read_to_string(second.path().join("report.html")).unwrap();
+    assert!(html.contains("Since the previous run"), "no change line");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(second.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert!(summary["change"].is_object());
+}
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH")?
+                .to_str()?
+                .split(':')
+                .map(|d| Path::new(d).join(name))
+                .find(|p| p.is_file())
+        })
+}
+
+/// The report opened in headless Chromium: the script runs without a console error and the
+/// charts are in the DOM. A screenshot is kept in target/test-artifacts/.
+#[test]
+fn report_opens_in_a_real_browser_without_errors() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: install Debian's chromium (.ci/run does)"
+        );
+        eprintln!("SKIPPED report_opens_in_a_real_browser_without_errors: no chromium on PATH");
+        return;
+    };
+    let s = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(
+        &[&s],
+        dir.path(),
+        &["--config", s.join("jitaudit.toml").to_str().unwrap()],
+    );
+    assert!(out.status.code() != Some(2), "{}", stderr(&out));
+    let page = format!("file://{}", dir.path().join("report.html").display());
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+    let dom = Command::new(&browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(&page)
+        .output()
+        .unwrap();
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    let log = String::from_utf8_lossy(&dom.stderr);
+    let console_errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(
+        console_errors.is_empty(),
+        "console errors: {console_errors:?}"
+    );
+    assert!(
+        dom_text.contains("data-ready=\"1\""),
+        "the page's script did not finish"
+    );
+    assert!(
+        dom_text.matches("<svg").count() >= 5,
+        "charts missing from the rendered page"
+    );
+    let shot = artifacts.join("report.png");
+    let status = Command::new(&browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--window-size=1280,2400")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        shot.is_file(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
