@@ -76,9 +76,8 @@ pub struct ReportArgs {
 pub struct CallerArgs {
     /// The caller: a UPN (case-insensitive), an object id or an app id.
     pub id: String,
-    /// Inputs: files, directories, or a directory `jitaudit ingest` wrote.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     #[command(flatten)]
     pub window: WindowArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -89,12 +88,6 @@ pub struct CallerArgs {
     /// Configuration, for the findings that involve the caller.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Stop at the first rejected record or unreadable file.
-    #[arg(long)]
-    pub strict: bool,
-    /// Warn about, rather than fail on, files of no known format.
-    #[arg(long)]
-    pub skip_unknown: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::{Context, Result, bail};
 use polars::prelude::{Column, DataFrame};
 
-use crate::cli::{CallerArgs, InputArgs, OutputFormat};
+use crate::cli::{CallerArgs, OutputFormat};
 use crate::config::Config;
 use crate::exit::Exit;
 use crate::investigate::{self, Investigation};
@@ -16,16 +16,8 @@ use crate::window::{self, Window};
 
 pub fn run(args: CallerArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
-    let window = Window::resolve(
-        args.window.from.as_deref(),
-        args.window.to.as_deref(),
-        args.window.since.as_deref(),
-    )?;
-    let loaded = super::ingest::load_inputs(&InputArgs {
-        paths: args.paths.clone(),
-        strict: args.strict,
-        skip_unknown: args.skip_unknown,
-    })?;
+    let window = Window::from_args(&args.window)?;
+    let loaded = super::ingest::load_inputs(&args.input)?;
     super::ingest::print_errors(&loaded.summary);
     let known = investigate::known_identities(&loaded.tables)?;
     if !known.contains(&args.id.to_ascii_lowercase()) {

@@ -18,11 +18,7 @@ const LAST_SUMMARY: &str = "last-summary.json";
 
 pub fn run(args: ReportArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
-    let window = Window::resolve(
-        args.window.from.as_deref(),
-        args.window.to.as_deref(),
-        args.window.since.as_deref(),
-    )?;
+    let window = Window::from_args(&args.window)?;
     let loaded = super::ingest::load_inputs(&args.input)?;
     super::ingest::print_errors(&loaded.summary);
     let state = args

@@ -17,11 +17,7 @@ const STATE_FILE: &str = "baseline.json";
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
-    let window = Window::resolve(
-        args.window.from.as_deref(),
-        args.window.to.as_deref(),
-        args.window.since.as_deref(),
-    )?;
+    let window = Window::from_args(&args.window)?;
     let loaded = super::ingest::load_inputs(&args.input)?;
     let state = args.state.as_deref().map(read_state).transpose()?.flatten();
     let today = window::now()?.date_naive();

@@ -126,60 +126,86 @@ const SEVERITY_COLOURS: [(&str, RGBColor); 5] = [
 
 /// Requests per UTC day, stacked by outcome.
 pub fn requests_per_day(d: &ChartData) -> Result<String> {
-    let days: Vec<&String> = d.requests_per_day.keys().collect();
-    let statuses: Vec<String> = d
+    let days: Vec<String> = d
         .requests_per_day
-        .values()
-        .flat_map(|m| m.keys().cloned())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
+        .keys()
+        .map(|k| k[5..].to_string())
         .collect();
-    let max = d
-        .requests_per_day
-        .values()
-        .map(|m| m.values().sum::<usize>())
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let statuses: std::collections::BTreeSet<&String> =
+        d.requests_per_day.values().flat_map(|m| m.keys()).collect();
+    let series: Vec<(String, RGBColor, Vec<usize>)> = statuses
+        .into_iter()
+        .enumerate()
+        .map(|(i, status)| {
+            let c = Palette99::pick(i).to_rgba();
+            let values = d
+                .requests_per_day
+                .values()
+                .map(|m| m.get(status).copied().unwrap_or(0))
+                .collect();
+            (status.clone(), RGBColor(c.0, c.1, c.2), values)
+        })
+        .collect();
+    stacked_bars(
+        "JIT requests per day (UTC), by outcome",
+        "day",
+        "requests",
+        &days,
+        &series,
+    )
+}
+
+/// Bars per category, each stacked from its series in order, with a legend of the series.
+fn stacked_bars(
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+    categories: &[String],
+    series: &[(String, RGBColor, Vec<usize>)],
+) -> Result<String> {
+    let total = |i: usize| {
+        series
+            .iter()
+            .map(|s| s.2.get(i).copied().unwrap_or(0))
+            .sum::<usize>()
+    };
+    let max = (0..categories.len()).map(total).max().unwrap_or(0).max(1);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (960, 320)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("JIT requests per day (UTC), by outcome", ("sans-serif", 18))
+            .caption(caption, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(50)
             .y_label_area_size(50)
-            .build_cartesian_2d(0..days.len().max(1), 0..(max + 1))
+            .build_cartesian_2d(0..categories.len().max(1), 0..(max + 1))
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("day")
-            .y_desc("requests")
-            .x_labels(days.len().clamp(1, 16))
-            .x_label_formatter(&|i| days.get(*i).map(|d| d[5..].to_string()).unwrap_or_default())
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .x_labels(categories.len().clamp(1, 16))
+            .x_label_formatter(&|i| categories.get(*i).cloned().unwrap_or_default())
             .disable_x_mesh()
             .draw()
             .map_err(err)?;
-        for (si, status) in statuses.iter().enumerate() {
-            let colour = Palette99::pick(si).to_rgba();
-            let bars: Vec<_> = days
-                .iter()
-                .enumerate()
-                .map(|(i, day)| {
-                    let m = &d.requests_per_day[*day];
-                    let below: usize = statuses[..si]
+        for (si, (label, colour, _)) in series.iter().enumerate() {
+            let colour = *colour;
+            let bars: Vec<_> = (0..categories.len())
+                .map(|i| {
+                    let below: usize = series[..si]
                         .iter()
-                        .map(|s| m.get(s).copied().unwrap_or(0))
+                        .map(|s| s.2.get(i).copied().unwrap_or(0))
                         .sum();
-                    let n = m.get(status).copied().unwrap_or(0);
+                    let n = series[si].2.get(i).copied().unwrap_or(0);
                     Rectangle::new([(i, below), (i + 1, below + n)], colour.filled())
                 })
                 .collect();
             chart
                 .draw_series(bars)
                 .map_err(err)?
-                .label(status.clone())
+                .label(label.clone())
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
                 });
@@ -320,69 +346,25 @@ pub fn top_callers(d: &ChartData) -> Result<String> {
 
 /// Findings per rule, stacked by severity.
 pub fn findings_by_rule(d: &ChartData) -> Result<String> {
-    let rules: Vec<&String> = d.findings_by_rule.keys().collect();
-    let max = d
-        .findings_by_rule
-        .values()
-        .map(|m| m.values().sum::<usize>())
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (960, 320)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "Findings by rule and severity (unsuppressed)",
-                ("sans-serif", 18),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0..rules.len().max(1), 0..(max + 1))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("rule")
-            .y_desc("findings")
-            .x_labels(rules.len().clamp(1, 16))
-            .x_label_formatter(&|i| rules.get(*i).map(|r| r.to_string()).unwrap_or_default())
-            .disable_x_mesh()
-            .draw()
-            .map_err(err)?;
-        for (si, (severity, colour)) in SEVERITY_COLOURS.iter().enumerate() {
-            let colour = *colour;
-            let bars: Vec<_> = rules
-                .iter()
-                .enumerate()
-                .map(|(i, rule)| {
-                    let m = &d.findings_by_rule[*rule];
-                    let below: usize = SEVERITY_COLOURS[..si]
-                        .iter()
-                        .map(|(s, _)| m.get(*s).copied().unwrap_or(0))
-                        .sum();
-                    let n = m.get(*severity).copied().unwrap_or(0);
-                    Rectangle::new([(i, below), (i + 1, below + n)], colour.filled())
-                })
+    let rules: Vec<String> = d.findings_by_rule.keys().cloned().collect();
+    let series: Vec<(String, RGBColor, Vec<usize>)> = SEVERITY_COLOURS
+        .iter()
+        .map(|(severity, colour)| {
+            let values = d
+                .findings_by_rule
+                .values()
+                .map(|m| m.get(*severity).copied().unwrap_or(0))
                 .collect();
-            chart
-                .draw_series(bars)
-                .map_err(err)?
-                .label(*severity)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
-                });
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+            (severity.to_string(), *colour, values)
+        })
+        .collect();
+    stacked_bars(
+        "Findings by rule and severity (unsuppressed)",
+        "rule",
+        "findings",
+        &rules,
+        &series,
+    )
 }
 
 /// Open-port windows per VM over the window.
