@@ -242,4 +242,7 @@ pub struct SampleArgs {
     /// Multiplies the background (non-JIT) activity, to make benchmark-sized inputs.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub scale: u32,
+    /// Write the Activity Log only as diagnostic-settings JSON Lines blobs (for benchmarks).
+    #[arg(long)]
+    pub jsonl_only: bool,
 }

@@ -11,6 +11,7 @@ pub fn run(args: SampleArgs) -> Result<Exit> {
         seed: args.seed,
         days: args.days,
         scale: args.scale,
+        jsonl_only: args.jsonl_only,
     };
     let written = sample::generate(&args.out, &settings)?;
     let bytes: u64 = written

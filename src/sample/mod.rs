@@ -25,6 +25,9 @@ pub struct Settings {
     pub seed: u64,
     pub days: u32,
     pub scale: u32,
+    /// Every subscription's Activity Log as diagnostic-settings JSON Lines blobs and nothing
+    /// else of the log: the benchmark's input, which DuckDB reads too.
+    pub jsonl_only: bool,
 }
 
 /// Writes the tenant into `out` and returns the files written.
@@ -91,6 +94,29 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
     let days = s.days as i64;
     let half = days.min(7);
 
+    // Diagnostic settings to a storage account, JSON Lines hourly blobs: development always,
+    // every subscription for the benchmark.
+    let blob_subs: &[usize] = if s.jsonl_only { &[0, 1, 2] } else { &[1] };
+    for &sub in blob_subs {
+        for day in 0..days {
+            let evs = day_events(sub, day);
+            for hour in 0..24 {
+                let lo = START + day * DAY + hour * HOUR;
+                let in_hour: Vec<&Event> = evs
+                    .iter()
+                    .filter(|e| e.at >= lo && e.at < lo + HOUR)
+                    .collect();
+                if in_hour.is_empty() {
+                    continue;
+                }
+                w.json_lines(&blob_path(sub, lo), &in_hour)?;
+            }
+        }
+    }
+    if s.jsonl_only {
+        w.text("jitaudit.toml", tenant::CONFIG)?;
+        return Ok(w.written);
+    }
     // Production: `az monitor activity-log list` for the first week, two REST API pages after.
     let first: Vec<Value> = (0..half)
         .flat_map(|d| day_events(0, d))
@@ -130,21 +156,6 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
         .collect();
     w.la_csv("log-analytics/AzureActivity-prod-jit.csv", &prod_jit)?;
 
-    // Development: diagnostic settings to a storage account, JSON Lines hourly blobs.
-    for day in 0..days {
-        let evs = day_events(1, day);
-        for hour in 0..24 {
-            let lo = START + day * DAY + hour * HOUR;
-            let in_hour: Vec<&Event> = evs
-                .iter()
-                .filter(|e| e.at >= lo && e.at < lo + HOUR)
-                .collect();
-            if in_hour.is_empty() {
-                continue;
-            }
-            w.json_lines(&blob_path(1, lo), &in_hour)?;
-        }
-    }
     // Its initiate events again, as the portal's "Download as CSV".
     let dev_initiate: Vec<&Event> = jit
         .iter()

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The performance benchmark of issue 7: jitaudit against DuckDB on the same diagnostic-settings
+# JSON Lines, side by side in one run.
+#
+#   bench/run.sh [GB ...]        sizes of JSON Lines input to make, default "1 5"
+#
+# Environment: RUNS (default 3, the median is reported), BENCH_DIR (where inputs go; default a
+# temporary directory, kept so reruns reuse it), PROFILE (release, or dev for a quick check).
+# Needs python3; installs DuckDB with pip when missing. Prints, per size and command: seconds
+# (median), MB/s, events/s, peak RSS, and DuckDB's time divided by jitaudit's (the target is 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitaudit-target}"
+profile="${PROFILE:-release}"
+if [ "$profile" = release ]; then cargo build --release --quiet; bin="$CARGO_TARGET_DIR/release/jitaudit";
+else cargo build --quiet; bin="$CARGO_TARGET_DIR/debug/jitaudit"; fi
+python3 -c 'import duckdb' 2>/dev/null || pip install --quiet duckdb
+runs="${RUNS:-3}"
+work="${BENCH_DIR:-${TMPDIR:-/tmp}/jitaudit-bench}"
+mkdir -p "$work"
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1 5)
+
+# One scale unit of `sample --jsonl-only` is measured once; sizes are reached by multiplying it.
+if [ ! -f "$work/unit.bytes" ]; then
+    "$bin" sample --out "$work/unit" --jsonl-only --scale 20 >/dev/null
+    du -sb "$work/unit/insights-activity-logs" | cut -f1 > "$work/unit.bytes"
+fi
+unit_bytes=$(( $(cat "$work/unit.bytes") / 20 ))
+
+# measure LABEL COMMAND...: median seconds and peak RSS (MB) over $runs runs.
+measure() {
+    local label=$1; shift
+    local times=() rss=0
+    for _ in $(seq "$runs"); do
+        /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>&1 || true
+        local secs m
+        read -r secs m < "$work/time.txt"
+        times+=("$secs")
+        [ "$m" -gt "$rss" ] && rss=$m
+    done
+    local median
+    median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    echo "$label $median $((rss / 1024))"
+}
+
+printf '%-8s %-22s %9s %9s %12s %9s %9s\n' size command seconds MB/s events/s RSS_MB vs_duckdb
+for gb in "${sizes[@]}"; do
+    dir="$work/input-${gb}gb"
+    scale=$(python3 -c "import math; print(max(1, math.ceil($gb * 1e9 / $unit_bytes)))")
+    if [ ! -d "$dir" ]; then "$bin" sample --out "$dir" --jsonl-only --scale "$scale" >/dev/null; fi
+    bytes=$(du -sb "$dir/insights-activity-logs" | cut -f1)
+    events=$(find "$dir/insights-activity-logs" -name '*.json' -exec cat {} + | wc -l)
+    mb=$(python3 -c "print($bytes / 1e6)")
+    rm -rf "$dir.parquet"
+    "$bin" ingest "$dir" --out "$dir.parquet" >/dev/null
+    sql="SELECT operation_id, COUNT(*) AS n FROM events GROUP BY operation_id"
+    {
+        measure "report" "$bin" report "$dir" --config "$dir/jitaudit.toml" --out "$work/out" --format json
+        measure "duckdb-report" python3 "$root/bench/duckdb_side.py" "$dir" report
+        measure "caller" "$bin" caller bob@contoso.com "$dir" --format json
+        measure "duckdb-caller" python3 "$root/bench/duckdb_side.py" "$dir" caller
+        measure "query-json" "$bin" query "$dir" "$sql" --format csv
+        measure "duckdb-query" python3 "$root/bench/duckdb_side.py" "$dir" query
+        measure "query-parquet" "$bin" query "$dir.parquet" "$sql" --format csv
+    } > "$work/results-${gb}gb.txt"
+    python3 - "$work/results-${gb}gb.txt" "$gb" "$mb" "$events" <<'PY'
+import sys
+path, gb, mb, events = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+rows = {l.split()[0]: (float(l.split()[1]), int(l.split()[2])) for l in open(path)}
+duck = {"report": "duckdb-report", "caller": "duckdb-caller", "query-json": "duckdb-query", "query-parquet": "duckdb-query"}
+for name, (secs, rss) in rows.items():
+    secs = max(secs, 0.01)
+    ratio = f"{rows[duck[name]][0] / secs:.2f}x" if name in duck else ""
+    print(f"{gb + 'GB':<8} {name:<22} {secs:9.2f} {mb / secs:9.1f} {events / secs:12.0f} {rss:9d} {ratio:>9}")
+PY
+done
