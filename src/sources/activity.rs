@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::json::{as_object, get, localized, path, text, text_at};
+use super::json::{as_map, as_object, get, localized, path, text, text_at};
 use crate::normalize::{self, id_key, is_guid, parse_resource_id};
 use crate::schema::{self, caller_kind};
 use crate::tables::TableBuilder;
@@ -120,8 +120,8 @@ fn time_of(raw: Option<String>) -> Result<i64, Reject> {
 }
 
 fn from_rest(o: &Map<String, Value>) -> Event {
-    let claims = get(o, "claims").and_then(as_object);
-    let authorization = get(o, "authorization").and_then(as_object);
+    let claims = get(o, "claims").and_then(as_map);
+    let authorization = get(o, "authorization").and_then(as_map);
     let mut ev = Event {
         event_id: text_at(o, "eventDataId"),
         time_raw: text_at(o, "eventTimestamp"),
@@ -142,20 +142,20 @@ fn from_rest(o: &Map<String, Value>) -> Event {
         properties: get(o, "properties").and_then(as_object),
         ..Event::default()
     };
-    identity(&mut ev, claims.as_ref(), authorization.as_ref());
+    identity(&mut ev, claims.as_deref(), authorization.as_deref());
     ev
 }
 
 fn from_record(o: &Map<String, Value>) -> Event {
-    let identity_obj = get(o, "identity").and_then(as_object);
+    let identity_obj = get(o, "identity").and_then(as_map);
     let claims = identity_obj
-        .as_ref()
+        .as_deref()
         .and_then(|i| get(i, "claims"))
-        .and_then(as_object);
+        .and_then(as_map);
     let authorization = identity_obj
-        .as_ref()
+        .as_deref()
         .and_then(|i| get(i, "authorization"))
-        .and_then(as_object);
+        .and_then(as_map);
     let properties = get(o, "properties").and_then(as_object);
     // `category` is the operation type (Write/Delete/Action) or the event category; the event
     // category proper is `properties.eventCategory`, "Administrative" when absent.
@@ -184,16 +184,17 @@ fn from_record(o: &Map<String, Value>) -> Event {
         properties,
         ..Event::default()
     };
-    identity(&mut ev, claims.as_ref(), authorization.as_ref());
+    identity(&mut ev, claims.as_deref(), authorization.as_deref());
     ev
 }
 
 fn from_log_analytics(o: &Map<String, Value>) -> Event {
     let pick = |keys: &[&str]| keys.iter().find_map(|k| text_at(o, k));
     let pick_obj = |keys: &[&str]| keys.iter().find_map(|k| get(o, k).and_then(as_object));
-    let claims = pick_obj(&["Claims_d", "Claims"]);
-    let authorization = pick_obj(&["Authorization_d", "Authorization"]);
-    let http = pick_obj(&["HTTPRequest"]);
+    let pick_map = |keys: &[&str]| keys.iter().find_map(|k| get(o, k).and_then(as_map));
+    let claims = pick_map(&["Claims_d", "Claims"]);
+    let authorization = pick_map(&["Authorization_d", "Authorization"]);
+    let http = pick_map(&["HTTPRequest"]);
     let time_raw = pick(&[
         "TimeGenerated",
         "TimeGenerated [UTC]",
@@ -228,7 +229,7 @@ fn from_log_analytics(o: &Map<String, Value>) -> Event {
             .and_then(operation_for_display_name)
             .map(str::to_string);
     }
-    identity(&mut ev, claims.as_ref(), authorization.as_ref());
+    identity(&mut ev, claims.as_deref(), authorization.as_deref());
     ev
 }
 

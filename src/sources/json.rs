@@ -3,6 +3,8 @@
 //! singular fields tolerated. Also finds the line each element of a document's list starts
 //! on, so rejections can say `file:line`.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 /// The value under `key`, matched exactly first and then ignoring ASCII case.
@@ -24,7 +26,7 @@ pub fn path(obj: &Map<String, Value>, keys: &[&str]) -> Option<Value> {
     if rest.is_empty() {
         return Some(v.clone());
     }
-    let inner = as_object(v)?;
+    let inner = as_map(v)?;
     path(&inner, rest)
 }
 
@@ -59,6 +61,19 @@ pub fn localized(v: &Value) -> Option<String> {
             .and_then(text)
             .or_else(|| get(o, "value").and_then(text)),
         other => text(other),
+    }
+}
+
+/// An object, borrowed when it is one and decoded when a string holds one: the read-only
+/// form of [`as_object`], which spares a copy of every claims map on the hot path.
+pub fn as_map(v: &Value) -> Option<Cow<'_, Map<String, Value>>> {
+    match v {
+        Value::Object(o) => Some(Cow::Borrowed(o)),
+        Value::String(s) => match serde_json::from_str::<Value>(s.trim()) {
+            Ok(Value::Object(o)) => Some(Cow::Owned(o)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -149,10 +150,23 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         opts.progress && (total_bytes > 32 << 20 || inputs.len() > 200),
         total_bytes,
     );
+    // Files are read and parsed in parallel; their results are applied in input order, so
+    // the tables and the summary do not depend on which thread finished first.
+    let outcomes: Vec<Option<Result<FileOutcome>>> = inputs
+        .par_iter()
+        .map(|input| match input {
+            Input::File(path) => {
+                let outcome = read_one(path, opts);
+                bar.inc(outcome.as_ref().map(|o| o.report.bytes).unwrap_or(0));
+                Some(outcome)
+            }
+            Input::Ingested(_) => None,
+        })
+        .collect();
     let mut tables = Tables::default();
-    for input in &inputs {
-        match input {
-            Input::Ingested(dir) => {
+    for (input, outcome) in inputs.iter().zip(outcomes) {
+        match (input, outcome) {
+            (Input::Ingested(dir), _) => {
                 let previous = read_summary(dir)?;
                 let t = Tables::read_parquet(dir)?;
                 tables.append(&t)?;
@@ -166,15 +180,16 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                 summary.skipped.extend(previous.skipped);
                 summary.errors.extend(previous.errors);
             }
-            Input::File(path) => {
-                bar.set_message(path.display().to_string());
-                let (report, batch) = read_one(path, opts, &mut summary)?;
-                bar.inc(report.bytes);
-                if let Some(batch) = batch {
-                    tables.append(&batch.finish())?;
+            (Input::File(_), Some(outcome)) => {
+                let outcome = outcome?;
+                if let Some(t) = outcome.tables {
+                    tables.append(&t)?;
                 }
-                summary.files.push(report);
+                summary.errors.extend(outcome.error);
+                summary.skipped.extend(outcome.skipped);
+                summary.files.push(outcome.report);
             }
+            (Input::File(_), None) => unreachable!("every file has an outcome"),
         }
     }
     bar.finish_and_clear();
@@ -202,17 +217,23 @@ fn read_summary(dir: &Path) -> Result<IngestSummary> {
         .with_context(|| format!("{} is not a jitaudit ingest summary", path.display()))
 }
 
-/// Reads one file into its own batch, so a file that fails halfway adds nothing.
-fn read_one(
-    path: &Path,
-    opts: LoadOptions,
-    summary: &mut IngestSummary,
-) -> Result<(FileReport, Option<Batch>)> {
+/// What reading one file gave: its report, its rows (none when it failed), and the error or
+/// the skip it is recorded as.
+struct FileOutcome {
+    report: FileReport,
+    tables: Option<Tables>,
+    error: Option<FileError>,
+    skipped: Option<Skipped>,
+}
+
+/// Reads one file into its own batch, so a file that fails halfway adds nothing. An error is
+/// returned only in strict mode; otherwise it is recorded in the outcome.
+fn read_one(path: &Path, opts: LoadOptions) -> Result<FileOutcome> {
     let display = path.display().to_string();
     let raw = std::fs::read(path).with_context(|| format!("{display}: cannot read file"))?;
     let sha = hex::encode(Sha256::digest(&raw));
     let mut report = FileReport::new(display.clone(), sha, raw.len() as u64);
-    let outcome = (|| -> Result<Option<Batch>> {
+    let parsed = (|| -> Result<Option<Batch>> {
         let data = detect::decompress(raw)?;
         let content = detect::detect(&data)?;
         if let Content::Parquet = content {
@@ -222,8 +243,15 @@ fn read_one(
         detect::read(content, &data, &mut batch, &mut report)?;
         Ok(Some(batch))
     })();
-    match outcome {
+    let mut outcome = FileOutcome {
+        report,
+        tables: None,
+        error: None,
+        skipped: None,
+    };
+    match parsed {
         Ok(batch) => {
+            let report = &outcome.report;
             if opts.strict && report.records_rejected > 0 {
                 let first = report
                     .rejections
@@ -235,28 +263,28 @@ fn read_one(
                     first.unwrap_or_default()
                 );
             }
-            Ok((report, batch))
+            outcome.tables = batch.map(Batch::finish);
         }
         Err(e) => {
-            let unknown = report.format.is_none()
+            let unknown = outcome.report.format.is_none()
                 && format!("{e:#}").contains("expected an Activity Log export");
-            if opts.strict || !(unknown && opts.skip_unknown) {
-                if opts.strict {
-                    return Err(e.context(display));
-                }
-                summary.errors.push(FileError {
-                    path: display.clone(),
-                    error: format!("{e:#}"),
-                });
-            } else {
-                summary.skipped.push(Skipped {
-                    path: display.clone(),
+            if opts.strict {
+                return Err(e.context(display));
+            }
+            if unknown && opts.skip_unknown {
+                outcome.skipped = Some(Skipped {
+                    path: display,
                     reason: format!("unknown format (--skip-unknown): {e:#}"),
                 });
+            } else {
+                outcome.error = Some(FileError {
+                    path: display,
+                    error: format!("{e:#}"),
+                });
             }
-            Ok((report, None))
         }
     }
+    Ok(outcome)
 }
 
 /// A `<table>.parquet` file on its own: the tables belong together, so only the directory
