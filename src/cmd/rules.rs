@@ -23,7 +23,7 @@ pub fn run(args: RulesArgs) -> Result<Exit> {
             )?;
         }
         Some(RulesCommand::Explain { id }) => {
-            let Some(r) = crate::rules::rule(&id) else {
+            let Some(r) = crate::rules::catalogue::rule(&id) else {
                 let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
                 bail!("no rule {id}; the rules are {}", ids.join(", "));
             };

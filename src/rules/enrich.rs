@@ -2,20 +2,18 @@
 //! each caller's IANA zone, CIDR containment, wide sources, port ranges, justification quality,
 //! who a requestor is. Computed here, once, as columns of the tables the SQL rules read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use anyhow::Result;
 use chrono::{Datelike, TimeZone, Timelike, Utc};
 use ipnet::IpNet;
 use polars::prelude::*;
-use serde_json::{Map, Value};
 
 use crate::config::{Config, parse_net};
-use crate::normalize::{format_time, id_key, is_guid};
-use crate::schema::{self, ops};
-use crate::sources::json::{as_object, get, objects, singular_and_plural, text_at};
-use crate::tables::{Tables, bools, ints, strs, times};
+use crate::normalize::{format_time, is_guid};
+use crate::schema;
+use crate::tables::{Tables, ints, strs, times};
 
 /// The tables the SQL rules run over.
 pub struct RuleTables {
@@ -28,13 +26,13 @@ pub struct RuleTables {
 
 const NANOS: i64 = 1_000_000_000;
 
-fn col_str(name: &str, v: Vec<Option<String>>) -> Column {
+pub(crate) fn col_str(name: &str, v: Vec<Option<String>>) -> Column {
     Series::new(name.into(), v).into_column()
 }
-fn col_bool(name: &str, v: Vec<Option<bool>>) -> Column {
+pub(crate) fn col_bool(name: &str, v: Vec<Option<bool>>) -> Column {
     Series::new(name.into(), v).into_column()
 }
-fn col_int(name: &str, v: Vec<Option<i64>>) -> Column {
+pub(crate) fn col_int(name: &str, v: Vec<Option<i64>>) -> Column {
     Series::new(name.into(), v).into_column()
 }
 
@@ -54,7 +52,7 @@ pub fn is_wide(source: &str, min_prefix_length: u8) -> bool {
     }
 }
 
-fn prefixes(list: Option<&str>) -> Vec<&str> {
+pub(crate) fn prefixes(list: Option<&str>) -> Vec<&str> {
     list.unwrap_or("")
         .split(',')
         .map(str::trim)
@@ -212,12 +210,12 @@ pub fn enrich(t: &Tables, requests: &DataFrame, config: &Config) -> Result<RuleT
     Ok(RuleTables {
         requests: enrich_requests(requests, config, &kinds, &policy_max)?,
         policies: enrich_policies(&t.policies, config)?,
-        exposures: exposures(t, config)?,
+        exposures: super::exposure::exposures(t, config)?,
         vms: DataFrame::default(),
         jit_events: DataFrame::default(),
     })
     .and_then(|mut rt| {
-        rt.vms = enrich_vms(t, &rt.exposures)?;
+        rt.vms = super::exposure::enrich_vms(t, &rt.exposures)?;
         Ok(rt)
     })
 }
@@ -377,278 +375,6 @@ fn enrich_policies(df: &DataFrame, config: &Config) -> Result<DataFrame> {
     Ok(out)
 }
 
-/// Does a port range list (`22`, `20-25`, `*`, comma-joined) include `port`?
-pub fn range_includes(ranges: &str, port: u16) -> bool {
-    ranges.split(',').map(str::trim).any(|r| {
-        if r == "*" {
-            return true;
-        }
-        match r.split_once('-') {
-            Some((lo, hi)) => matches!((lo.trim().parse::<u16>(), hi.trim().parse::<u16>()), (Ok(lo), Ok(hi)) if lo <= port && port <= hi),
-            None => r.parse::<u16>() == Ok(port),
-        }
-    })
-}
-
-/// One row per (NSG rule, VM it reaches through a NIC or subnet attachment).
-fn exposures(t: &Tables, config: &Config) -> Result<DataFrame> {
-    let vm_id = strs(&t.vms, schema::VM_ID)?;
-    let vm_name = strs(&t.vms, schema::VM_NAME)?;
-    let vm_sub = strs(&t.vms, schema::SUBSCRIPTION_ID)?;
-    let vm_nsgs = strs(&t.vms, schema::NSG_IDS)?;
-    let vm_subnets = strs(&t.vms, schema::SUBNET_IDS)?;
-    let mut by_nsg: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut by_subnet: HashMap<String, Vec<usize>> = HashMap::new();
-    for i in 0..t.vms.height() {
-        for n in prefixes(vm_nsgs.get(i)) {
-            by_nsg.entry(n.to_string()).or_default().push(i);
-        }
-        for s in prefixes(vm_subnets.get(i)) {
-            by_subnet.entry(s.to_string()).or_default().push(i);
-        }
-    }
-    let r = &t.nsg_rules;
-    let nsg_key = strs(r, schema::NSG_KEY)?;
-    let nsg_name = strs(r, schema::NSG_NAME)?;
-    let rule_id = strs(r, schema::RULE_ID)?;
-    let rule_name = strs(r, schema::RULE_NAME)?;
-    let priority = ints(r, schema::PRIORITY)?;
-    let direction = strs(r, schema::DIRECTION)?;
-    let access = strs(r, schema::ACCESS)?;
-    let ports = strs(r, schema::DESTINATION_PORT_RANGES)?;
-    let sources = strs(r, schema::SOURCE_PREFIXES)?;
-    let subnets = strs(r, schema::ATTACHED_SUBNET_IDS)?;
-    let jit = strs(r, schema::JIT_RULE)?;
-    let default = bools(r, schema::IS_DEFAULT)?;
-    let mut b = crate::tables::TableBuilder::new(&EXPOSURES);
-    for i in 0..r.height() {
-        let mut reached: Vec<(usize, &str)> = Vec::new();
-        if let Some(k) = nsg_key.get(i) {
-            reached.extend(by_nsg.get(k).into_iter().flatten().map(|v| (*v, "NIC")));
-        }
-        for s in prefixes(subnets.get(i)) {
-            reached.extend(
-                by_subnet
-                    .get(s)
-                    .into_iter()
-                    .flatten()
-                    .map(|v| (*v, "subnet")),
-            );
-        }
-        let port_list = ports.get(i).unwrap_or("");
-        let mgmt: Vec<u16> = config
-            .management_ports
-            .iter()
-            .copied()
-            .filter(|p| range_includes(port_list, *p))
-            .collect();
-        let srcs = prefixes(sources.get(i));
-        let from_internet = srcs.iter().any(|s| is_wide(s, config.min_prefix_length));
-        for (vm, via) in reached {
-            b.row()
-                .str("subscription_id", vm_sub.get(vm))
-                .str("vm_id", vm_id.get(vm))
-                .str("vm_name", vm_name.get(vm))
-                .str("nsg_name", nsg_name.get(i))
-                .str("rule_name", rule_name.get(i))
-                .str("rule_id", rule_id.get(i).or(rule_name.get(i)))
-                .int("priority", priority.get(i))
-                .str("direction", direction.get(i))
-                .str("access", access.get(i))
-                .str("ports", Some(port_list))
-                .int("port", mgmt.first().map(|p| *p as i64))
-                .str("sources", sources.get(i))
-                .str("via", Some(via))
-                .bool("opens_management_port", Some(!mgmt.is_empty()))
-                .bool("from_internet", Some(from_internet))
-                .bool("is_jit", Some(jit.get(i).is_some()))
-                .bool("is_default", default.get(i));
-        }
-    }
-    Ok(b.finish())
-}
-
-/// The `exposures` table the JIT013 SQL reads (not a table `ingest` writes).
-pub const EXPOSURES: schema::TableSpec = {
-    use schema::ColumnKind::{Bool, Int, Str};
-    const fn c(name: &'static str, kind: schema::ColumnKind) -> schema::ColumnSpec {
-        schema::ColumnSpec { name, kind }
-    }
-    schema::TableSpec {
-        name: "exposures",
-        columns: &[
-            c("subscription_id", Str),
-            c("vm_id", Str),
-            c("vm_name", Str),
-            c("nsg_name", Str),
-            c("rule_name", Str),
-            c("rule_id", Str),
-            c("priority", Int),
-            c("direction", Str),
-            c("access", Str),
-            c("ports", Str),
-            c("port", Int),
-            c("sources", Str),
-            c("via", Str),
-            c("opens_management_port", Bool),
-            c("from_internet", Bool),
-            c("is_jit", Bool),
-            c("is_default", Bool),
-        ],
-    }
-};
-
-fn enrich_vms(t: &Tables, exposures: &DataFrame) -> Result<DataFrame> {
-    let covered: HashSet<String> = strs(&t.policies, schema::VM_KEY)?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
-    let mut exposed: HashMap<String, Vec<String>> = HashMap::new();
-    let e_vm = strs(exposures, "vm_id")?;
-    let e_rule = strs(exposures, "rule_name")?;
-    let e_mgmt = bools(exposures, "opens_management_port")?;
-    let e_internet = bools(exposures, "from_internet")?;
-    let e_access = strs(exposures, "access")?;
-    let e_dir = strs(exposures, "direction")?;
-    for i in 0..exposures.height() {
-        let open = e_mgmt.get(i) == Some(true)
-            && e_internet.get(i) == Some(true)
-            && e_access
-                .get(i)
-                .is_some_and(|a| a.eq_ignore_ascii_case("allow"))
-            && e_dir
-                .get(i)
-                .is_some_and(|d| d.eq_ignore_ascii_case("inbound"));
-        if let (true, Some(vm), Some(rule)) = (open, e_vm.get(i), e_rule.get(i)) {
-            exposed.entry(id_key(vm)).or_default().push(format!(
-                "NSG rule {rule} opens a management port to the internet"
-            ));
-        }
-    }
-    let key = strs(&t.vms, schema::VM_KEY)?;
-    let public = bools(&t.vms, schema::HAS_PUBLIC_IP)?;
-    let mut has_jit = Vec::new();
-    let mut exposure = Vec::new();
-    for i in 0..t.vms.height() {
-        let k = key.get(i).unwrap_or("");
-        has_jit.push(Some(covered.contains(k)));
-        let mut reasons = Vec::new();
-        if public.get(i) == Some(true) {
-            reasons.push("public IP attached".to_string());
-        }
-        reasons.extend(exposed.get(k).cloned().unwrap_or_default());
-        exposure.push((!reasons.is_empty()).then(|| reasons.join("; ")));
-    }
-    let mut out = t.vms.clone();
-    out.with_column(col_bool("has_jit", has_jit))?;
-    out.with_column(col_str("exposure", exposure))?;
-    Ok(out)
-}
-
-/// JIT policy and initiate events in the window, with the failure code, whether the caller
-/// may write policies, and what a write asked for.
-pub fn jit_events(events: &DataFrame, config: &Config) -> Result<DataFrame> {
-    let op = strs(events, schema::OPERATION_ID)?;
-    let keep: Vec<bool> = (0..events.height())
-        .map(|i| {
-            matches!(
-                op.get(i),
-                Some(ops::JIT_INITIATE | ops::JIT_WRITE | ops::JIT_DELETE)
-            )
-        })
-        .collect();
-    let df = events.filter(&BooleanChunked::from_slice("keep".into(), &keep))?;
-    let time = times(&df, schema::TIME)?;
-    let caller = strs(&df, schema::CALLER)?;
-    let app = strs(&df, schema::APP_ID)?;
-    let object = strs(&df, schema::OBJECT_ID)?;
-    let props = strs(&df, schema::PROPERTIES)?;
-    let sub_status = strs(&df, schema::SUB_STATUS)?;
-    let mut time_utc = Vec::new();
-    let mut code = Vec::new();
-    let mut allowed = Vec::new();
-    let mut change = Vec::new();
-    for i in 0..df.height() {
-        time_utc.push(time.get(i).map(format_time));
-        let p = props
-            .get(i)
-            .and_then(|p| serde_json::from_str::<Map<String, Value>>(p).ok());
-        let error_code = p
-            .as_ref()
-            .and_then(|p| get(p, "statusMessage"))
-            .and_then(as_object)
-            .and_then(|m| {
-                get(&m, "error")
-                    .and_then(as_object)
-                    .and_then(|e| text_at(&e, "code"))
-            });
-        code.push(
-            error_code
-                .or_else(|| p.as_ref().and_then(|p| text_at(p, "statusCode")))
-                .or(sub_status.get(i).map(str::to_string)),
-        );
-        let ids = [caller.get(i), app.get(i), object.get(i)];
-        allowed.push(Some(
-            ids.iter()
-                .flatten()
-                .any(|id| config.policy_writers.contains(&id.to_ascii_lowercase())),
-        ));
-        change.push(
-            p.as_ref()
-                .and_then(|p| get(p, "requestbody"))
-                .and_then(as_object)
-                .and_then(|b| describe_policy(&b)),
-        );
-    }
-    // The body is logged on the call's first event, the outcome on its last: share the
-    // summary across the events of one call.
-    let correlation = strs(&df, schema::CORRELATION_ID)?;
-    let mut by_call: HashMap<&str, String> = HashMap::new();
-    for (i, c) in change.iter().enumerate() {
-        if let (Some(c), Some(id)) = (c, correlation.get(i)) {
-            by_call.entry(id).or_insert_with(|| c.clone());
-        }
-    }
-    for (i, c) in change.iter_mut().enumerate() {
-        if c.is_none() {
-            *c = correlation.get(i).and_then(|id| by_call.get(id)).cloned();
-        }
-    }
-    let mut out = df.clone();
-    out.with_column(col_str("time_utc", time_utc))?;
-    out.with_column(col_str("failure_code", code))?;
-    out.with_column(col_bool("allowed_writer", allowed))?;
-    out.with_column(col_str("change", change))?;
-    Ok(out)
-}
-
-/// "port 22 from * (PT3H); port 3389 from 10.0.0.0/8 (PT3H)" for a written policy body.
-fn describe_policy(body: &Map<String, Value>) -> Option<String> {
-    let props = get(body, "properties").and_then(as_object)?;
-    let mut parts = Vec::new();
-    for vm in objects(&props, "virtualMachines") {
-        for port in objects(vm, "ports") {
-            let sources = singular_and_plural(
-                port,
-                "allowedSourceAddressPrefix",
-                "allowedSourceAddressPrefixes",
-            );
-            parts.push(format!(
-                "port {} from {} ({})",
-                text_at(port, "number").unwrap_or_default(),
-                if sources.is_empty() {
-                    "any".into()
-                } else {
-                    sources.join(",")
-                },
-                text_at(port, "maxRequestAccessDuration").unwrap_or_default()
-            ));
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
 /// Nanoseconds to whole seconds.
 pub fn secs(nanos: i64) -> i64 {
     nanos.div_euclid(NANOS)
@@ -701,15 +427,6 @@ mod tests {
         ] {
             assert!(!is_wide(narrow, 24), "{narrow}");
         }
-    }
-
-    #[test]
-    fn port_ranges() {
-        assert!(range_includes("443,22", 22));
-        assert!(range_includes("20-25", 22));
-        assert!(range_includes("*", 3389));
-        assert!(!range_includes("80,443", 22));
-        assert!(!range_includes("", 22));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 
 pub mod catalogue;
 pub mod enrich;
+pub mod exposure;
 pub mod finding;
+pub mod jit_events;
 pub mod stateful;
 
 use std::collections::BTreeMap;
@@ -19,7 +21,7 @@ use crate::config::{Config, Suppression};
 use crate::sql::{Literal, bind};
 use crate::tables::Tables;
 use crate::window::Window;
-use catalogue::{Logic, RULES, Rule};
+use catalogue::{Logic, RULES};
 pub use finding::Finding;
 
 /// What a rules run produced.
@@ -45,7 +47,7 @@ pub fn run(
     let requests = window.filter(&t.requests, crate::schema::REQUESTED_AT, true)?;
     let events = window.filter(&t.events, crate::schema::TIME, false)?;
     let rt = enrich::enrich(t, &requests, config)?;
-    let jit_events = enrich::jit_events(&events, config)?;
+    let jit_events = jit_events::jit_events(&events, config)?;
     let mut ctx = SQLContext::new();
     ctx.register("requests", rt.requests.clone().lazy());
     ctx.register("policies", rt.policies.lazy());
@@ -145,9 +147,4 @@ fn suppress(
         applied.push((s.clone(), n));
     }
     (applied, expired)
-}
-
-/// A rule by id, for `rules explain`.
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    catalogue::rule(id)
 }

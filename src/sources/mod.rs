@@ -236,16 +236,6 @@ impl Batch {
             ..Tables::default()
         }
     }
-
-    pub fn rows(&self) -> usize {
-        self.events.len()
-            + self.policy_requests.len()
-            + self.policies.len()
-            + self.subscriptions.len()
-            + self.vms.len()
-            + self.nics.len()
-            + self.nsg_rules.len()
-    }
 }
 
 /// Per-reason totals across files, for the printed summary.
