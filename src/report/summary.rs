@@ -44,7 +44,10 @@ pub struct CallerRow {
     pub caller: String,
     pub requests: usize,
     pub sources: Vec<String>,
+    /// Requests outside business hours (JIT001).
     pub odd_hour: usize,
+    /// `odd_hour` as a whole percentage of `requests`.
+    pub odd_hour_percent: usize,
     pub findings: usize,
 }
 
@@ -209,6 +212,9 @@ pub fn build(
             .or_default() += 1;
     }
     let mut callers: Vec<CallerRow> = callers.into_values().collect();
+    for c in &mut callers {
+        c.odd_hour_percent = (c.odd_hour * 100 + c.requests / 2) / c.requests.max(1);
+    }
     callers.sort_by(|a, b| {
         b.requests
             .cmp(&a.requests)
