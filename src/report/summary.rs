@@ -172,6 +172,7 @@ pub fn build(
                 requests: 0,
                 sources: Vec::new(),
                 odd_hour: 0,
+                odd_hour_percent: 0,
                 findings: 0,
             });
         row.requests += 1;
