@@ -107,7 +107,7 @@ pub struct QueryArgs {
     /// several statements: the last one's result is printed.
     #[arg(long, value_name = "FILE.sql")]
     pub file: Option<PathBuf>,
-    /// Fill a `:name` placeholder: a whole number becomes a number, anything else a quoted string.
+    /// Fill a `:name` parameter: a whole number becomes a number, anything else a quoted string.
     #[arg(long, value_name = "NAME=VALUE")]
     pub param: Vec<String>,
     /// Configuration for the `findings` table.

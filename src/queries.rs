@@ -136,7 +136,7 @@ mod tests {
                 "{} lacks a title or description",
                 q.name
             );
-            for p in crate::sql::placeholders(q.sql) {
+            for p in crate::sql::parameters(q.sql) {
                 assert!(
                     q.params.iter().any(|(n, _)| *n == p),
                     "{} uses :{p} without a `-- param:` line",

@@ -1,4 +1,4 @@
-//! Binding `:name` placeholders in SQL text to literals, quoted properly, never by pasting
+//! Binding `:name` parameters in SQL text to literals, quoted properly, never by pasting
 //! raw text: a string becomes `'...'` with quotes doubled, a number its digits. Placeholders
 //! inside string literals, quoted identifiers and comments are left alone.
 
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-/// A value bound to a placeholder.
+/// A value bound to a parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
     Str(String),
@@ -142,8 +142,8 @@ pub fn statements(sql: &str) -> Vec<String> {
         .collect()
 }
 
-/// The `:name` placeholders a query uses, in order of first use.
-pub fn placeholders(sql: &str) -> Vec<String> {
+/// The `:name` parameters a query uses, in order of first use.
+pub fn parameters(sql: &str) -> Vec<String> {
     let mut seen = Vec::new();
     let mut probe = BTreeMap::new();
     // Bind repeatedly, learning each missing name, until the query binds.
@@ -182,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_in_literals_and_comments_are_left_alone() {
+    fn parameters_in_literals_and_comments_are_left_alone() {
         let p = params(&[("x", Literal::Int(1))]);
         let sql = bind(
             "SELECT ':x', \"a:x\" -- :y\nFROM t WHERE a = :x AND b::int = 2",
@@ -213,6 +213,6 @@ mod tests {
             bind("SELECT :who", &BTreeMap::new()),
             Err(BindError::Missing("who".into()))
         );
-        assert_eq!(placeholders("SELECT :a, :b, :a"), vec!["a", "b"]);
+        assert_eq!(parameters("SELECT :a, :b, :a"), vec!["a", "b"]);
     }
 }
