@@ -22,12 +22,18 @@ mkdir -p "$work"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1 5)
 
-# One scale unit of `sample --jsonl-only` is measured once; sizes are reached by multiplying it.
-if [ ! -f "$work/unit.bytes" ]; then
-    "$bin" sample --out "$work/unit" --jsonl-only --scale 20 >/dev/null
-    du -sb "$work/unit/insights-activity-logs" | cut -f1 > "$work/unit.bytes"
+# Bytes of the files under a directory (du would also count the blob layout's many folders).
+file_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s}'; }
+
+# Input size grows linearly with --scale over a fixed part (the JIT story): two small samples
+# give the line, from which the scale of each size is computed.
+if [ ! -f "$work/calibration" ]; then
+    for k in 1 20; do
+        "$bin" sample --out "$work/unit-$k" --jsonl-only --scale "$k" >/dev/null
+        file_bytes "$work/unit-$k/insights-activity-logs"
+    done | tr '\n' ' ' > "$work/calibration"
 fi
-unit_bytes=$(( $(cat "$work/unit.bytes") / 20 ))
+read -r bytes1 bytes20 < "$work/calibration"
 
 # measure LABEL COMMAND...: median seconds and peak RSS (MB) over $runs runs.
 measure() {
@@ -48,9 +54,9 @@ measure() {
 printf '%-8s %-22s %9s %9s %12s %9s %9s\n' size command seconds MB/s events/s RSS_MB vs_duckdb
 for gb in "${sizes[@]}"; do
     dir="$work/input-${gb}gb"
-    scale=$(python3 -c "import math; print(max(1, math.ceil($gb * 1e9 / $unit_bytes)))")
+    scale=$(python3 -c "import math; k = ($bytes20 - $bytes1) / 19; print(max(1, math.ceil(($gb * 1e9 - $bytes1) / k + 1)))")
     if [ ! -d "$dir" ]; then "$bin" sample --out "$dir" --jsonl-only --scale "$scale" >/dev/null; fi
-    bytes=$(du -sb "$dir/insights-activity-logs" | cut -f1)
+    bytes=$(file_bytes "$dir/insights-activity-logs")
     events=$(find "$dir/insights-activity-logs" -name '*.json' -exec cat {} + | wc -l)
     mb=$(python3 -c "print($bytes / 1e6)")
     rm -rf "$dir.parquet"
