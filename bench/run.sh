@@ -33,7 +33,7 @@ if [ ! -f "$work/calibration" ]; then
         file_bytes "$work/unit-$k/insights-activity-logs"
     done | tr '\n' ' ' > "$work/calibration"
 fi
-read -r bytes1 bytes20 < "$work/calibration"
+read -r bytes1 bytes20 < "$work/calibration" || true
 
 # measure LABEL COMMAND...: median seconds and peak RSS (MB) over $runs runs.
 measure() {
