@@ -17,5 +17,6 @@ pub mod sample;
 pub mod schema;
 pub mod sources;
 pub mod sql;
+pub mod state;
 pub mod tables;
 pub mod window;

@@ -113,9 +113,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
     }
     if let Some(dir) = &args.state {
         super::scan::write_state(dir, &outcome.baseline)?;
-        let path = dir.join(LAST_SUMMARY);
-        std::fs::write(&path, serde_json::to_string_pretty(&s)? + "\n")
-            .with_context(|| format!("writing {}", path.display()))?;
+        crate::state::write(dir, LAST_SUMMARY, &s)?;
     }
     let failed = args
         .fail_on
@@ -124,13 +122,5 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
 }
 
 fn previous(dir: &Path) -> Result<Option<summary::ReportSummary>> {
-    let path = dir.join(LAST_SUMMARY);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .with_context(|| format!("{} is not a jitaudit summary", path.display()))
+    crate::state::read(dir, LAST_SUMMARY, "summary")
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{OutputFormat, ScanArgs};
 use crate::config::Config;
@@ -77,25 +77,11 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
 }
 
 pub fn read_state(dir: &Path) -> Result<Option<Baseline>> {
-    let path = dir.join(STATE_FILE);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .with_context(|| format!("{} is not a jitaudit baseline", path.display()))
+    crate::state::read(dir, STATE_FILE, "baseline")
 }
 
 pub fn write_state(dir: &Path, baseline: &Baseline) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(STATE_FILE);
-    let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-    std::fs::write(&tmp, serde_json::to_string_pretty(baseline)? + "\n")
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+    crate::state::write(dir, STATE_FILE, baseline)
 }
 
 fn terminal_width() -> usize {
