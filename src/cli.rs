@@ -30,6 +30,53 @@ pub enum Command {
     Caller(CallerArgs),
     /// The weekly compliance report: HTML with charts, CSV, JSON and Markdown; gates on --fail-on.
     Report(ReportArgs),
+    /// Snapshot subscriptions, JIT policies, VMs, NICs, NSGs and the Activity Log from Azure
+    /// Resource Manager into a directory every other command reads. Exit 0 when everything
+    /// was collected, 3 when some subscriptions or kinds failed, 2 when nothing was.
+    Collect(CollectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// A new or empty directory for the raw pages and manifest.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// A subscription id to collect (repeatable); default: every subscription the identity can list.
+    #[arg(long = "subscription", value_name = "ID")]
+    pub subscriptions: Vec<String>,
+    /// Activity Log days back from now (the API keeps 90).
+    #[arg(long, value_name = "N", default_value_t = 7, conflicts_with_all = ["from", "to"])]
+    pub days: u32,
+    /// Start of the Activity Log window (RFC 3339), within the last 90 days.
+    #[arg(long, value_name = "T", requires = "to")]
+    pub from: Option<String>,
+    /// End of the Activity Log window (RFC 3339).
+    #[arg(long, value_name = "T", requires = "from")]
+    pub to: Option<String>,
+    /// `all` events (the caller view needs them), or only JIT-related providers' events.
+    #[arg(long, value_enum, default_value_t = crate::azure::collect::ActivityScope::All)]
+    pub activity: crate::azure::collect::ActivityScope,
+    #[arg(long, value_enum, default_value_t = crate::azure::cloud::Cloud::Public)]
+    pub cloud: crate::azure::cloud::Cloud,
+    /// Resource Manager endpoint, instead of the cloud's own (e.g. a test server).
+    #[arg(long, value_name = "URL")]
+    pub arm_endpoint: Option<String>,
+    /// How to sign in; `auto` tries JITAUDIT_ACCESS_TOKEN, workload identity, a service
+    /// principal, managed identity, then Azure CLI and Azure Developer CLI.
+    #[arg(long, value_enum, default_value_t = crate::azure::auth::AuthMethod::Auto)]
+    pub auth: crate::azure::auth::AuthMethod,
+    /// Requests in flight at once, across all subscriptions.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Seconds one request may take before it is retried.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub timeout: u64,
+    /// Attempts per request, the first included (429, 5xx, timeouts and resets are retried).
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub attempts: u32,
+    /// Seconds after which a request is not retried again.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub retry_budget: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -10,6 +10,8 @@ pub enum Exit {
     Findings = 1,
     /// Bad input, bad configuration, or a file that could not be read.
     Error = 2,
+    /// `collect` got some of what it was asked for: the manifest says what failed.
+    Partial = 3,
 }
 
 impl From<Exit> for ExitCode {

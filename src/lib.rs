@@ -2,6 +2,7 @@
 //! one way: `sources` read files into `tables` (named by `schema`), `derive` completes them,
 //! the commands in `cmd` write the outputs.
 
+pub mod azure;
 pub mod cli;
 pub mod cmd;
 pub mod config;

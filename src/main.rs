@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Queries => cmd::queries::run(),
         Command::Caller(args) => cmd::caller::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Collect(args) => cmd::collect::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

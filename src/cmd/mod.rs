@@ -1,6 +1,7 @@
 //! One module per subcommand, each with `run(args) -> Result<Exit>`.
 
 pub mod caller;
+pub mod collect;
 pub mod ingest;
 pub mod queries;
 pub mod query;

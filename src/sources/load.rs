@@ -81,6 +81,9 @@ fn is_beside_data(path: &Path) -> Option<&'static str> {
     if name.starts_with('.') {
         return Some("hidden file");
     }
+    if name.ends_with(".part") {
+        return Some("incomplete download (collect renames a page once it is whole)");
+    }
     if name.ends_with(".md") || name.ends_with(".txt") || name == "license" {
         return Some("documentation");
     }

@@ -1,0 +1,50 @@
+//! The three Azure clouds: where Resource Manager lives and which token scope it takes.
+
+use std::sync::Arc;
+
+use azure_core::cloud::CloudConfiguration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    Public,
+    Usgov,
+    China,
+}
+
+impl Cloud {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cloud::Public => "public",
+            Cloud::Usgov => "usgov",
+            Cloud::China => "china",
+        }
+    }
+
+    /// The Resource Manager endpoint.
+    pub fn arm_endpoint(self) -> &'static str {
+        match self {
+            Cloud::Public => "https://management.azure.com",
+            Cloud::Usgov => "https://management.usgovcloudapi.net",
+            Cloud::China => "https://management.chinacloudapi.cn",
+        }
+    }
+
+    /// The OAuth 2.0 scope of a Resource Manager token (the v2 form: resource + `/.default`).
+    pub fn token_scope(self) -> &'static str {
+        match self {
+            Cloud::Public => "https://management.azure.com/.default",
+            Cloud::Usgov => "https://management.usgovcloudapi.net/.default",
+            Cloud::China => "https://management.chinacloudapi.cn/.default",
+        }
+    }
+
+    /// What azure_identity needs to pick the cloud's Entra ID authority.
+    pub fn configuration(self) -> Arc<CloudConfiguration> {
+        Arc::new(match self {
+            Cloud::Public => CloudConfiguration::AzurePublic,
+            Cloud::Usgov => CloudConfiguration::AzureGovernment,
+            Cloud::China => CloudConfiguration::AzureChina,
+        })
+    }
+}

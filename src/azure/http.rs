@@ -1,0 +1,534 @@
+//! Talking to Resource Manager: one reqwest client, a bearer token kept fresh, and retries
+//! that follow what ARM asks for (429 with `Retry-After`) and back off from what it cannot
+//! help (5xx, resets, timeouts), bounded in attempts and in total time. 401 and 403 are never
+//! retried. The token is only ever put into a header marked sensitive; no message here
+//! carries it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::http::headers::{HeaderName, HeaderValue, Headers};
+use azure_core::http::{AsyncRawResponse, Body, HttpClient, Request};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::{Mutex, Semaphore};
+
+/// How hard to try one request.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// No retry starts once this much time has passed since the first attempt.
+    pub budget: Duration,
+    /// The first back-off; each retry doubles it, up to `max_delay`, with jitter.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1-based): exponential, capped, with "equal jitter"
+    /// (half fixed, half random) so that parallel clients do not retry in step.
+    pub fn backoff(&self, retry: u32, random: u64) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << (retry.saturating_sub(1)).min(16));
+        let cap = exp.min(self.max_delay);
+        let half = cap / 2;
+        let spread = half.as_millis() as u64;
+        half + Duration::from_millis(if spread == 0 { 0 } else { random % spread })
+    }
+}
+
+/// Why a request did not give a page.
+#[derive(Debug, Clone)]
+pub enum FetchError {
+    /// 401 or 403: the identity may not read this; retrying cannot help.
+    Denied {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// Any other 4xx, or a body that is not the JSON ARM promised.
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// Retries ran out (attempts or time) on 429, 5xx or transport errors.
+    GaveUp { attempts: u32, last: String },
+    /// A `nextLink` that leaves the Resource Manager endpoint: the token is not sent there.
+    ForeignLink { url: String },
+    /// The credential could not give a token.
+    Token(String),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Denied {
+                status,
+                code,
+                message,
+            } => {
+                write!(f, "HTTP {status} {code}: {message}")
+            }
+            FetchError::Rejected {
+                status,
+                code,
+                message,
+            } => {
+                write!(f, "HTTP {status} {code}: {message}")
+            }
+            FetchError::GaveUp { attempts, last } => {
+                write!(f, "gave up after {attempts} attempts; last: {last}")
+            }
+            FetchError::ForeignLink { url } => write!(
+                f,
+                "nextLink points outside the Resource Manager endpoint ({url}); not followed, so the token is not sent there"
+            ),
+            FetchError::Token(e) => write!(f, "no token: {e}"),
+        }
+    }
+}
+
+/// One page as received.
+pub struct Page {
+    /// The body exactly as the server sent it.
+    pub body: Vec<u8>,
+    pub json: Value,
+    /// Retries this page took.
+    pub retries: u32,
+}
+
+/// What the rest of the collector sees of Resource Manager.
+pub struct Arm {
+    client: reqwest::Client,
+    endpoint: reqwest::Url,
+    credential: Arc<dyn TokenCredential>,
+    scope: String,
+    token: Mutex<Option<(Secret, Instant)>>,
+    permits: Semaphore,
+    retry: RetryPolicy,
+}
+
+/// A token is renewed this long before the credential says it expires.
+const TOKEN_MARGIN: Duration = Duration::from_secs(300);
+
+impl Arm {
+    pub fn new(
+        endpoint: &str,
+        credential: Arc<dyn TokenCredential>,
+        scope: &str,
+        concurrency: usize,
+        timeout: Duration,
+        retry: RetryPolicy,
+    ) -> anyhow::Result<Arm> {
+        let endpoint = reqwest::Url::parse(endpoint)
+            .map_err(|e| anyhow::anyhow!("--arm-endpoint {endpoint}: not a URL ({e})"))?;
+        if !matches!(endpoint.scheme(), "https" | "http") {
+            anyhow::bail!("--arm-endpoint {endpoint}: use an https:// URL");
+        }
+        Ok(Arm {
+            client: client(timeout)?,
+            endpoint,
+            credential,
+            scope: scope.to_string(),
+            token: Mutex::new(None),
+            permits: Semaphore::new(concurrency.max(1)),
+            retry,
+        })
+    }
+
+    /// `path_and_query` joined to the endpoint (a path starting with `/`), or an absolute
+    /// `nextLink`, which must stay on the endpoint's scheme, host and port.
+    pub fn url(&self, target: &str) -> Result<reqwest::Url, FetchError> {
+        if target.starts_with('/') {
+            let base = self.endpoint.as_str().trim_end_matches('/');
+            return reqwest::Url::parse(&format!("{base}{target}")).map_err(|e| {
+                FetchError::Rejected {
+                    status: 0,
+                    code: "BadUrl".into(),
+                    message: format!("{target}: {e}"),
+                }
+            });
+        }
+        let url = reqwest::Url::parse(target).map_err(|_| FetchError::ForeignLink {
+            url: target.to_string(),
+        })?;
+        let same = url.scheme() == self.endpoint.scheme()
+            && url.host_str().map(str::to_ascii_lowercase)
+                == self.endpoint.host_str().map(str::to_ascii_lowercase)
+            && url.port_or_known_default() == self.endpoint.port_or_known_default();
+        if same {
+            Ok(url)
+        } else {
+            Err(FetchError::ForeignLink {
+                url: format!("{}://{}", url.scheme(), url.host_str().unwrap_or("?")),
+            })
+        }
+    }
+
+    /// A bearer token, fetched again when close to expiry.
+    pub async fn token(&self) -> Result<Secret, FetchError> {
+        let mut cached = self.token.lock().await;
+        if let Some((token, renew_at)) = cached.as_ref()
+            && Instant::now() < *renew_at
+        {
+            return Ok(token.clone());
+        }
+        let fresh = self
+            .credential
+            .get_token(&[self.scope.as_str()], None)
+            .await
+            .map_err(|e| FetchError::Token(e.to_string()))?;
+        let left = fresh.expires_on.unix_timestamp() - chrono::Utc::now().timestamp();
+        let left = Duration::from_secs(left.max(0) as u64);
+        let renew_at = Instant::now() + left.saturating_sub(TOKEN_MARGIN);
+        *cached = Some((fresh.token.clone(), renew_at));
+        Ok(fresh.token)
+    }
+
+    /// GETs one page: retried as the policy says; the body must be a JSON object.
+    pub async fn get(&self, url: &reqwest::Url) -> Result<Page, FetchError> {
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let outcome = {
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("semaphore never closed");
+                self.try_once(url).await?
+            };
+            let (wait_for, last) = match outcome {
+                Attempt::Done(body, json) => {
+                    return Ok(Page {
+                        body,
+                        json,
+                        retries: attempt - 1,
+                    });
+                }
+                Attempt::Retry { after, reason } => (after, reason),
+            };
+            let wait = wait_for.unwrap_or_else(|| self.retry.backoff(attempt, jitter()));
+            let elapsed = started.elapsed();
+            if attempt >= self.retry.attempts || elapsed + wait > self.retry.budget {
+                return Err(FetchError::GaveUp {
+                    attempts: attempt,
+                    last,
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn try_once(&self, url: &reqwest::Url) -> Result<Attempt, FetchError> {
+        let token = self.token().await?;
+        let mut auth =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(
+                |_| FetchError::Token("the token holds characters a header cannot".into()),
+            )?;
+        auth.set_sensitive(true);
+        let sent = self
+            .client
+            .get(url.clone())
+            .header(reqwest::header::AUTHORIZATION, auth)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Attempt::Retry {
+                    after: None,
+                    reason: transport_reason(&e),
+                });
+            }
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = match response.bytes().await {
+            Ok(b) => b.to_vec(),
+            Err(e) => {
+                return Ok(Attempt::Retry {
+                    after: None,
+                    reason: format!(
+                        "HTTP {} with a body cut short: {}",
+                        status.as_u16(),
+                        transport_reason(&e)
+                    ),
+                });
+            }
+        };
+        if status.is_success() {
+            return Ok(match serde_json::from_slice::<Value>(&body) {
+                Ok(json) if json.is_object() => Attempt::Done(body, json),
+                Ok(_) => Attempt::Retry {
+                    after: None,
+                    reason: format!(
+                        "HTTP {} with a body that is not a JSON object",
+                        status.as_u16()
+                    ),
+                },
+                Err(e) => Attempt::Retry {
+                    after: None,
+                    reason: format!(
+                        "HTTP {} with a body that is not complete JSON ({e})",
+                        status.as_u16()
+                    ),
+                },
+            });
+        }
+        let (code, message) = cloud_error(&body);
+        match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(FetchError::Denied {
+                status: status.as_u16(),
+                code,
+                message,
+            }),
+            StatusCode::TOO_MANY_REQUESTS => Ok(Attempt::Retry {
+                // ARM always sends Retry-After with 429; without one, back off.
+                after: retry_after,
+                reason: format!("HTTP 429 {code}: {message}"),
+            }),
+            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => Ok(Attempt::Retry {
+                after: retry_after,
+                reason: format!("HTTP {} {code}: {message}", s.as_u16()),
+            }),
+            s => Err(FetchError::Rejected {
+                status: s.as_u16(),
+                code,
+                message,
+            }),
+        }
+    }
+}
+
+enum Attempt {
+    Done(Vec<u8>, Value),
+    Retry {
+        after: Option<Duration>,
+        reason: String,
+    },
+}
+
+fn client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("jitaudit/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .timeout(timeout)
+        // ARM does not redirect list calls; following one could send the token elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot set up HTTPS: {e}"))
+}
+
+/// A transport error in words, without the URL (it is already in the caller's context).
+fn transport_reason(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped while reading the body"
+    } else {
+        "connection error"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if cause.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({cause})")
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    Some(Duration::from_secs(secs as u64))
+}
+
+/// The `code` and `message` of ARM's `CloudError` body, or the start of whatever came instead.
+pub fn cloud_error(body: &[u8]) -> (String, String) {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        let e = v.get("error").unwrap_or(&v);
+        let text = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
+        if let (Some(code), message) = (text("code"), text("message")) {
+            return (code, message.unwrap_or_default());
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let short: String = text.chars().take(200).collect();
+    ("NoCloudError".into(), short.trim().to_string())
+}
+
+/// Randomness for jitter; not for anything secret.
+fn jitter() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+/// azure_identity's credentials send their token requests through this: the same reqwest
+/// client (rustls, native roots) as the ARM calls, rather than a second HTTP stack.
+#[derive(Debug)]
+pub struct Transport(reqwest::Client);
+
+impl Transport {
+    pub fn new(timeout: Duration) -> anyhow::Result<Arc<Transport>> {
+        Ok(Arc::new(Transport(client(timeout)?)))
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpClient for Transport {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        use azure_core::error::{Error, ErrorKind};
+        let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes())
+            .map_err(|e| Error::with_error(ErrorKind::Other, e, "unknown HTTP method"))?;
+        let mut req = self.0.request(method, request.url().as_str());
+        for (name, value) in request.headers().iter() {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        req = match request.body() {
+            Body::Bytes(bytes) => req.body(bytes.to_vec()),
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Err(Error::with_message(
+                    ErrorKind::Other,
+                    "streamed request bodies are not supported by jitaudit's transport",
+                ));
+            }
+        };
+        let response = req.send().await.map_err(|e| {
+            let kind = if e.is_connect() {
+                ErrorKind::Connection
+            } else {
+                ErrorKind::Io
+            };
+            Error::with_message(kind, transport_reason(&e))
+        })?;
+        let status = response.status().as_u16();
+        let mut headers = Headers::new();
+        for (name, value) in response.headers() {
+            if let Ok(v) = value.to_str() {
+                headers.insert(
+                    HeaderName::from(name.as_str().to_string()),
+                    HeaderValue::from(v.to_string()),
+                );
+            }
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Error::with_message(ErrorKind::Io, transport_reason(&e)))?;
+        Ok(AsyncRawResponse::from_bytes(status.into(), headers, body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_is_capped_and_jittered_within_half() {
+        let p = RetryPolicy {
+            attempts: 5,
+            budget: Duration::from_secs(60),
+            base_delay: Duration::from_millis(400),
+            max_delay: Duration::from_secs(2),
+        };
+        for random in [0, 1, 12345, u64::MAX] {
+            let d1 = p.backoff(1, random);
+            assert!(d1 >= Duration::from_millis(200) && d1 < Duration::from_millis(400));
+            let d2 = p.backoff(2, random);
+            assert!(d2 >= Duration::from_millis(400) && d2 < Duration::from_millis(800));
+            let d9 = p.backoff(9, random);
+            assert!(d9 >= Duration::from_secs(1) && d9 < Duration::from_secs(2));
+        }
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_and_dates() {
+        assert_eq!(parse_retry_after("17"), Some(Duration::from_secs(17)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn cloud_error_reads_code_and_message() {
+        let body = br#"{"error":{"code":"AuthorizationFailed","message":"no read"}}"#;
+        assert_eq!(
+            cloud_error(body),
+            ("AuthorizationFailed".to_string(), "no read".to_string())
+        );
+        assert_eq!(cloud_error(b"<html>bad gateway</html>").0, "NoCloudError");
+    }
+
+    #[test]
+    fn next_links_must_stay_on_the_endpoint() {
+        let cred: Arc<dyn TokenCredential> =
+            crate::azure::auth::StaticToken::new(Secret::new("t".to_string()));
+        let retry = RetryPolicy {
+            attempts: 1,
+            budget: Duration::from_secs(1),
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(1),
+        };
+        let arm = Arm::new(
+            "https://management.azure.com",
+            cred,
+            "s",
+            1,
+            Duration::from_secs(1),
+            retry,
+        )
+        .unwrap();
+        assert!(
+            arm.url("https://MANAGEMENT.azure.com/subscriptions?x=1")
+                .is_ok()
+        );
+        assert!(
+            arm.url("https://management.azure.com:443/subscriptions")
+                .is_ok()
+        );
+        assert!(matches!(
+            arm.url("https://evil.example/subscriptions"),
+            Err(FetchError::ForeignLink { .. })
+        ));
+        assert!(matches!(
+            arm.url("http://management.azure.com/subscriptions"),
+            Err(FetchError::ForeignLink { .. })
+        ));
+        assert_eq!(
+            arm.url("/subscriptions?api-version=1").unwrap().as_str(),
+            "https://management.azure.com/subscriptions?api-version=1"
+        );
+    }
+}
