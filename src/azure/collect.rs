@@ -299,27 +299,29 @@ impl Run {
 
     /// Follows one list from `first` through every `nextLink`, writing page n to
     /// `{prefix}page-{n:04}.json`. Returns the items' ids (for finding resource groups).
-    async fn list(&self, slot: Slot, first: &str, prefix: &str) -> Result<Vec<String>, String> {
+    async fn list(&self, slot: Slot, first: &str, prefix: &str) -> Result<Vec<String>, ListError> {
         let mut ids = Vec::new();
         let mut next = Some(first.to_string());
         let mut n = 0;
         while let Some(target) = next.take() {
-            let url = self.arm.url(&target).map_err(|e| e.to_string())?;
-            let page = self
+            let url = self
                 .arm
-                .get(&url)
-                .await
-                .map_err(|e| self.explain(slot, &e))?;
+                .url(&target)
+                .map_err(|e| ListError::from(e.to_string()))?;
+            let page = self.arm.get(&url).await.map_err(|e| ListError {
+                denied: matches!(e, FetchError::Denied { .. }),
+                message: self.explain(slot, &e),
+            })?;
             let Some(items) = page.json.get("value").and_then(Value::as_array) else {
-                return Err(format!(
+                return Err(ListError::from(format!(
                     "{}: the response is not a list page (no \"value\" array)",
                     redact_query(url.as_str())
-                ));
+                )));
             };
             n += 1;
             let rel = format!("{prefix}page-{n:04}.json");
             self.write_page(&rel, &page.body)
-                .map_err(|e| format!("{e:#}"))?;
+                .map_err(|e| ListError::from(format!("{e:#}")))?;
             ids.extend(
                 items
                     .iter()
@@ -393,6 +395,22 @@ impl Run {
         self.tick(slot);
         self.save();
         ids
+    }
+}
+
+/// Why a list stopped; `denied` (401/403) means the same call elsewhere in the subscription
+/// would be refused too.
+struct ListError {
+    message: String,
+    denied: bool,
+}
+
+impl From<String> for ListError {
+    fn from(message: String) -> Self {
+        ListError {
+            message,
+            denied: false,
+        }
     }
 }
 
@@ -557,7 +575,7 @@ async fn subscriptions(run: &Arc<Run>) {
             .kind(slot, async {
                 run.list(slot, SUBSCRIPTIONS_LIST, "subscriptions/")
                     .await
-                    .map_err(|e| vec![e])
+                    .map_err(|e| vec![e.message])
             })
             .await;
         if listed.is_none() {
@@ -687,7 +705,7 @@ async fn subscription(run: Arc<Run>, i: usize, windows: Vec<(DateTime<Utc>, Date
             run.kind(slot, async {
                 run.list(slot, &kind.list_path(&sub), &prefix)
                     .await
-                    .map_err(|e| vec![e])
+                    .map_err(|e| vec![e.message])
             })
             .await
         }
@@ -718,10 +736,14 @@ async fn policies(run: &Arc<Run>, i: usize, sub: &str, vm_ids: Option<Vec<String
     run.kind(slot, async {
         let mut errors = Vec::new();
         let prefix = format!("{sub}/{}/subscription-", Kind::JitPolicies.name());
+        let mut denied = false;
         if let Err(e) = run.list(slot, &Kind::JitPolicies.list_path(sub), &prefix).await {
-            errors.push(e);
+            denied = e.denied;
+            errors.push(e.message);
         }
         match vm_ids {
+            // The same read would be refused per resource group too.
+            _ if denied => {}
             None => errors.push(
                 "the per-resource-group listing was skipped because the virtual machines could not be listed; policies the subscription-scope list omits may be missing".into(),
             ),
@@ -735,7 +757,7 @@ async fn policies(run: &Arc<Run>, i: usize, sub: &str, vm_ids: Option<Vec<String
                     );
                     let prefix = format!("{sub}/{}/rg-{}-", Kind::JitPolicies.name(), file_safe(&lower));
                     if let Err(e) = run.list(slot, &path, &prefix).await {
-                        errors.push(format!("resource group {rg}: {e}"));
+                        errors.push(format!("resource group {rg}: {}", e.message));
                     }
                 }
             }
@@ -745,43 +767,69 @@ async fn policies(run: &Arc<Run>, i: usize, sub: &str, vm_ids: Option<Vec<String
     .await;
 }
 
+/// The Activity Log, one request chain per day-sized window (and provider, for `jit`). The
+/// newest window goes first, alone: when it is refused, the others would be too, and are not
+/// sent.
 async fn activity(run: &Arc<Run>, i: usize, sub: &str, windows: &[(DateTime<Utc>, DateTime<Utc>)]) {
     let slot = Slot::Kind(i, Kind::ActivityLog);
     let providers: Vec<Option<&'static str>> = match run.settings.activity {
         ActivityScope::All => vec![None],
         ActivityScope::Jit => vec![Some("Microsoft.Security"), Some("Microsoft.Network")],
     };
-    run.kind(slot, async {
-        let mut tasks = tokio::task::JoinSet::new();
-        for &(start, end) in windows {
-            for provider in &providers {
-                let run = Arc::clone(run);
-                let filter = activity_filter(start, end, *provider);
-                let path = format!(
-                    "{}&$filter={}",
-                    Kind::ActivityLog.list_path(sub),
-                    query_value(&filter)
-                );
-                let tag = match provider {
-                    Some(p) => format!(
-                        "-{}",
-                        p.trim_start_matches("Microsoft.").to_ascii_lowercase()
-                    ),
-                    None => String::new(),
-                };
-                let prefix = format!(
-                    "{sub}/{}/{}{tag}-",
-                    Kind::ActivityLog.name(),
-                    start.format("%Y%m%dT%H%M%SZ")
-                );
-                tasks.spawn(async move {
-                    run.list(slot, &path, &prefix)
-                        .await
-                        .map_err(|e| format!("{} to {}: {e}", stamp(start), stamp(end)))
-                });
-            }
+    let mut requests = Vec::new();
+    for &(start, end) in windows.iter().rev() {
+        for provider in &providers {
+            let filter = activity_filter(start, end, *provider);
+            let path = format!(
+                "{}&$filter={}",
+                Kind::ActivityLog.list_path(sub),
+                query_value(&filter)
+            );
+            let tag = match provider {
+                Some(p) => format!(
+                    "-{}",
+                    p.trim_start_matches("Microsoft.").to_ascii_lowercase()
+                ),
+                None => String::new(),
+            };
+            let prefix = format!(
+                "{sub}/{}/{}{tag}-",
+                Kind::ActivityLog.name(),
+                start.format("%Y%m%dT%H%M%SZ")
+            );
+            let label = format!("{} to {}", stamp(start), stamp(end));
+            requests.push((path, prefix, label));
         }
+    }
+    run.kind(slot, async {
         let mut errors = Vec::new();
+        let mut rest = requests.into_iter();
+        if let Some((path, prefix, label)) = rest.next()
+            && let Err(e) = run.list(slot, &path, &prefix).await
+        {
+            if e.denied {
+                let skipped = rest.len();
+                return Err(vec![format!(
+                    "{label}: {}{}",
+                    e.message,
+                    if skipped > 0 {
+                        format!("; the other {skipped} windows were not asked for")
+                    } else {
+                        String::new()
+                    }
+                )]);
+            }
+            errors.push(format!("{label}: {}", e.message));
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (path, prefix, label) in rest {
+            let run = Arc::clone(run);
+            tasks.spawn(async move {
+                run.list(slot, &path, &prefix)
+                    .await
+                    .map_err(|e| format!("{label}: {}", e.message))
+            });
+        }
         while let Some(done) = tasks.join_next().await {
             match done {
                 Ok(Ok(_)) => {}

@@ -1,7 +1,9 @@
 //! jitaudit's integration tests, one binary (one link step matters with polars): a module per
 //! subcommand, plus the format fixtures and the fuzzing of every parser.
 
+mod arm;
 mod caller;
+mod collect;
 mod fuzz;
 mod ingest;
 mod query;
