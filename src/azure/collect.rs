@@ -308,10 +308,20 @@ impl Run {
                 .arm
                 .url(&target)
                 .map_err(|e| ListError::from(e.to_string()))?;
-            let page = self.arm.get(&url).await.map_err(|e| ListError {
-                denied: matches!(e, FetchError::Denied { .. }),
-                message: self.explain(slot, &e),
-            })?;
+            let page = match self.arm.get(&url).await {
+                Ok(page) => page,
+                Err(e) => {
+                    if let FetchError::GaveUp { attempts, .. } = e {
+                        self.with_entry(slot, |k| k.retries += u64::from(attempts - 1));
+                    }
+                    let denied = matches!(e, FetchError::Denied { .. });
+                    let message = match denied {
+                        true => self.explain(slot, &e),
+                        false => format!("GET {}: {}", redact_query(url.as_str()), e),
+                    };
+                    return Err(ListError { message, denied });
+                }
+            };
             let Some(items) = page.json.get("value").and_then(Value::as_array) else {
                 return Err(ListError::from(format!(
                     "{}: the response is not a list page (no \"value\" array)",
@@ -523,9 +533,7 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
     });
     run.save();
     if settings.progress {
-        run.multi
-            .println(format!("signed in with {}", credential.method.name()))
-            .ok();
+        eprintln!("signed in with {}", credential.method.name());
     }
 
     subscriptions(&run).await;

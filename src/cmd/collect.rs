@@ -143,9 +143,13 @@ fn print_summary(w: &mut impl Write, m: &Manifest, out: &str) -> Result<()> {
         }
     }
     let bytes: u64 = m.files.iter().map(|f| f.bytes).sum();
+    let next = match m.status {
+        RunStatus::Failed => String::new(),
+        _ => format!("; read it with `jitaudit report {out} --out REPORT_DIR`"),
+    };
     writeln!(
         w,
-        "wrote {} pages ({:.1} MB) and manifest.json to {out}; read it with `jitaudit report {out} --out REPORT_DIR`",
+        "wrote {} pages ({:.1} MB) and manifest.json to {out}{next}",
         m.files.len(),
         bytes as f64 / 1e6
     )?;

@@ -192,6 +192,9 @@ pub fn markdown(s: &ReportSummary, generated_at: &str) -> String {
             md_cell(&f.detail)
         );
     }
+    for w in &s.input_warnings {
+        let _ = writeln!(m, "\n**Incomplete input:** {}", md_cell(w));
+    }
     if !s.days_without_activity.is_empty() || !s.file_errors.is_empty() {
         let _ = writeln!(
             m,

@@ -125,6 +125,8 @@ pub struct ReportSummary {
     pub days_without_activity: Vec<String>,
     pub subscriptions_without_activity: Vec<String>,
     pub file_errors: Vec<String>,
+    /// What the inputs say is missing (a partial `collect` snapshot).
+    pub input_warnings: Vec<String>,
     pub inputs: Vec<InputFile>,
     pub rules: Vec<RuleRun>,
     pub suppressions: Vec<SuppressionUse>,
@@ -276,6 +278,7 @@ pub fn build(
             .iter()
             .map(|e| format!("{}: {}", e.path, e.error))
             .collect(),
+        input_warnings: ingest.warnings.clone(),
         inputs: ingest
             .files
             .iter()

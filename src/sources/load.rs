@@ -49,6 +49,10 @@ pub struct IngestSummary {
     /// Rows dropped per table because another input held the same record.
     #[serde(default)]
     pub duplicates_merged: BTreeMap<String, u64>,
+    /// What the inputs say about themselves that a reader must know: a `collect` snapshot
+    /// that is partial or was stopped before it finished.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,6 +100,51 @@ fn is_beside_data(path: &Path) -> Option<&'static str> {
     None
 }
 
+/// A warning when `path` is a `collect` manifest whose run did not get everything.
+fn snapshot_warning(path: &Path) -> Option<String> {
+    use crate::azure::manifest::{KindStatus, Manifest, RunStatus};
+    let m: Manifest = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    let dir = path.parent().unwrap_or(path).display();
+    let mut gaps = Vec::new();
+    for s in &m.subscriptions {
+        for (kind, k) in &s.kinds {
+            if k.status != KindStatus::Ok {
+                gaps.push(format!("{} {kind}", s.id));
+            }
+        }
+        if s.kinds.is_empty() && !s.errors.is_empty() {
+            gaps.push(s.id.clone());
+        }
+    }
+    let listed = gaps.len();
+    gaps.truncate(8);
+    let more = if listed > gaps.len() {
+        format!(" and {} more", listed - gaps.len())
+    } else {
+        String::new()
+    };
+    match m.status {
+        RunStatus::Complete => None,
+        RunStatus::Running => Some(format!(
+            "{dir}: the collect run that wrote this snapshot did not finish (manifest status \"running\"); missing or incomplete: {}{more}",
+            if gaps.is_empty() {
+                "unknown".to_string()
+            } else {
+                gaps.join(", ")
+            }
+        )),
+        RunStatus::Partial | RunStatus::Failed => Some(format!(
+            "{dir}: collect got only part of what it was asked for (manifest status \"{}\"); failed: {}{more}",
+            if m.status == RunStatus::Partial {
+                "partial"
+            } else {
+                "failed"
+            },
+            gaps.join(", ")
+        )),
+    }
+}
+
 /// One unit of input: a raw file, or a directory of tables `ingest` wrote.
 enum Input {
     File(PathBuf),
@@ -124,6 +173,13 @@ fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<
             }
             if !entry.file_type().is_file() {
                 continue;
+            }
+            if p.file_name()
+                .is_some_and(|n| n == crate::azure::manifest::MANIFEST_FILE)
+                && let Some(warning) = snapshot_warning(p)
+            {
+                eprintln!("jitaudit: warning: {warning}");
+                summary.warnings.push(warning);
             }
             match is_beside_data(p) {
                 Some(reason) => summary.skipped.push(Skipped {

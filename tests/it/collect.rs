@@ -293,7 +293,78 @@ fn collect_survives_faults_counts_what_was_served_and_reports_like_the_files() {
         .output()
         .unwrap();
     assert!(r.status.code().unwrap() <= 1, "{}", stderr(&r));
-    assert!(report.join("report.html").is_file());
+    // The snapshot is partial, and the report and the terminal both say so.
+    assert!(
+        stderr(&r).contains("collect got only part"),
+        "{}",
+        stderr(&r)
+    );
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(html.contains("The inputs are incomplete") && html.contains(FORBIDDEN));
+}
+
+#[test]
+fn a_stopped_run_leaves_a_manifest_that_says_so() {
+    let faults = Faults {
+        token: TOKEN.into(),
+        page_size: 50,
+        slow_once: vec![(
+            "/providers/microsoft.network/networkinterfaces".into(),
+            Duration::from_secs(30),
+        )],
+        ..Default::default()
+    };
+    let server = FakeArm::start(data(), faults);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snap");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jitaudit"))
+        .arg("collect")
+        .arg("--out")
+        .arg(&out)
+        .args([
+            "--arm-endpoint",
+            &server.url(),
+            "--auth",
+            "env-token",
+            "--days",
+            "3",
+        ])
+        .args(["--subscription", PROD, "--timeout", "60"])
+        .env("JITAUDIT_ACCESS_TOKEN", TOKEN)
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until everything but the slow NIC list is done, then stop the run.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "collect never got going"
+        );
+        if let Ok(text) = std::fs::read(out.join("manifest.json"))
+            && let Ok(m) = serde_json::from_slice::<Value>(&text)
+            && m["subscriptions"][0]["kinds"]["virtual-machines"]["status"] == "ok"
+            && m["subscriptions"][0]["kinds"]["activity-log"]["status"] == "ok"
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let m = manifest(&out);
+    assert_eq!(m["status"], "running");
+    assert_eq!(kind(&m, PROD, "network-interfaces")["status"], "running");
+    assert!(m["finished"].is_null());
+    // Every page on disk is whole, and a report on it warns that the run did not finish.
+    let scan = jitaudit().arg("scan").arg(&out).output().unwrap();
+    assert!(
+        stderr(&scan).contains("did not finish") && stderr(&scan).contains("network-interfaces"),
+        "{}",
+        stderr(&scan)
+    );
 }
 
 #[test]
