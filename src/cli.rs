@@ -264,6 +264,10 @@ pub struct InputArgs {
     /// Warn about, rather than fail on, files of no known format.
     #[arg(long)]
     pub skip_unknown: bool,
+    /// Parse every JSON Lines record. By default report, scan and caller pass over the lines
+    /// that cannot concern JIT (or the caller) unparsed, counting them only.
+    #[arg(long)]
+    pub no_prefilter: bool,
 }
 
 #[derive(Debug, Args)]

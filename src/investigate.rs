@@ -108,7 +108,7 @@ pub fn known_identities(t: &Tables) -> Result<BTreeSet<String>> {
 /// The names of one identity: the id given plus every caller, object id and app id an
 /// Activity Log record pairs with it. App ids are shared by every user of an app (the portal),
 /// so only a service principal's app id joins the set.
-fn aliases(t: &Tables, id: &str) -> Result<BTreeSet<String>> {
+pub fn aliases(t: &Tables, id: &str) -> Result<BTreeSet<String>> {
     let id = id.to_ascii_lowercase();
     let caller = strs(&t.events, schema::CALLER)?;
     let object = strs(&t.events, schema::OBJECT_ID)?;

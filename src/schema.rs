@@ -342,9 +342,30 @@ pub const NSG_RULES: TableSpec = TableSpec {
     ],
 };
 
+// activity_hours
+pub const HOUR: &str = "hour";
+pub const RECORDS: &str = "records";
+pub const FIRST_TIME: &str = "first_time";
+pub const LAST_TIME: &str = "last_time";
+
+/// Activity Log records per UTC hour and subscription, counted as read (before de-duplication),
+/// including the records a command's prefilter skipped without parsing: what the data-quality
+/// checks read.
+pub const ACTIVITY_HOURS: TableSpec = TableSpec {
+    name: "activity_hours",
+    columns: &[
+        col(HOUR, Time),
+        col(SUBSCRIPTION_ID, Str),
+        col(RECORDS, Int),
+        col(FIRST_TIME, Time),
+        col(LAST_TIME, Time),
+    ],
+};
+
 /// Every table `ingest` writes, in the order it writes them.
 pub const ALL_TABLES: &[TableSpec] = &[
     EVENTS,
+    ACTIVITY_HOURS,
     REQUESTS,
     POLICY_REQUESTS,
     POLICIES,

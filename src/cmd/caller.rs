@@ -12,15 +12,20 @@ use crate::investigate::{self, Investigation};
 use crate::normalize::format_time;
 use crate::output::{caller_html, frame};
 use crate::rules;
+use crate::sources::load::Loaded;
+use crate::sources::prefilter::Need;
 use crate::window::{self, Window};
 
 pub fn run(args: CallerArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
     let window = Window::from_args(&args.window)?;
-    let loaded = super::ingest::load_inputs(&args.input)?;
+    let loaded = load(&args.input, &args.id)?;
     super::ingest::print_errors(&loaded.summary);
     let known = investigate::known_identities(&loaded.tables)?;
     if !known.contains(&args.id.to_ascii_lowercase()) {
+        // The prefilter kept only JIT records and this caller's: suggest from everyone.
+        let everyone = super::ingest::load_for(&args.input, Need::All)?;
+        let known = investigate::known_identities(&everyone.tables)?;
         let near = investigate::closest(&args.id, &known, 5);
         bail!(
             "no caller {} in the inputs; the closest known: {}",
@@ -63,6 +68,21 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
     } else {
         Exit::Error
     })
+}
+
+/// Loads the JIT records and every record that names the caller. A record can name the
+/// identity by another of its names (a user's object id where the UPN was given): when the
+/// kept records pair the caller with other names, the inputs are read again keeping those too.
+fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
+    let first = super::ingest::load_for(input, Need::JitAnd(vec![id.to_string()]))?;
+    if input.no_prefilter {
+        return Ok(first);
+    }
+    let names = investigate::aliases(&first.tables, id)?;
+    if names.iter().all(|n| n.eq_ignore_ascii_case(id)) {
+        return Ok(first);
+    }
+    super::ingest::load_for(input, Need::JitAnd(names.into_iter().collect()))
 }
 
 fn describe(w: &Window) -> String {

@@ -9,6 +9,7 @@ use crate::cli::{IngestArgs, InputArgs};
 use crate::exit::Exit;
 use crate::schema::INGEST_SUMMARY_FILE;
 use crate::sources::load::{self, IngestSummary, LoadOptions, Loaded};
+use crate::sources::prefilter::Need;
 use crate::sources::rejection_totals;
 
 pub fn run(args: IngestArgs) -> Result<Exit> {
@@ -34,12 +35,18 @@ pub fn run(args: IngestArgs) -> Result<Exit> {
 
 /// Loads the inputs as every command does.
 pub fn load_inputs(input: &InputArgs) -> Result<Loaded> {
+    load_for(input, Need::All)
+}
+
+/// Loads for a command that needs only `need` of the Activity Log (unless --no-prefilter).
+pub fn load_for(input: &InputArgs, need: Need) -> Result<Loaded> {
     load::load(
         &input.paths,
         LoadOptions {
             strict: input.strict,
             skip_unknown: input.skip_unknown,
             progress: std::io::stderr().is_terminal(),
+            need: if input.no_prefilter { Need::All } else { need },
         },
     )
 }

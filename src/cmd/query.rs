@@ -30,6 +30,7 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
         paths,
         strict: args.strict,
         skip_unknown: args.skip_unknown,
+        no_prefilter: true,
     })?;
     super::ingest::print_errors(&loaded.summary);
     let findings = if mentions(&sql, "findings") {

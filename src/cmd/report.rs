@@ -12,6 +12,7 @@ use crate::exit::Exit;
 use crate::normalize::format_time;
 use crate::report::{self, summary};
 use crate::rules;
+use crate::sources::prefilter::Need;
 use crate::window::{self, Window};
 
 const LAST_SUMMARY: &str = "last-summary.json";
@@ -19,7 +20,7 @@ const LAST_SUMMARY: &str = "last-summary.json";
 pub fn run(args: ReportArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
     let window = Window::from_args(&args.window)?;
-    let loaded = super::ingest::load_inputs(&args.input)?;
+    let loaded = super::ingest::load_for(&args.input, Need::Jit)?;
     super::ingest::print_errors(&loaded.summary);
     let state = args
         .state
@@ -99,12 +100,13 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{} finding(s) ({} suppressed), {} requests, {} of {} VMs with JIT; wrote {} to {}",
+        "{} finding(s) ({} suppressed), {} requests, {} of {} VMs with JIT; {}; wrote {} to {}",
         s.counts.findings,
         s.counts.suppressed,
         s.counts.requests,
         s.counts.vms_with_jit,
         s.counts.vms,
+        loaded.summary.counts_line(),
         written.join(", "),
         args.out.display()
     )?;

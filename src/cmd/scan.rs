@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::exit::Exit;
 use crate::output::findings as out;
 use crate::rules::{self, finding::rank, stateful::Baseline};
+use crate::sources::prefilter::Need;
 use crate::window::{self, Window};
 
 const STATE_FILE: &str = "baseline.json";
@@ -18,7 +19,7 @@ const STATE_FILE: &str = "baseline.json";
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
     let window = Window::from_args(&args.window)?;
-    let loaded = super::ingest::load_inputs(&args.input)?;
+    let loaded = super::ingest::load_for(&args.input, Need::Jit)?;
     let state = args.state.as_deref().map(read_state).transpose()?.flatten();
     let today = window::now()?.date_naive();
     let outcome = rules::run(&loaded.tables, &config, &window, today, state.as_ref())?;
@@ -35,13 +36,13 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         OutputFormat::Table => {
             let width = terminal_width();
             out::write_table(&mut w, &shown, width)?;
-            let (read, used, rejected) = loaded.summary.totals();
             writeln!(
                 w,
-                "\n{} finding(s) ({} suppressed) from {} requests; {read} records read, {used} used, {rejected} rejected",
+                "\n{} finding(s) ({} suppressed) from {} requests; {}",
                 shown.len(),
                 shown.iter().filter(|f| f.suppressed).count(),
-                loaded.tables.requests.height()
+                loaded.tables.requests.height(),
+                loaded.summary.counts_line()
             )?;
             for s in &outcome.expired {
                 writeln!(

@@ -60,6 +60,8 @@ pub struct InputFile {
     pub records_read: u64,
     pub records_used: u64,
     pub records_rejected: u64,
+    /// Passed over unparsed by the prefilter (cannot concern JIT), counted in activity_hours.
+    pub records_skipped: u64,
     pub rejections: Vec<String>,
 }
 
@@ -293,6 +295,7 @@ pub fn build(
                 records_read: f.records_read,
                 records_used: f.records_used,
                 records_rejected: f.records_rejected,
+                records_skipped: f.records_skipped,
                 rejections: f
                     .rejections
                     .iter()
@@ -358,8 +361,11 @@ fn suppression_use(s: &crate::config::Suppression, n: usize, expired: bool) -> S
 /// The first and last event or request time in the input, as the window when none was given.
 fn first_last(t: &Tables) -> (String, String) {
     let mut all: Vec<i64> = Vec::new();
-    if let Ok(e) = times(&t.events, schema::TIME) {
-        all.extend(e.iter().flatten());
+    // `activity_hours` counts every Activity Log record read, parsed or passed over.
+    for col in [schema::FIRST_TIME, schema::LAST_TIME] {
+        if let Ok(e) = times(&t.activity_hours, col) {
+            all.extend(e.iter().flatten());
+        }
     }
     if let Ok(r) = times(&t.requests, schema::REQUESTED_AT) {
         all.extend(r.iter().flatten());
@@ -414,15 +420,27 @@ fn coverage(t: &Tables) -> Result<Vec<Coverage>> {
 /// UTC days in the window with no Activity Log record, and subscriptions of the inventory with
 /// none at all: gaps an auditor must know before trusting "no findings".
 fn activity_gaps(t: &Tables, window: &Window) -> Result<(Vec<String>, Vec<String>)> {
-    let time = times(&t.events, schema::TIME)?;
-    let sub = strs(&t.events, schema::SUBSCRIPTION_ID)?;
+    // Read from `activity_hours`, which counts every record read, including those a
+    // prefilter passed over: an hour whose records all fall outside the window is not counted.
+    let h = &t.activity_hours;
+    let (first, last) = (times(h, schema::FIRST_TIME)?, times(h, schema::LAST_TIME)?);
+    let sub = strs(h, schema::SUBSCRIPTION_ID)?;
     let mut days = BTreeSet::new();
     let mut subs = BTreeSet::new();
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for i in 0..t.events.height() {
-        if let Some(ts) = time.get(i)
-            && window.contains(ts)
-        {
+    for i in 0..h.height() {
+        let (Some(f), Some(l)) = (first.get(i), last.get(i)) else {
+            continue;
+        };
+        // Within one hour: the window's edges cut an hour at most.
+        let inside = [f, l]
+            .into_iter()
+            .find(|ts| window.contains(*ts))
+            .or_else(|| {
+                (window.from.is_some_and(|w| f < w) && window.to.is_some_and(|w| l >= w))
+                    .then(|| window.from.unwrap_or(f))
+            });
+        if let Some(ts) = inside {
             days.insert(ts.div_euclid(86_400 * 1_000_000_000));
             lo = lo.min(ts);
             hi = hi.max(ts);

@@ -5,6 +5,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 
 use super::json::{element_lines, get};
+use super::prefilter::{self, Prefilter};
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources};
 
 /// What a file was found to be.
@@ -180,6 +181,7 @@ pub fn read(
     data: &[u8],
     batch: &mut Batch,
     report: &mut FileReport,
+    filter: Option<&Prefilter>,
 ) -> Result<()> {
     match content {
         Content::Parquet => {
@@ -191,7 +193,7 @@ pub fn read(
         }
         Content::JsonLines => {
             report.format = Some(SourceFormat::ActivityJsonLines);
-            read_json_lines(data, batch, report);
+            read_json_lines(data, 1, batch, report, filter);
             Ok(())
         }
         Content::Json(value, format) => {
@@ -201,13 +203,44 @@ pub fn read(
     }
 }
 
-fn read_json_lines(data: &[u8], batch: &mut Batch, report: &mut FileReport) {
+/// Reads the JSON Lines in `data`, whose first line is line `first_line` of the file. With a
+/// prefilter, a line it does not keep is counted (read, skipped, and into the batch's hourly
+/// coverage) but not parsed; the filter runs over the whole buffer, not line by line.
+pub fn read_json_lines(
+    data: &[u8],
+    first_line: u64,
+    batch: &mut Batch,
+    report: &mut FileReport,
+    filter: Option<&Prefilter>,
+) {
     let file = report.path.clone();
     let format = SourceFormat::ActivityJsonLines.name();
-    for (i, line) in data.split(|b| *b == b'\n').enumerate() {
-        let at = Location::Line(i as u64 + 1);
+    let mut next_keep = filter.and_then(|f| f.next_match(data, 0));
+    let mut pos = 0;
+    let mut number = first_line;
+    while pos < data.len() {
+        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        let line = &data[pos..end];
+        let at = Location::Line(number);
+        number += 1;
+        let kept = match (filter, next_keep) {
+            (None, _) => true,
+            (Some(_), Some(m)) => m <= end,
+            (Some(_), None) => false,
+        };
+        pos = end + 1;
         if trim_start(line).is_empty() {
             continue;
+        }
+        if !kept {
+            report.skipped();
+            if let Some((time, subscription)) = prefilter::sketch(line) {
+                batch.skipped.add(time, subscription, 1);
+            }
+            continue;
+        }
+        if let Some(f) = filter {
+            next_keep = f.next_match(data, pos.min(data.len()));
         }
         match serde_json::from_slice::<Value>(line) {
             Ok(Value::Object(o)) => match activity::from_object(&o) {
@@ -221,6 +254,13 @@ fn read_json_lines(data: &[u8], batch: &mut Batch, report: &mut FileReport) {
             Err(e) => report.reject("malformed JSON line", at, Some(&e.to_string())),
         }
     }
+}
+
+/// Whether a file that starts with `head` is JSON Lines (the head holds whole lines enough to
+/// tell; the rest of the file is not needed).
+pub fn is_json_lines(head: &[u8]) -> bool {
+    let data = trim_start(head);
+    data.first() == Some(&b'{') && looks_like_json_lines(data) && !is_single_wrapper(data)
 }
 
 fn read_document(

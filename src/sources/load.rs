@@ -3,6 +3,7 @@
 //! per file. A directory `ingest` wrote is read back from its Parquet tables.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -12,12 +13,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::detect::{self, Content};
+use super::prefilter::{Need, Prefilter};
 use super::{Batch, FileReport, SourceFormat};
 use crate::derive;
 use crate::schema::{self, INGEST_SUMMARY_FILE};
 use crate::tables::{self, Tables};
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Any rejected record, unknown file or file error stops the run.
     pub strict: bool,
@@ -25,6 +27,20 @@ pub struct LoadOptions {
     pub skip_unknown: bool,
     /// Draw a progress bar (only on a terminal, only for inputs worth one).
     pub progress: bool,
+    /// Which Activity Log records the command needs; JSON Lines records it cannot need are
+    /// skipped before parsing (see `prefilter`).
+    pub need: Need,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            strict: false,
+            skip_unknown: false,
+            progress: false,
+            need: Need::All,
+        }
+    }
 }
 
 /// What a load produced.
@@ -68,6 +84,19 @@ pub struct FileError {
 }
 
 impl IngestSummary {
+    /// Records read, used, rejected and skipped, in words, for the line each command prints.
+    pub fn counts_line(&self) -> String {
+        let (read, used, rejected) = self.totals();
+        let skipped: u64 = self.files.iter().map(|f| f.records_skipped).sum();
+        let mut line = format!("{read} records read, {used} used, {rejected} rejected");
+        if skipped > 0 {
+            line.push_str(&format!(
+                ", {skipped} passed over unparsed as not JIT-related (--no-prefilter parses them)"
+            ));
+        }
+        line
+    }
+
     pub fn totals(&self) -> (u64, u64, u64) {
         self.files.iter().fold((0, 0, 0), |(r, u, j), f| {
             (
@@ -196,6 +225,7 @@ fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<
 /// Reads every input. Errors in one file are recorded and the run goes on, unless `strict`;
 /// the caller decides the exit code from `summary.errors`.
 pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
+    let filter = Prefilter::for_need(&opts.need);
     let mut summary = IngestSummary::default();
     let inputs = collect_inputs(paths, &mut summary)?;
     let total_bytes: u64 = inputs
@@ -215,7 +245,7 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         .par_iter()
         .map(|input| match input {
             Input::File(path) => {
-                let outcome = read_one(path, opts);
+                let outcome = read_one(path, &opts, filter.as_ref());
                 bar.inc(outcome.as_ref().map(|o| o.report.bytes).unwrap_or(0));
                 Some(outcome)
             }
@@ -268,6 +298,64 @@ fn progress_bar(show: bool, total: u64) -> ProgressBar {
     bar
 }
 
+/// Files up to this size are read whole; larger JSON Lines files a chunk of this size at a time.
+const STREAM_CHUNK: usize = 16 << 20;
+
+/// Reads a JSON Lines file from `file`, of which `head` was already read: whole lines of each
+/// chunk are parsed, a line cut by the chunk's end waits for the next chunk. The SHA-256 is
+/// taken as the bytes go by.
+fn stream_json_lines(
+    file: &mut std::fs::File,
+    head: Vec<u8>,
+    batch: &mut Batch,
+    report: &mut FileReport,
+    filter: Option<&Prefilter>,
+) -> std::io::Result<()> {
+    let mut hasher = Sha256::new();
+    hasher.update(&head);
+    let mut bytes = head.len() as u64;
+    let mut line = 1u64;
+    let mut buf = head;
+    let mut eof = false;
+    while !buf.is_empty() || !eof {
+        if !eof && buf.len() < STREAM_CHUNK {
+            let before = buf.len();
+            file.take((STREAM_CHUNK - before) as u64)
+                .read_to_end(&mut buf)?;
+            hasher.update(&buf[before..]);
+            bytes += (buf.len() - before) as u64;
+            eof = buf.len() == before;
+            if !eof {
+                continue;
+            }
+        }
+        // Whole lines only, unless the file has ended.
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                // One line longer than a chunk: read on until it ends.
+                None => {
+                    let before = buf.len();
+                    file.take(STREAM_CHUNK as u64).read_to_end(&mut buf)?;
+                    hasher.update(&buf[before..]);
+                    bytes += (buf.len() - before) as u64;
+                    eof = buf.len() == before;
+                    continue;
+                }
+            }
+        };
+        let lines = memchr::memchr_iter(b'\n', &buf[..cut]).count() as u64;
+        detect::read_json_lines(&buf[..cut], line, batch, report, filter);
+        line += lines;
+        buf.drain(..cut);
+    }
+    report.sha256 = hex::encode(hasher.finalize());
+    report.bytes = bytes;
+    Ok(())
+}
+
 fn read_summary(dir: &Path) -> Result<IngestSummary> {
     let path = dir.join(INGEST_SUMMARY_FILE);
     let text =
@@ -287,21 +375,48 @@ struct FileOutcome {
 
 /// Reads one file into its own batch, so a file that fails halfway adds nothing. An error is
 /// returned only in strict mode; otherwise it is recorded in the outcome.
-fn read_one(path: &Path, opts: LoadOptions) -> Result<FileOutcome> {
+fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Result<FileOutcome> {
     let display = path.display().to_string();
-    let raw = std::fs::read(path).with_context(|| format!("{display}: cannot read file"))?;
-    let sha = hex::encode(Sha256::digest(&raw));
-    let mut report = FileReport::new(display.clone(), sha, raw.len() as u64);
-    let parsed = (|| -> Result<Option<Batch>> {
-        let data = detect::decompress(raw)?;
-        let content = detect::detect(&data)?;
-        if let Content::Parquet = content {
-            return read_table_file(path, &mut report).map(|_| None);
-        }
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("{display}: cannot read file"))?;
+    let mut head = Vec::with_capacity(STREAM_CHUNK);
+    (&mut file)
+        .take(STREAM_CHUNK as u64)
+        .read_to_end(&mut head)
+        .with_context(|| format!("{display}: cannot read file"))?;
+    let parsed: Result<Option<Batch>>;
+    let report;
+    if head.len() == STREAM_CHUNK
+        && !head.starts_with(&[0x1f, 0x8b])
+        && detect::is_json_lines(&head)
+    {
+        // A large plain JSON Lines file is read a chunk at a time, so memory stays flat
+        // however large the file.
+        let mut r = FileReport::new(display.clone(), String::new(), 0);
+        r.format = Some(SourceFormat::ActivityJsonLines);
         let mut batch = Batch::default();
-        detect::read(content, &data, &mut batch, &mut report)?;
-        Ok(Some(batch))
-    })();
+        let streamed = stream_json_lines(&mut file, head, &mut batch, &mut r, filter)
+            .with_context(|| format!("{display}: cannot read file"));
+        parsed = streamed.map(|_| Some(batch));
+        report = r;
+    } else {
+        let mut raw = head;
+        file.read_to_end(&mut raw)
+            .with_context(|| format!("{display}: cannot read file"))?;
+        let sha = hex::encode(Sha256::digest(&raw));
+        let mut r = FileReport::new(display.clone(), sha, raw.len() as u64);
+        parsed = (|| -> Result<Option<Batch>> {
+            let data = detect::decompress(raw)?;
+            let content = detect::detect(&data)?;
+            if let Content::Parquet = content {
+                return read_table_file(path, &mut r).map(|_| None);
+            }
+            let mut batch = Batch::default();
+            detect::read(content, &data, &mut batch, &mut r, filter)?;
+            Ok(Some(batch))
+        })();
+        report = r;
+    }
     let mut outcome = FileOutcome {
         report,
         tables: None,
@@ -402,6 +517,8 @@ fn finish_tables(mut t: Tables, summary: &mut IngestSummary) -> Result<Tables> {
                 .insert(table.to_string(), dropped as u64);
         }
     }
+    // Counts from several files (and ingested directories) add up per hour and subscription.
+    t.activity_hours = tables::activity_hours_frame(&tables::coverage_of_frame(&t.activity_hours)?);
     let t = derive::derive(t)?;
     for spec in ALL_TABLES {
         summary.rows.insert(

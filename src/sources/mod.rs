@@ -10,6 +10,7 @@ pub mod csv_sources;
 pub mod detect;
 pub mod json;
 pub mod load;
+pub mod prefilter;
 
 use std::collections::BTreeMap;
 
@@ -98,7 +99,8 @@ pub struct Rejection {
     pub locations: Vec<String>,
 }
 
-/// What happened to one input file. `records_read = records_used + records_rejected`, always.
+/// What happened to one input file.
+/// `records_read = records_used + records_rejected + records_skipped`, always.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileReport {
     pub path: String,
@@ -106,6 +108,10 @@ pub struct FileReport {
     pub records_read: u64,
     pub records_used: u64,
     pub records_rejected: u64,
+    /// Activity Log lines the command's prefilter passed over unparsed, because they cannot
+    /// concern JIT (counted in `activity_hours`; `ingest`, `query` and `--no-prefilter` skip none).
+    #[serde(default)]
+    pub records_skipped: u64,
     pub rejections: Vec<Rejection>,
     /// Facts about the file that lost nothing but an auditor should know (an unmapped
     /// operation name, a duration that did not parse, an element of a kind the list should
@@ -128,12 +134,18 @@ impl FileReport {
             records_read: 0,
             records_used: 0,
             records_rejected: 0,
+            records_skipped: 0,
             rejections: Vec::new(),
             notes: Vec::new(),
             sha256,
             bytes,
             carried_from: None,
         }
+    }
+
+    pub fn skipped(&mut self) {
+        self.records_read += 1;
+        self.records_skipped += 1;
     }
 
     pub fn used(&mut self) {
@@ -207,6 +219,9 @@ pub struct Batch {
     pub vms: TableBuilder,
     pub nics: TableBuilder,
     pub nsg_rules: TableBuilder,
+    /// Records the prefilter skipped, per hour and subscription (the parsed events are added
+    /// from `events` when the batch is finished).
+    pub skipped: prefilter::Coverage,
 }
 
 impl Default for Batch {
@@ -219,14 +234,19 @@ impl Default for Batch {
             vms: TableBuilder::new(&schema::VMS),
             nics: TableBuilder::new(&schema::NICS),
             nsg_rules: TableBuilder::new(&schema::NSG_RULES),
+            skipped: prefilter::Coverage::default(),
         }
     }
 }
 
 impl Batch {
     pub fn finish(self) -> Tables {
+        let events = self.events.finish();
+        let mut coverage = self.skipped;
+        coverage.merge(crate::tables::coverage_of_events(&events));
         Tables {
-            events: self.events.finish(),
+            activity_hours: crate::tables::activity_hours_frame(&coverage),
+            events,
             policy_requests: self.policy_requests.finish(),
             policies: self.policies.finish(),
             subscriptions: self.subscriptions.finish(),

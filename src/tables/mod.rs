@@ -15,6 +15,7 @@ use polars::prelude::{
 };
 
 use crate::schema::{self, TableSpec};
+use crate::sources::prefilter::{Cell, Coverage};
 pub use builder::TableBuilder;
 
 /// One frame per canonical table. Every frame always has exactly its spec's columns, in
@@ -22,6 +23,7 @@ pub use builder::TableBuilder;
 #[derive(Clone)]
 pub struct Tables {
     pub events: DataFrame,
+    pub activity_hours: DataFrame,
     pub requests: DataFrame,
     pub policy_requests: DataFrame,
     pub policies: DataFrame,
@@ -35,6 +37,7 @@ impl Default for Tables {
     fn default() -> Self {
         Tables {
             events: empty(&schema::EVENTS),
+            activity_hours: empty(&schema::ACTIVITY_HOURS),
             requests: empty(&schema::REQUESTS),
             policy_requests: empty(&schema::POLICY_REQUESTS),
             policies: empty(&schema::POLICIES),
@@ -50,6 +53,7 @@ impl Tables {
     pub fn get(&self, name: &str) -> Option<&DataFrame> {
         Some(match name {
             "events" => &self.events,
+            "activity_hours" => &self.activity_hours,
             "requests" => &self.requests,
             "policy_requests" => &self.policy_requests,
             "policies" => &self.policies,
@@ -64,6 +68,7 @@ impl Tables {
     pub fn get_mut(&mut self, name: &str) -> Option<&mut DataFrame> {
         Some(match name {
             "events" => &mut self.events,
+            "activity_hours" => &mut self.activity_hours,
             "requests" => &mut self.requests,
             "policy_requests" => &mut self.policy_requests,
             "policies" => &mut self.policies,
@@ -228,4 +233,58 @@ pub fn bools<'a>(df: &'a DataFrame, name: &str) -> Result<&'a BooleanChunked> {
 /// Row access to a time column, as nanoseconds since the epoch.
 pub fn times<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Int64Chunked> {
     Ok(df.column(name)?.datetime()?.physical())
+}
+
+/// The events of a frame counted per UTC hour and subscription.
+pub fn coverage_of_events(events: &DataFrame) -> Coverage {
+    let mut c = Coverage::default();
+    let (Ok(time), Ok(sub)) = (
+        times(events, schema::TIME),
+        strs(events, schema::SUBSCRIPTION_ID),
+    ) else {
+        return c;
+    };
+    for (t, s) in time.iter().zip(sub.iter()) {
+        if let Some(t) = t {
+            c.add(t, s.map(str::to_string), 1);
+        }
+    }
+    c
+}
+
+/// An `activity_hours` frame read back as counts (to add several together).
+pub fn coverage_of_frame(df: &DataFrame) -> Result<Coverage> {
+    let hour = times(df, schema::HOUR)?;
+    let sub = strs(df, schema::SUBSCRIPTION_ID)?;
+    let records = ints(df, schema::RECORDS)?;
+    let first = times(df, schema::FIRST_TIME)?;
+    let last = times(df, schema::LAST_TIME)?;
+    let mut c = Coverage::default();
+    for i in 0..df.height() {
+        if let (Some(h), Some(n), Some(f), Some(l)) =
+            (hour.get(i), records.get(i), first.get(i), last.get(i))
+        {
+            let cell = Cell {
+                records: n as u64,
+                first: f,
+                last: l,
+            };
+            c.add_cell(h, sub.get(i).map(str::to_string), cell);
+        }
+    }
+    Ok(c)
+}
+
+/// Counts as an `activity_hours` frame, in hour then subscription order.
+pub fn activity_hours_frame(c: &Coverage) -> DataFrame {
+    let mut b = TableBuilder::new(&schema::ACTIVITY_HOURS);
+    for ((hour, sub), cell) in &c.cells {
+        b.row()
+            .time(schema::HOUR, Some(*hour))
+            .str(schema::SUBSCRIPTION_ID, sub.as_deref())
+            .int(schema::RECORDS, Some(cell.records as i64))
+            .time(schema::FIRST_TIME, Some(cell.first))
+            .time(schema::LAST_TIME, Some(cell.last));
+    }
+    b.finish()
 }

@@ -1,6 +1,7 @@
 //! No input may panic the program: the detector and every parser, on arbitrary bytes and on
 //! valid fixtures cut short or corrupted. Odd inputs found here become fixtures.
 
+use jitaudit::sources::prefilter::{Need, Prefilter};
 use jitaudit::sources::{Batch, FileReport, detect};
 use proptest::prelude::*;
 
@@ -10,11 +11,23 @@ fn run(data: &[u8]) {
     let mut report = FileReport::new("fuzz".into(), String::new(), data.len() as u64);
     let mut batch = Batch::default();
     if let Ok(content) = detect::detect(data) {
-        let _ = detect::read(content, data, &mut batch, &mut report);
+        let _ = detect::read(content, data, &mut batch, &mut report, None);
     }
     assert_eq!(
         report.records_read,
         report.records_used + report.records_rejected
+    );
+    let _ = batch.finish();
+    // And through the prefilter: every record still counted once.
+    let filter = Prefilter::for_need(&Need::Jit);
+    let mut report = FileReport::new("fuzz".into(), String::new(), data.len() as u64);
+    let mut batch = Batch::default();
+    if let Ok(content) = detect::detect(data) {
+        let _ = detect::read(content, data, &mut batch, &mut report, filter.as_ref());
+    }
+    assert_eq!(
+        report.records_read,
+        report.records_used + report.records_rejected + report.records_skipped
     );
     let _ = batch.finish();
 }

@@ -6,6 +6,7 @@ mod caller;
 mod collect;
 mod fuzz;
 mod ingest;
+mod prefilter;
 mod query;
 mod report;
 mod sample;

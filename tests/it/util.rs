@@ -67,7 +67,8 @@ pub fn assert_counts_balance(summary: &serde_json::Value) {
         let read = f["records_read"].as_u64().unwrap();
         let used = f["records_used"].as_u64().unwrap();
         let rejected = f["records_rejected"].as_u64().unwrap();
-        assert_eq!(read, used + rejected, "{}", f["path"]);
+        let skipped = f["records_skipped"].as_u64().unwrap_or(0);
+        assert_eq!(read, used + rejected + skipped, "{}", f["path"]);
         let by_reason: u64 = f["rejections"]
             .as_array()
             .unwrap()

@@ -1,0 +1,195 @@
+//! The byte-level prefilter for JSON Lines: `report`, `scan` and `caller` need only the
+//! Activity Log records that concern JIT policies and network security groups (and, for
+//! `caller`, that name the caller), which are a fraction of a percent of a real log. A line
+//! that cannot be one of them is skipped before any JSON is parsed, and only counted: per UTC
+//! hour and subscription into the `activity_hours` table, so the report's data-quality checks
+//! (days and subscriptions without any Activity Log data) still see every record.
+//!
+//! What the filter keeps is a superset of what the commands need: the needles are matched
+//! ASCII-case-insensitively anywhere in the line (exports upper-case resource ids), and a line
+//! with a `\u` escape is always kept, because an escaped letter could hide a needle. `ingest`
+//! and `query` never filter; `--no-prefilter` turns it off, and a test compares both ways.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+use regex::bytes::Regex;
+
+use crate::normalize::parse_time;
+
+/// What a command needs of the Activity Log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    /// Every record (ingest, query, --no-prefilter).
+    All,
+    /// JIT policy and NSG records (report, scan).
+    Jit,
+    /// Those, and every record that names one of these identities (caller).
+    JitAnd(Vec<String>),
+}
+
+/// The compiled filter.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    keep: Regex,
+}
+
+/// Words every JIT or NSG operation name holds (`.../jitNetworkAccessPolicies/initiate/action`,
+/// `Microsoft.Network/networkSecurityGroups/securityRules/write`).
+const JIT_WORDS: [&str; 2] = ["jitnetworkaccesspolicies", "networksecuritygroups"];
+
+impl Prefilter {
+    /// The filter for `need`, or none when every record is needed (or when an identity holds
+    /// characters ASCII case-folding cannot match safely).
+    pub fn for_need(need: &Need) -> Option<Prefilter> {
+        let mut words: Vec<String> = match need {
+            Need::All => return None,
+            Need::Jit => Vec::new(),
+            Need::JitAnd(ids) => {
+                if ids.iter().any(|id| !id.is_ascii() || id.trim().is_empty()) {
+                    return None;
+                }
+                ids.iter().map(|id| regex::escape(id.trim())).collect()
+            }
+        };
+        words.extend(JIT_WORDS.iter().map(|w| w.to_string()));
+        // `\\u`: a JSON escape could spell a needle's letter; such lines are parsed.
+        words.push(r"\\u".to_string());
+        let keep = Regex::new(&format!("(?i-u){}", words.join("|"))).expect("escaped words");
+        Some(Prefilter { keep })
+    }
+
+    /// The first kept match at or after `at`, as a byte offset.
+    pub fn next_match(&self, data: &[u8], at: usize) -> Option<usize> {
+        self.keep.find_at(data, at).map(|m| m.start())
+    }
+
+    pub fn keeps(&self, line: &[u8]) -> bool {
+        self.keep.is_match(line)
+    }
+}
+
+/// Records per UTC hour and subscription, with the first and last record time: what
+/// `activity_hours` holds.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    pub cells: BTreeMap<(i64, Option<String>), Cell>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Cell {
+    pub records: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+pub const HOUR_NS: i64 = 3_600_000_000_000;
+
+impl Coverage {
+    pub fn add(&mut self, time: i64, subscription: Option<String>, records: u64) {
+        self.add_cell(
+            time.div_euclid(HOUR_NS) * HOUR_NS,
+            subscription,
+            Cell {
+                records,
+                first: time,
+                last: time,
+            },
+        );
+    }
+
+    pub fn add_cell(&mut self, hour: i64, subscription: Option<String>, cell: Cell) {
+        self.cells
+            .entry((hour, subscription))
+            .and_modify(|c| {
+                c.records += cell.records;
+                c.first = c.first.min(cell.first);
+                c.last = c.last.max(cell.last);
+            })
+            .or_insert(cell);
+    }
+
+    pub fn merge(&mut self, other: Coverage) {
+        for ((hour, sub), cell) in other.cells {
+            self.add_cell(hour, sub, cell);
+        }
+    }
+}
+
+static TIME_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"time\""));
+static RESOURCE_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"resourceId\""));
+
+/// The time and subscription of a skipped diagnostic-settings line, read without parsing the
+/// JSON: the `"time"` value and the subscription in `"resourceId"`. None when the line has no
+/// readable time (the full parse would have rejected it too).
+pub fn sketch(line: &[u8]) -> Option<(i64, Option<String>)> {
+    let time = string_after(line, &TIME_KEY)?;
+    let time = parse_time(std::str::from_utf8(time).ok()?)?;
+    let subscription = string_after(line, &RESOURCE_KEY).and_then(subscription_in);
+    Some((time, subscription))
+}
+
+/// The string value after a key: `"key": "value"` gives `value` (no escapes expected in the
+/// values read here; a value with one gives up).
+fn string_after<'a>(line: &'a [u8], key: &Finder) -> Option<&'a [u8]> {
+    // The keys come first in Azure's records; look there before the whole line.
+    let head = &line[..line.len().min(512)];
+    let at = key.find(head).or_else(|| key.find(line))? + key.needle().len();
+    let rest = &line[at..];
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"")?;
+    let end = memchr::memchr2(b'"', b'\\', rest)?;
+    (rest[end] == b'"').then_some(&rest[..end])
+}
+
+/// The lower-case subscription id of a resource id.
+fn subscription_in(id: &[u8]) -> Option<String> {
+    const PREFIX: &[u8] = b"/subscriptions/";
+    let rest = id.get(PREFIX.len()..)?;
+    if !id[..PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
+        return None;
+    }
+    let end = rest.iter().position(|b| *b == b'/').unwrap_or(rest.len());
+    let sub = std::str::from_utf8(&rest[..end]).ok()?;
+    Some(super::activity::canonical_subscription(sub))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_jit_lines_in_any_case_and_escaped_lines() {
+        let f = Prefilter::for_need(&Need::Jit).unwrap();
+        assert!(f.keeps(br#"{"operationName":"MICROSOFT.SECURITY/LOCATIONS/JITNETWORKACCESSPOLICIES/INITIATE/ACTION"}"#));
+        assert!(f.keeps(
+            br#"{"operationName":"Microsoft.Network/networkSecurityGroups/securityRules/write"}"#
+        ));
+        assert!(f.keeps(br#"{"operationName":"Microsoft.Security/locations/\u006aitNetworkAccessPolicies/write"}"#));
+        assert!(!f.keeps(br#"{"operationName":"Microsoft.Compute/virtualMachines/start/action"}"#));
+    }
+
+    #[test]
+    fn caller_words_are_literal_and_ascii_only() {
+        let f = Prefilter::for_need(&Need::JitAnd(vec!["a.b+c@contoso.com".into()])).unwrap();
+        assert!(f.keeps(br#"{"caller":"A.B+C@CONTOSO.COM"}"#));
+        assert!(!f.keeps(br#"{"caller":"aXb+c@contoso.com"}"#));
+        assert!(Prefilter::for_need(&Need::JitAnd(vec!["jörg@contoso.com".into()])).is_none());
+        assert!(Prefilter::for_need(&Need::All).is_none());
+    }
+
+    #[test]
+    fn sketch_reads_time_and_subscription_without_parsing() {
+        let line = br#"{ "time": "2026-11-05T02:00:06.298Z", "resourceId": "/SUBSCRIPTIONS/22222222-AAAA-4BBB-8CCC-000000000002/RESOURCEGROUPS/RG"}"#;
+        let (t, sub) = sketch(line).unwrap();
+        assert_eq!(t, parse_time("2026-11-05T02:00:06.298Z").unwrap());
+        assert_eq!(sub.as_deref(), Some("22222222-aaaa-4bbb-8ccc-000000000002"));
+        assert_eq!(sketch(br#"{"resourceId":"/subscriptions/x"}"#), None);
+        let no_sub = sketch(br#"{"time":"2026-11-05T02:00:06Z","resourceId":"/providers/x"}"#);
+        assert_eq!(no_sub.map(|s| s.1), Some(None));
+    }
+}
