@@ -9,6 +9,9 @@ use jitaudit::cli::{Cli, Command};
 use jitaudit::cmd;
 use jitaudit::exit::Exit;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

@@ -215,7 +215,9 @@ pub fn read_json_lines(
 ) {
     let file = report.path.clone();
     let format = SourceFormat::ActivityJsonLines.name();
-    let mut next_keep = filter.and_then(|f| f.next_match(data, 0));
+    let mut next_word = filter.and_then(|f| f.next_word(data, 0));
+    let mut next_escape = filter.and_then(|f| f.next_escape(data, 0));
+    let mut counter = prefilter::SkipCounter::default();
     let mut pos = 0;
     let mut number = first_line;
     while pos < data.len() {
@@ -223,24 +225,26 @@ pub fn read_json_lines(
         let line = &data[pos..end];
         let at = Location::Line(number);
         number += 1;
-        let kept = match (filter, next_keep) {
-            (None, _) => true,
-            (Some(_), Some(m)) => m <= end,
-            (Some(_), None) => false,
-        };
+        let kept = filter.is_none()
+            || next_word.is_some_and(|m| m <= end)
+            || next_escape.is_some_and(|m| m <= end);
         pos = end + 1;
         if trim_start(line).is_empty() {
             continue;
         }
         if !kept {
             report.skipped();
-            if let Some((time, subscription)) = prefilter::sketch(line) {
-                batch.skipped.add(time, subscription, 1);
-            }
+            counter.count(&mut batch.skipped, line);
             continue;
         }
         if let Some(f) = filter {
-            next_keep = f.next_match(data, pos.min(data.len()));
+            // Matches are found over the whole buffer; once past this line, look again.
+            if next_word.is_some_and(|m| m < pos) {
+                next_word = f.next_word(data, pos.min(data.len()));
+            }
+            if next_escape.is_some_and(|m| m < pos) {
+                next_escape = f.next_escape(data, pos.min(data.len()));
+            }
         }
         match serde_json::from_slice::<Value>(line) {
             Ok(Value::Object(o)) => match activity::from_object(&o) {

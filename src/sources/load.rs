@@ -379,7 +379,8 @@ fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Resu
     let display = path.display().to_string();
     let mut file =
         std::fs::File::open(path).with_context(|| format!("{display}: cannot read file"))?;
-    let mut head = Vec::with_capacity(STREAM_CHUNK);
+    let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let mut head = Vec::with_capacity(size.min(STREAM_CHUNK) + 1);
     (&mut file)
         .take(STREAM_CHUNK as u64)
         .read_to_end(&mut head)

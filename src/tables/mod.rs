@@ -168,6 +168,11 @@ pub fn empty(spec: &'static TableSpec) -> DataFrame {
 /// copy survives (a REST event with its properties over a portal CSV row without them); the
 /// first of equals. Rows keep their order. Returns the frame and how many rows it dropped.
 pub fn dedupe(df: &DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
+    // One chunk per column: a frame stacked from a thousand files has a thousand, and reading
+    // row n would walk them all.
+    let mut df = df.clone();
+    df.rechunk_mut_par();
+    let df = &df;
     let columns: Vec<&Column> = key_columns
         .iter()
         .map(|c| df.column(c))
@@ -176,7 +181,8 @@ pub fn dedupe(df: &DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)
     // (`AnyValue` counts as interior-mutable only for lazily built object values; keys here
     // are plain scalars and are never mutated.)
     #[allow(clippy::mutable_key_type)]
-    let mut best: HashMap<Vec<AnyValue<'_>>, (usize, usize)> = HashMap::with_capacity(df.height());
+    let mut best: HashMap<Vec<AnyValue<'_>>, (usize, usize), foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(df.height(), Default::default());
     for row in 0..df.height() {
         let key = columns
             .iter()
