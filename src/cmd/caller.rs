@@ -1,6 +1,6 @@
 //! `jitaudit caller ID`: everything one caller did, in time order, for a SOC analyst.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result, bail};
 use polars::prelude::{Column, DataFrame};
@@ -12,8 +12,9 @@ use crate::investigate::{self, Investigation};
 use crate::normalize::format_time;
 use crate::output::{caller_html, frame};
 use crate::rules;
-use crate::sources::load::Loaded;
+use crate::sources::load::{self, LoadOptions, Loaded};
 use crate::sources::prefilter::Need;
+use crate::tables;
 use crate::window::{self, Window};
 
 pub fn run(args: CallerArgs) -> Result<Exit> {
@@ -74,15 +75,36 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
 /// identity by another of its names (a user's object id where the UPN was given): when the
 /// kept records pair the caller with other names, the inputs are read again keeping those too.
 fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
-    let first = super::ingest::load_for(input, Need::JitAnd(vec![id.to_string()]))?;
+    let mut first = super::ingest::load_for(input, Need::JitAnd(vec![id.to_string()]))?;
     if input.no_prefilter {
         return Ok(first);
     }
-    let names = investigate::aliases(&first.tables, id)?;
-    if names.iter().all(|n| n.eq_ignore_ascii_case(id)) {
+    let others: Vec<String> = investigate::aliases(&first.tables, id)?
+        .into_iter()
+        .filter(|n| !n.eq_ignore_ascii_case(id))
+        .collect();
+    if others.is_empty() {
         return Ok(first);
     }
-    super::ingest::load_for(input, Need::JitAnd(names.into_iter().collect()))
+    // The second read parses only the records that name another of the names and that the
+    // first read passed over; it adds events (none of them JIT records) and nothing else.
+    let second = load::load(
+        &input.paths,
+        LoadOptions {
+            strict: input.strict,
+            skip_unknown: input.skip_unknown,
+            progress: std::io::stderr().is_terminal(),
+            need: Need::NewFor {
+                names: others,
+                already: vec![id.to_string()],
+            },
+            hash: false,
+        },
+    )?;
+    let t = &mut first.tables;
+    t.events.vstack_mut(&second.tables.events)?;
+    t.events = tables::dedupe(&t.events, load::EVENT_KEY)?.0;
+    Ok(first)
 }
 
 fn describe(w: &Window) -> String {

@@ -47,6 +47,7 @@ pub fn load_for(input: &InputArgs, need: Need) -> Result<Loaded> {
             skip_unknown: input.skip_unknown,
             progress: std::io::stderr().is_terminal(),
             need: if input.no_prefilter { Need::All } else { need },
+            hash: true,
         },
     )
 }

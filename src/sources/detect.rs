@@ -216,7 +216,9 @@ pub fn read_json_lines(
     let file = report.path.clone();
     let format = SourceFormat::ActivityJsonLines.name();
     let mut next_word = filter.and_then(|f| f.next_word(data, 0));
-    let mut next_escape = filter.and_then(|f| f.next_escape(data, 0));
+    let mut next_escape = filter
+        .filter(|f| f.keeps_escapes())
+        .and_then(|f| f.next_escape(data, 0));
     let mut counter = prefilter::SkipCounter::default();
     let mut pos = 0;
     let mut number = first_line;
@@ -225,16 +227,15 @@ pub fn read_json_lines(
         let line = &data[pos..end];
         let at = Location::Line(number);
         number += 1;
-        let kept = filter.is_none()
-            || next_word.is_some_and(|m| m <= end)
-            || next_escape.is_some_and(|m| m <= end);
+        let kept = match filter {
+            None => true,
+            Some(f) => {
+                (next_word.is_some_and(|m| m <= end) || next_escape.is_some_and(|m| m <= end))
+                    && !f.kept_before(line)
+            }
+        };
         pos = end + 1;
         if trim_start(line).is_empty() {
-            continue;
-        }
-        if !kept {
-            report.skipped();
-            counter.count(&mut batch.skipped, line);
             continue;
         }
         if let Some(f) = filter {
@@ -245,6 +246,11 @@ pub fn read_json_lines(
             if next_escape.is_some_and(|m| m < pos) {
                 next_escape = f.next_escape(data, pos.min(data.len()));
             }
+        }
+        if !kept {
+            report.skipped();
+            counter.count(&mut batch.skipped, line);
+            continue;
         }
         match serde_json::from_slice::<Value>(line) {
             Ok(Value::Object(o)) => match activity::from_object(&o) {

@@ -30,6 +30,8 @@ pub struct LoadOptions {
     /// Which Activity Log records the command needs; JSON Lines records it cannot need are
     /// skipped before parsing (see `prefilter`).
     pub need: Need,
+    /// Take each file's SHA-256 (off only for a second read of files already hashed).
+    pub hash: bool,
 }
 
 impl Default for LoadOptions {
@@ -39,9 +41,20 @@ impl Default for LoadOptions {
             skip_unknown: false,
             progress: false,
             need: Need::All,
+            hash: true,
         }
     }
 }
+
+/// One event seen in two exports: same instant, resource, operation, status and call. Not the
+/// event id (storage records carry none) nor the caller IP (the portal CSV has none).
+pub const EVENT_KEY: &[&str] = &[
+    schema::TIME,
+    schema::RESOURCE_KEY,
+    schema::OPERATION_ID,
+    schema::STATUS,
+    schema::CORRELATION_ID,
+];
 
 /// What a load produced.
 pub struct Loaded {
@@ -288,7 +301,10 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         for spec in schema::ALL_TABLES {
             summary.rows.insert(
                 spec.name.to_string(),
-                tables.get(spec.name).map(|d| d.height() as u64).unwrap_or(0),
+                tables
+                    .get(spec.name)
+                    .map(|d| d.height() as u64)
+                    .unwrap_or(0),
             );
         }
         tables
@@ -322,9 +338,15 @@ fn stream_json_lines(
     batch: &mut Batch,
     report: &mut FileReport,
     filter: Option<&Prefilter>,
+    hash: bool,
 ) -> std::io::Result<()> {
-    let mut hasher = Sha256::new();
-    hasher.update(&head);
+    let mut hasher = hash.then(Sha256::new);
+    let update = |h: &mut Option<Sha256>, bytes: &[u8]| {
+        if let Some(h) = h {
+            h.update(bytes);
+        }
+    };
+    update(&mut hasher, &head);
     let mut bytes = head.len() as u64;
     let mut line = 1u64;
     let mut buf = head;
@@ -334,7 +356,7 @@ fn stream_json_lines(
             let before = buf.len();
             file.take((STREAM_CHUNK - before) as u64)
                 .read_to_end(&mut buf)?;
-            hasher.update(&buf[before..]);
+            update(&mut hasher, &buf[before..]);
             bytes += (buf.len() - before) as u64;
             eof = buf.len() == before;
             if !eof {
@@ -351,7 +373,7 @@ fn stream_json_lines(
                 None => {
                     let before = buf.len();
                     file.take(STREAM_CHUNK as u64).read_to_end(&mut buf)?;
-                    hasher.update(&buf[before..]);
+                    update(&mut hasher, &buf[before..]);
                     bytes += (buf.len() - before) as u64;
                     eof = buf.len() == before;
                     continue;
@@ -363,7 +385,9 @@ fn stream_json_lines(
         line += lines;
         buf.drain(..cut);
     }
-    report.sha256 = hex::encode(hasher.finalize());
+    report.sha256 = hasher
+        .map(|h| hex::encode(h.finalize()))
+        .unwrap_or_default();
     report.bytes = bytes;
     Ok(())
 }
@@ -408,7 +432,7 @@ fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Resu
         let mut r = FileReport::new(display.clone(), String::new(), 0);
         r.format = Some(SourceFormat::ActivityJsonLines);
         let mut batch = Batch::default();
-        let streamed = stream_json_lines(&mut file, head, &mut batch, &mut r, filter)
+        let streamed = stream_json_lines(&mut file, head, &mut batch, &mut r, filter, opts.hash)
             .with_context(|| format!("{display}: cannot read file"));
         parsed = streamed.map(|_| Some(batch));
         report = r;
@@ -416,7 +440,11 @@ fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Resu
         let mut raw = head;
         file.read_to_end(&mut raw)
             .with_context(|| format!("{display}: cannot read file"))?;
-        let sha = hex::encode(Sha256::digest(&raw));
+        let sha = if opts.hash {
+            hex::encode(Sha256::digest(&raw))
+        } else {
+            String::new()
+        };
         let mut r = FileReport::new(display.clone(), sha, raw.len() as u64);
         parsed = (|| -> Result<Option<Batch>> {
             let data = detect::decompress(raw)?;
@@ -496,13 +524,7 @@ fn read_table_file(path: &Path, _report: &mut FileReport) -> Result<()> {
 fn finish_tables(mut t: Tables, summary: &mut IngestSummary) -> Result<Tables> {
     use schema::*;
     let keys: &[(&str, &[&str])] = &[
-        // One event seen in two exports: same instant, resource, operation, status and call.
-        // Not the event id (storage records carry none) nor the caller IP (the portal CSV
-        // has none).
-        (
-            EVENTS.name,
-            &[TIME, RESOURCE_KEY, OPERATION_ID, STATUS, CORRELATION_ID],
-        ),
+        (EVENTS.name, EVENT_KEY),
         (
             POLICY_REQUESTS.name,
             &[

@@ -27,12 +27,20 @@ pub enum Need {
     Jit,
     /// Those, and every record that names one of these identities (caller).
     JitAnd(Vec<String>),
+    /// Only the records that name one of `names` and that a `JitAnd(already)` read did not
+    /// keep: the caller's second read, for the names the first one found.
+    NewFor {
+        names: Vec<String>,
+        already: Vec<String>,
+    },
 }
 
 /// The compiled filter.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     keep: Regex,
+    /// Lines a previous read kept (and parsed) are not kept again.
+    except: Option<Regex>,
 }
 
 /// Words every JIT or NSG operation name holds (`.../jitNetworkAccessPolicies/initiate/action`,
@@ -43,19 +51,52 @@ impl Prefilter {
     /// The filter for `need`, or none when every record is needed (or when an identity holds
     /// characters ASCII case-folding cannot match safely).
     pub fn for_need(need: &Need) -> Option<Prefilter> {
-        let mut words: Vec<String> = match need {
-            Need::All => return None,
-            Need::Jit => Vec::new(),
-            Need::JitAnd(ids) => {
-                if ids.iter().any(|id| !id.is_ascii() || id.trim().is_empty()) {
-                    return None;
-                }
-                ids.iter().map(|id| regex::escape(id.trim())).collect()
+        let literal = |ids: &[String]| -> Option<Vec<String>> {
+            if ids.iter().any(|id| !id.is_ascii() || id.trim().is_empty()) {
+                return None;
             }
+            Some(ids.iter().map(|id| regex::escape(id.trim())).collect())
         };
-        words.extend(JIT_WORDS.iter().map(|w| w.to_string()));
-        let keep = Regex::new(&format!("(?i-u){}", words.join("|"))).expect("escaped words");
-        Some(Prefilter { keep })
+        let jit = || JIT_WORDS.iter().map(|w| w.to_string());
+        let regex = |words: Vec<String>| {
+            Regex::new(&format!("(?i-u){}", words.join("|"))).expect("escaped words")
+        };
+        match need {
+            Need::All => None,
+            Need::Jit => Some(Prefilter {
+                keep: regex(jit().collect()),
+                except: None,
+            }),
+            Need::JitAnd(ids) => {
+                let mut words = literal(ids)?;
+                words.extend(jit());
+                Some(Prefilter {
+                    keep: regex(words),
+                    except: None,
+                })
+            }
+            Need::NewFor { names, already } => {
+                let mut kept_before = literal(already)?;
+                kept_before.extend(jit());
+                Some(Prefilter {
+                    keep: regex(literal(names)?),
+                    except: Some(regex(kept_before)),
+                })
+            }
+        }
+    }
+
+    /// Whether a line the words matched is one a previous read already kept (it names an
+    /// earlier word, a JIT word, or holds an escape, which that read kept too).
+    pub fn kept_before(&self, line: &[u8]) -> bool {
+        self.except
+            .as_ref()
+            .is_some_and(|e| e.is_match(line) || ESCAPE.find(line).is_some())
+    }
+
+    /// Whether escapes make a line kept (not in a second read: the first kept those).
+    pub fn keeps_escapes(&self) -> bool {
+        self.except.is_none()
     }
 
     /// The first match of a word at or after `at`, as a byte offset.
@@ -71,7 +112,9 @@ impl Prefilter {
     }
 
     pub fn keeps(&self, line: &[u8]) -> bool {
-        self.keep.is_match(line) || ESCAPE.find(line).is_some()
+        let matched =
+            self.keep.is_match(line) || (self.keeps_escapes() && ESCAPE.find(line).is_some());
+        matched && !self.kept_before(line)
     }
 }
 
@@ -214,6 +257,20 @@ mod tests {
         assert!(!f.keeps(br#"{"caller":"aXb+c@contoso.com"}"#));
         assert!(Prefilter::for_need(&Need::JitAnd(vec!["jörg@contoso.com".into()])).is_none());
         assert!(Prefilter::for_need(&Need::All).is_none());
+    }
+
+    #[test]
+    fn a_second_read_keeps_only_what_the_first_did_not() {
+        let f = Prefilter::for_need(&Need::NewFor {
+            names: vec!["bob@contoso.com".into(), "b2b2".into()],
+            already: vec!["bob@contoso.com".into()],
+        })
+        .unwrap();
+        assert!(f.keeps(br#"{"caller":"B2B2"}"#));
+        assert!(!f.keeps(br#"{"caller":"b2b2","upn":"bob@contoso.com"}"#));
+        assert!(!f.keeps(br#"{"caller":"b2b2","op":"networkSecurityGroups/write"}"#));
+        assert!(!f.keeps(br#"{"caller":"b2b2","x":"\u0027"}"#));
+        assert!(!f.keeps(br#"{"caller":"carol"}"#));
     }
 
     #[test]
