@@ -568,9 +568,11 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
         m.clone()
     };
     manifest.save(&run.out)?;
+    // The table printed next says the same; the progress lines go.
     for bar in run.bars.lock().expect("bars lock").values() {
-        bar.finish();
+        bar.finish_and_clear();
     }
+    run.multi.clear().ok();
     Ok(Outcome { manifest })
 }
 
