@@ -126,10 +126,22 @@ const SEVERITY_COLOURS: [(&str, RGBColor); 5] = [
 
 /// Requests per UTC day, stacked by outcome.
 pub fn requests_per_day(d: &ChartData) -> Result<String> {
-    let days: Vec<String> = d
-        .requests_per_day
-        .keys()
-        .map(|k| k[5..].to_string())
+    // Every day from the first to the last, those without requests included: a gap is news.
+    let parse = |k: &String| chrono::NaiveDate::parse_from_str(k, "%Y-%m-%d").ok();
+    let all_days: Vec<String> = match (
+        d.requests_per_day.keys().next().and_then(parse),
+        d.requests_per_day.keys().next_back().and_then(parse),
+    ) {
+        (Some(first), Some(last)) => first
+            .iter_days()
+            .take_while(|day| *day <= last)
+            .map(|day| day.format("%Y-%m-%d").to_string())
+            .collect(),
+        _ => d.requests_per_day.keys().cloned().collect(),
+    };
+    let days: Vec<String> = all_days
+        .iter()
+        .map(|k| k.get(5..).unwrap_or(k).to_string())
         .collect();
     let statuses: std::collections::BTreeSet<&String> =
         d.requests_per_day.values().flat_map(|m| m.keys()).collect();
@@ -138,10 +150,15 @@ pub fn requests_per_day(d: &ChartData) -> Result<String> {
         .enumerate()
         .map(|(i, status)| {
             let c = Palette99::pick(i).to_rgba();
-            let values = d
-                .requests_per_day
-                .values()
-                .map(|m| m.get(status).copied().unwrap_or(0))
+            let values = all_days
+                .iter()
+                .map(|day| {
+                    d.requests_per_day
+                        .get(day)
+                        .and_then(|m| m.get(status))
+                        .copied()
+                        .unwrap_or(0)
+                })
                 .collect();
             (status.clone(), RGBColor(c.0, c.1, c.2), values)
         })
@@ -179,14 +196,21 @@ fn stacked_bars(
             .margin(12)
             .x_label_area_size(50)
             .y_label_area_size(50)
-            .build_cartesian_2d(0..categories.len().max(1), 0..(max + 1))
+            // Segments, so each label sits under the middle of its own bar.
+            .build_cartesian_2d(
+                (0..categories.len().max(1) - 1).into_segmented(),
+                0..(max + 1),
+            )
             .map_err(err)?;
         chart
             .configure_mesh()
             .x_desc(x_desc)
             .y_desc(y_desc)
-            .x_labels(categories.len().clamp(1, 16))
-            .x_label_formatter(&|i| categories.get(*i).cloned().unwrap_or_default())
+            .x_labels(categories.len().clamp(1, 32))
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => categories.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
             .disable_x_mesh()
             .draw()
             .map_err(err)?;
@@ -199,7 +223,13 @@ fn stacked_bars(
                         .map(|s| s.2.get(i).copied().unwrap_or(0))
                         .sum();
                     let n = series[si].2.get(i).copied().unwrap_or(0);
-                    Rectangle::new([(i, below), (i + 1, below + n)], colour.filled())
+                    Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i), below),
+                            (SegmentValue::Exact(i + 1), below + n),
+                        ],
+                        colour.filled(),
+                    )
                 })
                 .collect();
             chart
@@ -436,4 +466,25 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_without_requests_is_on_the_axis() {
+        let mut d = ChartData::default();
+        for day in ["2026-11-01", "2026-11-03"] {
+            d.requests_per_day
+                .entry(day.to_string())
+                .or_default()
+                .insert("Revoked".to_string(), 2);
+        }
+        let svg = requests_per_day(&d).unwrap();
+        for label in ["11-01", "11-02", "11-03"] {
+            assert!(svg.contains(label), "{label}");
+        }
+        assert!(!svg.contains("11-04"));
+    }
 }
