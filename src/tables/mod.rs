@@ -114,6 +114,13 @@ impl Tables {
         let mut tables = Tables::default();
         for spec in schema::ALL_TABLES {
             let path = dir.join(spec.parquet_file());
+            if !path.is_file() {
+                bail!(
+                    "{}: the ingested directory has no {} table; it is incomplete or was written by an older jitaudit: run `jitaudit ingest` on the original files again",
+                    dir.display(),
+                    spec.name
+                );
+            }
             let df = read_table_file(&path, spec)?;
             *tables.get_mut(spec.name).expect("every spec has a frame") = df;
         }

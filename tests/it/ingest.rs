@@ -370,3 +370,17 @@ fn an_ingested_directory_reads_back_to_the_same_tables() {
     );
     assert_eq!(s1["files"][0]["sha256"], s2["files"][0]["sha256"]);
 }
+
+#[test]
+fn an_ingested_directory_missing_a_table_says_to_ingest_again() {
+    let (dir, out) = ingest(&[fixture("microsoft/PT1H.json")], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::remove_file(dir.path().join("activity_hours.parquet")).unwrap();
+    let scan = jitaudit().arg("scan").arg(dir.path()).output().unwrap();
+    assert_eq!(scan.status.code(), Some(2));
+    let e = stderr(&scan);
+    assert!(
+        e.contains("no activity_hours table") && e.contains("jitaudit ingest"),
+        "{e}"
+    );
+}
