@@ -54,8 +54,8 @@ pub struct CollectArgs {
     #[arg(long, value_name = "T", requires = "from")]
     pub to: Option<String>,
     /// `all` events (the caller view needs them), or only JIT-related providers' events.
-    #[arg(long, value_enum, default_value_t = crate::azure::collect::ActivityScope::All)]
-    pub activity: crate::azure::collect::ActivityScope,
+    #[arg(long, value_enum, default_value_t = crate::azure::plan::ActivityScope::All)]
+    pub activity: crate::azure::plan::ActivityScope,
     #[arg(long, value_enum, default_value_t = crate::azure::cloud::Cloud::Public)]
     pub cloud: crate::azure::cloud::Cloud,
     /// Resource Manager endpoint, instead of the cloud's own (e.g. a test server).

@@ -1,5 +1,5 @@
-//! The collection itself: subscriptions, then per subscription and concurrently its JIT
-//! policies (subscription scope, then each resource group that holds VMs, because the
+//! The collection itself (what is asked for is in `plan`): subscriptions, then per
+//! subscription and concurrently its JIT policies (subscription scope, then each resource group that holds VMs, because the
 //! subscription-scope list is known to omit policies), VMs, NICs, NSGs and the Activity Log
 //! in day-sized windows. Every list follows `nextLink` to the end; every page is written as
 //! received, whole or not at all.
@@ -9,208 +9,26 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
-use chrono::{DateTime, SecondsFormat, Utc};
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::auth::{self, AuthMethod};
-use super::cloud::Cloud;
-use super::http::{Arm, FetchError, RetryPolicy};
+use super::auth;
+use super::http::{Arm, FetchError};
 use super::manifest::{
     FileEntry, KindEntry, KindStatus, Manifest, ManifestRetry, ManifestWindow, RunStatus,
     SubscriptionEntry,
 };
-
-/// How far back the Activity Log API reaches.
-pub const ACTIVITY_LOG_DAYS: i64 = 90;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ActivityScope {
-    /// Every event: the caller investigation needs them all.
-    All,
-    /// Only Microsoft.Security (JIT policy writes, deletes, initiates) and Microsoft.Network
-    /// (NSG and security-rule changes) events, failures of those included.
-    Jit,
-}
-
-/// Plain settings, resolved from the command line.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub out: PathBuf,
-    pub subscriptions: Vec<String>,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub activity: ActivityScope,
-    pub cloud: Cloud,
-    pub arm_endpoint: String,
-    pub auth: AuthMethod,
-    pub concurrency: usize,
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-    pub progress: bool,
-}
-
-/// The resource kinds collected per subscription, in the manifest's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    JitPolicies,
-    VirtualMachines,
-    NetworkInterfaces,
-    NetworkSecurityGroups,
-    ActivityLog,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::JitPolicies,
-        Kind::VirtualMachines,
-        Kind::NetworkInterfaces,
-        Kind::NetworkSecurityGroups,
-        Kind::ActivityLog,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::JitPolicies => "jit-policies",
-            Kind::VirtualMachines => "virtual-machines",
-            Kind::NetworkInterfaces => "network-interfaces",
-            Kind::NetworkSecurityGroups => "network-security-groups",
-            Kind::ActivityLog => "activity-log",
-        }
-    }
-
-    fn short(self) -> &'static str {
-        match self {
-            Kind::JitPolicies => "jit",
-            Kind::VirtualMachines => "vms",
-            Kind::NetworkInterfaces => "nics",
-            Kind::NetworkSecurityGroups => "nsgs",
-            Kind::ActivityLog => "activity",
-        }
-    }
-
-    /// The read permission a 403 most likely lacks, and a built-in role that grants it.
-    pub fn permission(self) -> &'static str {
-        match self {
-            Kind::JitPolicies => {
-                "Microsoft.Security/locations/jitNetworkAccessPolicies/read (Security Reader)"
-            }
-            Kind::VirtualMachines => "Microsoft.Compute/virtualMachines/read (Reader)",
-            Kind::NetworkInterfaces => "Microsoft.Network/networkInterfaces/read (Reader)",
-            Kind::NetworkSecurityGroups => "Microsoft.Network/networkSecurityGroups/read (Reader)",
-            Kind::ActivityLog => "Microsoft.Insights/eventtypes/values/read (Reader)",
-        }
-    }
-
-    fn list_path(self, sub: &str) -> String {
-        match self {
-            Kind::JitPolicies => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Security/jitNetworkAccessPolicies?api-version=2020-01-01"
-            ),
-            Kind::VirtualMachines => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines?api-version=2024-07-01"
-            ),
-            Kind::NetworkInterfaces => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Network/networkInterfaces?api-version=2023-09-01"
-            ),
-            Kind::NetworkSecurityGroups => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Network/networkSecurityGroups?api-version=2023-09-01"
-            ),
-            Kind::ActivityLog => format!(
-                "/subscriptions/{sub}/providers/microsoft.insights/eventtypes/management/values?api-version=2015-04-01"
-            ),
-        }
-    }
-}
-
-const SUBSCRIPTIONS_LIST: &str = "/subscriptions?api-version=2022-12-01";
-const SUBSCRIPTION_PERMISSION: &str = "Microsoft.Resources/subscriptions/read (Reader)";
+use super::plan::{
+    ActivityScope, Kind, SUBSCRIPTION_PERMISSION, SUBSCRIPTIONS_LIST, Settings, activity_filter,
+    day_windows, file_safe, path_segment, query_value, resource_group, stamp,
+};
 
 /// What a finished run hands back to the command.
 pub struct Outcome {
     pub manifest: Manifest,
-}
-
-/// Checks the settings that need no network, so a typo fails before sign-in.
-pub fn validate(settings: &Settings, now: DateTime<Utc>) -> Result<()> {
-    for id in &settings.subscriptions {
-        if !is_guid(id) {
-            bail!(
-                "--subscription {id}: not a subscription id (a GUID such as 291bba3f-e0a5-47bc-a099-3bdcb2a50a05)"
-            );
-        }
-    }
-    if settings.from >= settings.to {
-        bail!(
-            "the window is empty: --from {} is not before --to {}",
-            stamp(settings.from),
-            stamp(settings.to)
-        );
-    }
-    let oldest = now - chrono::Duration::days(ACTIVITY_LOG_DAYS);
-    if settings.from < oldest {
-        bail!(
-            "--from {}: the Activity Log API keeps only the last {ACTIVITY_LOG_DAYS} days (from {} on); older events are only in an export",
-            stamp(settings.from),
-            stamp(oldest)
-        );
-    }
-    if settings.concurrency == 0 {
-        bail!("--concurrency must be at least 1");
-    }
-    if settings.out.exists() {
-        let mut entries = std::fs::read_dir(&settings.out)
-            .with_context(|| format!("--out {}: not a directory", settings.out.display()))?;
-        if entries.next().is_some() {
-            bail!(
-                "--out {}: the directory is not empty; a snapshot goes into a new or empty directory so it holds only what this run received",
-                settings.out.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-/// `[from, to]` cut into day-sized pieces. Each piece's end is the next one's start: the API
-/// takes both bounds inclusively, so an event exactly on a boundary is fetched twice (the
-/// loader merges the copy) rather than never.
-pub fn day_windows(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-    let mut out = Vec::new();
-    let mut start = from;
-    while start < to {
-        let end = (start + chrono::Duration::days(1)).min(to);
-        out.push((start, end));
-        start = end;
-    }
-    out
-}
-
-/// The Activity Log `$filter` for one window (and provider, for `--activity jit`).
-pub fn activity_filter(start: DateTime<Utc>, end: DateTime<Utc>, provider: Option<&str>) -> String {
-    let mut f = format!(
-        "eventTimestamp ge '{}' and eventTimestamp le '{}'",
-        stamp(start),
-        stamp(end)
-    );
-    if let Some(p) = provider {
-        f.push_str(&format!(" and resourceProvider eq '{p}'"));
-    }
-    f
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Everything the concurrent tasks share.
@@ -427,51 +245,6 @@ impl From<String> for ListError {
 /// Strips the query (filters, skip tokens) from a URL for messages.
 fn redact_query(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
-}
-
-/// The resource group of an ARM id, lower-cased for de-duplication, with its original spelling.
-fn resource_group(id: &str) -> Option<(String, String)> {
-    let mut parts = id.split('/');
-    while let Some(p) = parts.next() {
-        if p.eq_ignore_ascii_case("resourceGroups") {
-            return parts
-                .next()
-                .map(|rg| (rg.to_ascii_lowercase(), rg.to_string()));
-        }
-    }
-    None
-}
-
-/// A resource group name in a URL path (names allow parentheses and dots, not slashes).
-fn path_segment(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// A query value, percent-encoded.
-fn query_value(s: &str) -> String {
-    path_segment(s)
-}
-
-/// A resource group name made safe as a file name.
-fn file_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 pub async fn collect(settings: Settings) -> Result<Outcome> {
@@ -855,56 +628,4 @@ async fn activity(run: &Arc<Run>, i: usize, sub: &str, windows: &[(DateTime<Utc>
         }
     })
     .await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn windows_are_day_sized_contiguous_and_end_at_to() {
-        let from = Utc.with_ymd_and_hms(2026, 11, 1, 6, 0, 0).unwrap();
-        let to = Utc.with_ymd_and_hms(2026, 11, 3, 12, 0, 0).unwrap();
-        let w = day_windows(from, to);
-        assert_eq!(w.len(), 3);
-        assert_eq!(w[0].0, from);
-        assert_eq!(w[2].1, to);
-        for pair in w.windows(2) {
-            assert_eq!(pair[0].1, pair[1].0);
-        }
-        assert!(day_windows(to, from).is_empty());
-    }
-
-    #[test]
-    fn filter_follows_the_restricted_grammar() {
-        let a = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
-        let b = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
-        assert_eq!(
-            activity_filter(a, b, None),
-            "eventTimestamp ge '2026-11-01T00:00:00Z' and eventTimestamp le '2026-11-02T00:00:00Z'"
-        );
-        assert!(
-            activity_filter(a, b, Some("Microsoft.Security"))
-                .ends_with(" and resourceProvider eq 'Microsoft.Security'")
-        );
-        assert_eq!(query_value("a b'c"), "a%20b%27c");
-    }
-
-    #[test]
-    fn resource_groups_come_from_ids_in_any_case() {
-        assert_eq!(
-            resource_group("/SUBSCRIPTIONS/x/RESOURCEGROUPS/Prod-RG/providers/a/b"),
-            Some(("prod-rg".to_string(), "Prod-RG".to_string()))
-        );
-        assert_eq!(resource_group("/subscriptions/x"), None);
-        assert_eq!(path_segment("rg(1).a b"), "rg%281%29.a%20b");
-    }
-
-    #[test]
-    fn subscription_ids_must_be_guids() {
-        assert!(is_guid("291bba3f-e0a5-47bc-a099-3bdcb2a50a05"));
-        assert!(!is_guid("291bba3f-e0a5-47bc-a099"));
-        assert!(!is_guid("../../etc-e0a5-47bc-a099-3bdcb2a50a05"));
-    }
 }

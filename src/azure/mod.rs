@@ -7,3 +7,4 @@ pub mod cloud;
 pub mod collect;
 pub mod http;
 pub mod manifest;
+pub mod plan;

@@ -7,9 +7,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
-use crate::azure::collect::{self, Settings};
+use crate::azure::collect;
 use crate::azure::http::RetryPolicy;
 use crate::azure::manifest::{KindStatus, Manifest, RunStatus};
+use crate::azure::plan::{self, Settings};
 use crate::cli::CollectArgs;
 use crate::exit::Exit;
 use crate::normalize::parse_time;
@@ -17,7 +18,7 @@ use crate::normalize::parse_time;
 pub fn run(args: CollectArgs) -> Result<Exit> {
     let now = crate::window::now()?;
     let settings = settings(args, now)?;
-    collect::validate(&settings, now)?;
+    plan::validate(&settings, now)?;
     let out = settings.out.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
