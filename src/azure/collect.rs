@@ -1,8 +1,8 @@
 //! The collection itself (what is asked for is in `plan`): subscriptions, then per
-//! subscription and concurrently its JIT policies (subscription scope, then each resource group that holds VMs, because the
-//! subscription-scope list is known to omit policies), VMs, NICs, NSGs and the Activity Log
-//! in day-sized windows. Every list follows `nextLink` to the end; every page is written as
-//! received, whole or not at all.
+//! subscription and concurrently its JIT policies (subscription scope, then each resource
+//! group that holds VMs, because the subscription-scope list is known to omit policies), VMs,
+//! NICs, NSGs and the Activity Log in day-sized windows. Every list follows `nextLink` to the
+//! end; every page is written as received, whole or not at all.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
