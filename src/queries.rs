@@ -16,6 +16,10 @@ pub struct SavedQuery {
 /// Every file of `queries/` (a test keeps this list and the folder in step).
 pub const SAVED: &[(&str, &str)] = &[
     (
+        "activity_log_volume",
+        include_str!("../queries/activity_log_volume.sql"),
+    ),
+    (
         "caller_activity",
         include_str!("../queries/caller_activity.sql"),
     ),
