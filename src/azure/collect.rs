@@ -23,7 +23,7 @@ use super::manifest::{
 };
 use super::plan::{
     ActivityScope, Kind, SUBSCRIPTION_PERMISSION, SUBSCRIPTIONS_LIST, Settings, activity_filter,
-    day_windows, file_safe, path_segment, query_value, resource_group, stamp,
+    day_windows, file_safe, percent_encode, resource_group, stamp,
 };
 
 /// What a finished run hands back to the command.
@@ -536,7 +536,7 @@ async fn policies(run: &Arc<Run>, i: usize, sub: &str, vm_ids: Option<Vec<String
                 for (lower, rg) in groups {
                     let path = format!(
                         "/subscriptions/{sub}/resourceGroups/{}/providers/Microsoft.Security/jitNetworkAccessPolicies?api-version=2020-01-01",
-                        path_segment(&rg)
+                        percent_encode(&rg)
                     );
                     let prefix = format!("{sub}/{}/rg-{}-", Kind::JitPolicies.name(), file_safe(&lower));
                     if let Err(e) = run.list(slot, &path, &prefix).await {
@@ -566,7 +566,7 @@ async fn activity(run: &Arc<Run>, i: usize, sub: &str, windows: &[(DateTime<Utc>
             let path = format!(
                 "{}&$filter={}",
                 Kind::ActivityLog.list_path(sub),
-                query_value(&filter)
+                percent_encode(&filter)
             );
             let tag = match provider {
                 Some(p) => format!(

@@ -11,6 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::auth::AuthMethod;
 use super::cloud::Cloud;
 use super::http::RetryPolicy;
+use crate::normalize::is_guid;
 
 /// How far back the Activity Log API reaches.
 pub const ACTIVITY_LOG_DAYS: i64 = 90;
@@ -188,15 +189,6 @@ pub fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 /// The resource group of an ARM id, lower-cased for de-duplication, with its original spelling.
 pub fn resource_group(id: &str) -> Option<(String, String)> {
     let mut parts = id.split('/');
@@ -210,8 +202,9 @@ pub fn resource_group(id: &str) -> Option<(String, String)> {
     None
 }
 
-/// A resource group name in a URL path (names allow parentheses and dots, not slashes).
-pub fn path_segment(s: &str) -> String {
+/// Percent-encodes a URL path segment or query value (a resource group name, a `$filter`):
+/// everything but unreserved characters.
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
@@ -222,11 +215,6 @@ pub fn path_segment(s: &str) -> String {
         }
     }
     out
-}
-
-/// A query value, percent-encoded.
-pub fn query_value(s: &str) -> String {
-    path_segment(s)
 }
 
 /// A resource group name made safe as a file name.
@@ -273,7 +261,7 @@ mod tests {
             activity_filter(a, b, Some("Microsoft.Security"))
                 .ends_with(" and resourceProvider eq 'Microsoft.Security'")
         );
-        assert_eq!(query_value("a b'c"), "a%20b%27c");
+        assert_eq!(percent_encode("a b'c"), "a%20b%27c");
     }
 
     #[test]
@@ -283,7 +271,7 @@ mod tests {
             Some(("prod-rg".to_string(), "Prod-RG".to_string()))
         );
         assert_eq!(resource_group("/subscriptions/x"), None);
-        assert_eq!(path_segment("rg(1).a b"), "rg%281%29.a%20b");
+        assert_eq!(percent_encode("rg(1).a b"), "rg%281%29.a%20b");
     }
 
     #[test]

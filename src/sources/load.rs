@@ -298,15 +298,7 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     // One directory `ingest` wrote is already de-duplicated and derived: read it as it is
     // (what makes repeated queries over Parquet cheap).
     let tables = if let [Input::Ingested(_)] = inputs.as_slice() {
-        for spec in schema::ALL_TABLES {
-            summary.rows.insert(
-                spec.name.to_string(),
-                tables
-                    .get(spec.name)
-                    .map(|d| d.height() as u64)
-                    .unwrap_or(0),
-            );
-        }
+        count_rows(&tables, &mut summary);
         tables
     } else {
         finish_tables(tables, &mut summary)?
@@ -555,13 +547,17 @@ fn finish_tables(mut t: Tables, summary: &mut IngestSummary) -> Result<Tables> {
     // Counts from several files (and ingested directories) add up per hour and subscription.
     t.activity_hours = tables::activity_hours_frame(&tables::coverage_of_frame(&t.activity_hours)?);
     let t = derive::derive(t)?;
-    for spec in ALL_TABLES {
+    count_rows(&t, summary);
+    Ok(t)
+}
+
+fn count_rows(t: &Tables, summary: &mut IngestSummary) {
+    for spec in schema::ALL_TABLES {
         summary.rows.insert(
             spec.name.to_string(),
             t.get(spec.name).map(|d| d.height() as u64).unwrap_or(0),
         );
     }
-    Ok(t)
 }
 
 /// The format names, for messages.
