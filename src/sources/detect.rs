@@ -206,13 +206,14 @@ pub fn read(
 /// Reads the JSON Lines in `data`, whose first line is line `first_line` of the file. With a
 /// prefilter, a line it does not keep is counted (read, skipped, and into the batch's hourly
 /// coverage) but not parsed; the filter runs over the whole buffer, not line by line.
+/// Returns the number the line after `data` would have.
 pub fn read_json_lines(
     data: &[u8],
     first_line: u64,
     batch: &mut Batch,
     report: &mut FileReport,
     filter: Option<&Prefilter>,
-) {
+) -> u64 {
     let file = report.path.clone();
     let format = SourceFormat::ActivityJsonLines.name();
     let mut next_word = filter.and_then(|f| f.next_word(data, 0));
@@ -264,6 +265,7 @@ pub fn read_json_lines(
             Err(e) => report.reject("malformed JSON line", at, Some(&e.to_string())),
         }
     }
+    number
 }
 
 /// Whether a file that starts with `head` is JSON Lines (the head holds whole lines enough to

@@ -372,9 +372,7 @@ fn stream_json_lines(
                 }
             }
         };
-        let lines = memchr::memchr_iter(b'\n', &buf[..cut]).count() as u64;
-        detect::read_json_lines(&buf[..cut], line, batch, report, filter);
-        line += lines;
+        line = detect::read_json_lines(&buf[..cut], line, batch, report, filter);
         buf.drain(..cut);
     }
     report.sha256 = hasher

@@ -246,3 +246,27 @@ fn skipped_records_are_counted_and_the_streamed_file_balances() {
         .sum();
     assert_eq!(counted as u64, total);
 }
+
+#[test]
+fn a_rejected_line_past_the_first_chunk_is_named_by_its_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, other) = sample_lines();
+    let mut text = String::new();
+    let mut lines = 0;
+    while text.len() < CHUNK + (1 << 20) {
+        text.push_str(&other[lines % other.len()]);
+        text.push('\n');
+        lines += 1;
+    }
+    text.push_str("{\"time\": \"2026-11-02T00:00:00Z\", \"operationName\": \n");
+    let path = dir.path().join("cut-PT1H.json");
+    std::fs::write(&path, &text).unwrap();
+    let (ingested, out) = ingest(std::slice::from_ref(&path), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(ingested.path());
+    assert_counts_balance(&s);
+    let f = &s["files"][0];
+    assert_eq!(f["records_rejected"], 1);
+    let at = f["rejections"][0]["locations"][0].as_str().unwrap();
+    assert!(at.contains(&format!("cut-PT1H.json:{}", lines + 1)), "{at}");
+}
