@@ -7,33 +7,28 @@ use polars::prelude::*;
 use crate::schema::{ColumnKind, TableSpec};
 
 enum Data {
-    Str(Vec<Option<String>>),
+    /// Straight into Polars' string buffers: no allocation kept per value.
+    Str(StringChunkedBuilder),
     Int(Vec<Option<i64>>),
     Bool(Vec<Option<bool>>),
     Time(Vec<Option<i64>>),
 }
 
 impl Data {
-    fn new(kind: ColumnKind) -> Self {
+    fn new(name: &'static str, kind: ColumnKind) -> Self {
         match kind {
-            ColumnKind::Str => Data::Str(Vec::new()),
+            ColumnKind::Str => {
+                Data::Str(StringChunkedBuilder::new(PlSmallStr::from_static(name), 0))
+            }
             ColumnKind::Int => Data::Int(Vec::new()),
             ColumnKind::Bool => Data::Bool(Vec::new()),
             ColumnKind::Time => Data::Time(Vec::new()),
         }
     }
 
-    fn len(&self) -> usize {
-        match self {
-            Data::Str(v) => v.len(),
-            Data::Int(v) | Data::Time(v) => v.len(),
-            Data::Bool(v) => v.len(),
-        }
-    }
-
     fn push_null(&mut self) {
         match self {
-            Data::Str(v) => v.push(None),
+            Data::Str(v) => v.append_null(),
             Data::Int(v) | Data::Time(v) => v.push(None),
             Data::Bool(v) => v.push(None),
         }
@@ -44,15 +39,22 @@ impl Data {
 pub struct TableBuilder {
     spec: &'static TableSpec,
     data: Vec<Data>,
+    /// Values in each column so far: the row being written pads the columns it left unset.
+    lens: Vec<usize>,
     rows: usize,
 }
 
 impl TableBuilder {
     pub fn new(spec: &'static TableSpec) -> Self {
-        let data = spec.columns.iter().map(|c| Data::new(c.kind)).collect();
+        let data = spec
+            .columns
+            .iter()
+            .map(|c| Data::new(c.name, c.kind))
+            .collect();
         TableBuilder {
             spec,
             data,
+            lens: vec![0; spec.columns.len()],
             rows: 0,
         }
     }
@@ -90,7 +92,7 @@ impl TableBuilder {
             .map(|(spec, data)| {
                 let name = PlSmallStr::from_static(spec.name);
                 let series = match data {
-                    Data::Str(v) => Series::new(name, v),
+                    Data::Str(v) => v.finish().into_series(),
                     Data::Int(v) => Series::new(name, v),
                     Data::Bool(v) => Series::new(name, v),
                     Data::Time(v) => Int64Chunked::new(name, &v)
@@ -111,21 +113,22 @@ pub struct RowWriter<'a> {
 }
 
 impl RowWriter<'_> {
+    /// The column's data, checked to be unset in this row.
     fn slot(&mut self, name: &str) -> &mut Data {
         let i = self.builder.index(name);
+        debug_assert_eq!(
+            self.builder.lens[i], self.builder.rows,
+            "column {name} set twice in one row"
+        );
+        self.builder.lens[i] += 1;
         &mut self.builder.data[i]
     }
 
-    fn check_unset(rows: usize, len: usize, name: &str) {
-        debug_assert_eq!(len, rows, "column {name} set twice in one row");
-    }
-
-    pub fn str(&mut self, name: &str, value: Option<impl Into<String>>) -> &mut Self {
-        let rows = self.builder.rows;
+    /// A string; empty is null.
+    pub fn str(&mut self, name: &str, value: Option<impl AsRef<str>>) -> &mut Self {
         match self.slot(name) {
             Data::Str(v) => {
-                Self::check_unset(rows, v.len(), name);
-                v.push(value.map(Into::into).filter(|s: &String| !s.is_empty()));
+                v.append_option(value.as_ref().map(AsRef::as_ref).filter(|s| !s.is_empty()))
             }
             _ => panic!("column {name} is not a string column"),
         }
@@ -133,24 +136,16 @@ impl RowWriter<'_> {
     }
 
     pub fn int(&mut self, name: &str, value: Option<i64>) -> &mut Self {
-        let rows = self.builder.rows;
         match self.slot(name) {
-            Data::Int(v) => {
-                Self::check_unset(rows, v.len(), name);
-                v.push(value);
-            }
+            Data::Int(v) => v.push(value),
             _ => panic!("column {name} is not an integer column"),
         }
         self
     }
 
     pub fn bool(&mut self, name: &str, value: Option<bool>) -> &mut Self {
-        let rows = self.builder.rows;
         match self.slot(name) {
-            Data::Bool(v) => {
-                Self::check_unset(rows, v.len(), name);
-                v.push(value);
-            }
+            Data::Bool(v) => v.push(value),
             _ => panic!("column {name} is not a boolean column"),
         }
         self
@@ -158,12 +153,8 @@ impl RowWriter<'_> {
 
     /// A UTC instant in nanoseconds since the Unix epoch.
     pub fn time(&mut self, name: &str, value: Option<i64>) -> &mut Self {
-        let rows = self.builder.rows;
         match self.slot(name) {
-            Data::Time(v) => {
-                Self::check_unset(rows, v.len(), name);
-                v.push(value);
-            }
+            Data::Time(v) => v.push(value),
             _ => panic!("column {name} is not a time column"),
         }
         self
@@ -173,9 +164,10 @@ impl RowWriter<'_> {
 impl Drop for RowWriter<'_> {
     fn drop(&mut self) {
         let target = self.builder.rows + 1;
-        for data in &mut self.builder.data {
-            if data.len() < target {
+        for (data, len) in self.builder.data.iter_mut().zip(&mut self.builder.lens) {
+            if *len < target {
                 data.push_null();
+                *len = target;
             }
         }
         self.builder.rows = target;
