@@ -156,24 +156,11 @@ fn from_record(o: &Map<String, Value>) -> Event {
         .as_deref()
         .and_then(|i| get(i, "authorization"))
         .and_then(as_map);
-    let properties = get(o, "properties").and_then(as_object);
-    // `category` is the operation type (Write/Delete/Action) or the event category; the event
-    // category proper is `properties.eventCategory`, "Administrative" when absent.
-    let category = properties
-        .as_ref()
-        .and_then(|p| text_at(p, "eventCategory"))
-        .or_else(|| {
-            text_at(o, "category").filter(|c| {
-                !["write", "delete", "action"].contains(&c.to_ascii_lowercase().as_str())
-            })
-        })
-        .or_else(|| Some("Administrative".to_string()));
-    let mut ev = Event {
-        event_id: properties.as_ref().and_then(|p| text_at(p, "eventDataId")),
+    let fields = RecordFields {
         time_raw: text_at(o, "time"),
         resource_id: text_at(o, "resourceId"),
         operation_id: text_at(o, "operationName"),
-        category,
+        category: text_at(o, "category"),
         status: text_at(o, "resultType"),
         sub_status: text_at(o, "resultSignature"),
         caller: text_at(o, "caller"),
@@ -181,11 +168,75 @@ fn from_record(o: &Map<String, Value>) -> Event {
         correlation_id: text_at(o, "correlationId"),
         level: text_at(o, "level"),
         description: text_at(o, "resultDescription"),
-        properties,
+        properties: get(o, "properties").and_then(as_object),
+    };
+    from_record_fields(
+        fields,
+        Claims::of(claims.as_deref()),
+        principal_type(authorization.as_deref()),
+    )
+}
+
+/// What a record (`records` schema) says, field by field, before normalization: read from a
+/// parsed object by [`from_record`], or straight from the line by [`super::record_line`].
+pub struct RecordFields {
+    pub time_raw: Option<String>,
+    pub resource_id: Option<String>,
+    pub operation_id: Option<String>,
+    /// The top-level `category`.
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub sub_status: Option<String>,
+    pub caller: Option<String>,
+    pub caller_ip: Option<String>,
+    pub correlation_id: Option<String>,
+    pub level: Option<String>,
+    pub description: Option<String>,
+    pub properties: Option<Map<String, Value>>,
+}
+
+fn from_record_fields(f: RecordFields, claims: Claims, principal_type: Option<String>) -> Event {
+    // `category` is the operation type (Write/Delete/Action) or the event category; the event
+    // category proper is `properties.eventCategory`, "Administrative" when absent.
+    let category = f
+        .properties
+        .as_ref()
+        .and_then(|p| text_at(p, "eventCategory"))
+        .or_else(|| {
+            f.category.filter(|c| {
+                !["write", "delete", "action"].contains(&c.to_ascii_lowercase().as_str())
+            })
+        })
+        .or_else(|| Some("Administrative".to_string()));
+    let mut ev = Event {
+        event_id: f
+            .properties
+            .as_ref()
+            .and_then(|p| text_at(p, "eventDataId")),
+        time_raw: f.time_raw,
+        resource_id: f.resource_id,
+        operation_id: f.operation_id,
+        category,
+        status: f.status,
+        sub_status: f.sub_status,
+        caller: f.caller,
+        caller_ip: f.caller_ip,
+        correlation_id: f.correlation_id,
+        level: f.level,
+        description: f.description,
+        properties: f.properties,
         ..Event::default()
     };
-    identity(&mut ev, claims.as_deref(), authorization.as_deref());
+    fill_identity(&mut ev, claims, principal_type);
     ev
+}
+
+/// Normalizes one JSON Lines record read straight from its line, or `None` when the line is
+/// not the plain diagnostic-settings case and must be read through [`from_object`].
+pub fn from_line(line: &[u8]) -> Option<Result<Event, Reject>> {
+    let (fields, claims, principal_type) = super::record_line::parse(line)?;
+    let mut ev = from_record_fields(fields, claims, principal_type);
+    Some(complete(&mut ev).map(|()| ev))
 }
 
 fn from_log_analytics(o: &Map<String, Value>) -> Event {
@@ -233,19 +284,56 @@ fn from_log_analytics(o: &Map<String, Value>) -> Event {
     ev
 }
 
+/// The claims identities are read from.
+#[derive(Default)]
+pub struct Claims {
+    pub upn: Option<String>,
+    pub oid: Option<String>,
+    pub app_id: Option<String>,
+    pub ipaddr: Option<String>,
+    pub idtyp: Option<String>,
+}
+
+impl Claims {
+    fn of(claims: Option<&Map<String, Value>>) -> Claims {
+        let claim = |keys: &[&str]| claims.and_then(|c| keys.iter().find_map(|k| text_at(c, k)));
+        Claims {
+            upn: claim(UPN_CLAIMS),
+            oid: claim(OID_CLAIMS),
+            app_id: claim(APPID_CLAIMS),
+            ipaddr: claim(&["ipaddr"]),
+            idtyp: claim(&["idtyp"]),
+        }
+    }
+}
+
+/// `evidence.principalType` of an `authorization` object.
+fn principal_type(auth: Option<&Map<String, Value>>) -> Option<String> {
+    auth.and_then(|a| path(a, &["evidence", "principalType"]))
+        .and_then(|v| text(&v))
+}
+
 /// Fills caller, app id, object id and caller kind from claims and authorization evidence.
 fn identity(
     ev: &mut Event,
     claims: Option<&Map<String, Value>>,
     auth: Option<&Map<String, Value>>,
 ) {
-    let claim = |keys: &[&str]| claims.and_then(|c| keys.iter().find_map(|k| text_at(c, k)));
-    let upn = claim(UPN_CLAIMS);
-    let oid = claim(OID_CLAIMS);
-    ev.app_id = claim(APPID_CLAIMS);
+    fill_identity(ev, Claims::of(claims), principal_type(auth));
+}
+
+fn fill_identity(ev: &mut Event, claims: Claims, principal_type: Option<String>) {
+    let Claims {
+        upn,
+        oid,
+        app_id,
+        ipaddr,
+        idtyp,
+    } = claims;
+    ev.app_id = app_id;
     ev.object_id = oid.clone();
     if ev.caller_ip.is_none() {
-        ev.caller_ip = claim(&["ipaddr"]);
+        ev.caller_ip = ipaddr;
     }
     if ev.caller.is_none() {
         ev.caller = upn
@@ -253,11 +341,8 @@ fn identity(
             .or_else(|| oid.clone())
             .or_else(|| ev.app_id.clone());
     }
-    let principal_type = auth
-        .and_then(|a| path(a, &["evidence", "principalType"]))
-        .and_then(|v| text(&v))
-        .map(|t| t.to_ascii_lowercase());
-    let idtyp = claim(&["idtyp"]).map(|t| t.to_ascii_lowercase());
+    let principal_type = principal_type.map(|t| t.to_ascii_lowercase());
+    let idtyp = idtyp.map(|t| t.to_ascii_lowercase());
     ev.caller_kind = Some(match (principal_type.as_deref(), idtyp.as_deref()) {
         (Some("user"), _) | (_, Some("user")) => caller_kind::USER,
         (Some("serviceprincipal"), _) | (_, Some("app")) => caller_kind::SERVICE_PRINCIPAL,

@@ -253,16 +253,23 @@ pub fn read_json_lines(
             counter.count(&mut batch.skipped, line);
             continue;
         }
-        match serde_json::from_slice::<Value>(line) {
-            Ok(Value::Object(o)) => match activity::from_object(&o) {
-                Ok(ev) => {
-                    activity::write(&mut batch.events, ev, &file, format, at.number());
-                    report.used();
+        let event = match activity::from_line(line) {
+            Some(event) => event,
+            None => match serde_json::from_slice::<Value>(line) {
+                Ok(Value::Object(o)) => activity::from_object(&o),
+                Ok(_) => Err(activity::Reject::NotAnObject),
+                Err(e) => {
+                    report.reject("malformed JSON line", at, Some(&e.to_string()));
+                    continue;
                 }
-                Err(r) => report.reject(r.reason(), at, r.detail()),
             },
-            Ok(_) => report.reject(activity::Reject::NotAnObject.reason(), at, None),
-            Err(e) => report.reject("malformed JSON line", at, Some(&e.to_string())),
+        };
+        match event {
+            Ok(ev) => {
+                activity::write(&mut batch.events, ev, &file, format, at.number());
+                report.used();
+            }
+            Err(r) => report.reject(r.reason(), at, r.detail()),
         }
     }
     number

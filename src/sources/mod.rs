@@ -11,6 +11,7 @@ pub mod detect;
 pub mod json;
 pub mod load;
 pub mod prefilter;
+mod record_line;
 
 use std::collections::BTreeMap;
 
