@@ -3,20 +3,21 @@
 //! Rust stages (ledger, enrichment) that need row access.
 
 pub mod builder;
+mod dedupe;
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use polars::prelude::{
-    AnyValue, BooleanChunked, Column, DataFrame, Int64Chunked, NewChunkedArray, ParquetReader,
-    ParquetWriter, PlSmallStr, PolarsResult, SerReader, StatisticsOptions, StringChunked,
+    BooleanChunked, DataFrame, Int64Chunked, ParquetReader, ParquetWriter, SerReader,
+    StatisticsOptions, StringChunked,
 };
 
 use crate::schema::{self, TableSpec};
 use crate::sources::prefilter::{Cell, Coverage};
 pub use builder::TableBuilder;
+pub use dedupe::dedupe;
 
 /// One frame per canonical table. Every frame always has exactly its spec's columns, in
 /// order, with its spec's types, even when it has no rows.
@@ -168,64 +169,6 @@ pub fn conform(df: DataFrame, spec: &TableSpec) -> Result<DataFrame> {
 /// An empty frame with the spec's columns and types.
 pub fn empty(spec: &'static TableSpec) -> DataFrame {
     TableBuilder::new(spec).finish()
-}
-
-/// Keeps one row of each group of rows that agree on `key_columns` (nulls compare equal):
-/// the one with the most non-null values, so when two sources hold the same record the richer
-/// copy survives (a REST event with its properties over a portal CSV row without them); the
-/// first of equals. Rows keep their order. Returns the frame and how many rows it dropped.
-pub fn dedupe(df: &DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
-    // One chunk per column: a frame stacked from a thousand files has a thousand, and reading
-    // row n would walk them all.
-    let mut df = df.clone();
-    df.rechunk_mut_par();
-    let df = &df;
-    let columns: Vec<&Column> = key_columns
-        .iter()
-        .map(|c| df.column(c))
-        .collect::<PolarsResult<_>>()?;
-    // Whole keys, not hashes of them: a hash collision would silently drop a record.
-    // (`AnyValue` counts as interior-mutable only for lazily built object values; keys here
-    // are plain scalars and are never mutated.)
-    #[allow(clippy::mutable_key_type)]
-    let mut best: HashMap<Vec<AnyValue<'_>>, (usize, usize), foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(df.height(), Default::default());
-    for row in 0..df.height() {
-        let key = columns
-            .iter()
-            .map(|c| c.get(row))
-            .collect::<PolarsResult<Vec<_>>>()?;
-        match best.get_mut(&key) {
-            None => {
-                best.insert(key, (row, usize::MAX));
-            }
-            Some(slot) => {
-                let score = |r: usize| {
-                    df.columns()
-                        .iter()
-                        .filter(|c| !c.get(r).is_ok_and(|v| v.is_null()))
-                        .count()
-                };
-                if slot.1 == usize::MAX {
-                    slot.1 = score(slot.0);
-                }
-                let challenger = score(row);
-                if challenger > slot.1 {
-                    *slot = (row, challenger);
-                }
-            }
-        }
-    }
-    let dropped = df.height() - best.len();
-    if dropped == 0 {
-        return Ok((df.clone(), 0));
-    }
-    let mut keep = vec![false; df.height()];
-    for (row, _) in best.values() {
-        keep[*row] = true;
-    }
-    let mask = BooleanChunked::from_slice(PlSmallStr::from_static("keep"), &keep);
-    Ok((df.filter(&mask)?, dropped))
 }
 
 /// Row access to a string column.

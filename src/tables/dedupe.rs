@@ -1,0 +1,213 @@
+//! De-duplication of rows that hold the same record twice (one event in two exports, one
+//! policy in a snapshot and a list).
+//!
+//! Each key column is read once, as its physical type, to give every row a 64-bit hash; rows
+//! whose hashes meet are then compared on the whole key, so a hash collision can never merge two
+//! different records. Reading a row of a frame stacked from a thousand files walks a thousand
+//! chunks, so the key columns (and only they) are made one chunk first.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use anyhow::{Result, bail};
+use polars::prelude::{
+    BooleanChunked, ChunkedArray, Column, DataFrame, DataType, NewChunkedArray, PlSmallStr,
+    PolarsDataType, Series,
+};
+
+/// Keeps one row of each group of rows that agree on `key_columns` (nulls compare equal):
+/// the one with the most non-null values, so when two sources hold the same record the richer
+/// copy survives (a REST event with its properties over a portal CSV row without them); the
+/// first of equals. Rows keep their order; the frame comes back as one chunk per column.
+/// Returns the frame and how many rows it dropped.
+pub fn dedupe(df: &DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
+    let keys = key_columns
+        .iter()
+        .map(|name| Key::of(df.column(name)?))
+        .collect::<Result<Vec<_>>>()?;
+    let hashes = row_hashes(&keys, df.height());
+    let keep = keep_rows(&keys, &hashes, |row| non_nulls(df, row));
+    let dropped = keep.iter().filter(|k| !**k).count();
+    let mut out = if dropped == 0 {
+        df.clone()
+    } else {
+        let mask = BooleanChunked::from_slice(PlSmallStr::from_static("keep"), &keep);
+        df.filter(&mask)?
+    };
+    out.rechunk_mut_par();
+    Ok((out, dropped))
+}
+
+/// One key column, one chunk, in its physical type.
+enum Key {
+    Str(ChunkedArray<polars::prelude::StringType>),
+    Int(ChunkedArray<polars::prelude::Int64Type>),
+    Int32(ChunkedArray<polars::prelude::Int32Type>),
+    Bool(BooleanChunked),
+}
+
+impl Key {
+    fn of(column: &Column) -> Result<Key> {
+        let series: Series = column
+            .as_materialized_series()
+            .to_physical_repr()
+            .into_owned();
+        let series = series.rechunk();
+        Ok(match series.dtype() {
+            DataType::String => Key::Str(series.str()?.clone()),
+            DataType::Int64 => Key::Int(series.i64()?.clone()),
+            DataType::Int32 => Key::Int32(series.i32()?.clone()),
+            DataType::Boolean => Key::Bool(series.bool()?.clone()),
+            other => bail!(
+                "cannot de-duplicate on a {other} column ({})",
+                column.name()
+            ),
+        })
+    }
+
+    fn same(&self, a: usize, b: usize) -> bool {
+        fn same<T: PolarsDataType>(ca: &ChunkedArray<T>, a: usize, b: usize) -> bool
+        where
+            for<'x> T::Physical<'x>: PartialEq,
+        {
+            ca.get(a) == ca.get(b)
+        }
+        match self {
+            Key::Str(ca) => same(ca, a, b),
+            Key::Int(ca) => same(ca, a, b),
+            Key::Int32(ca) => same(ca, a, b),
+            Key::Bool(ca) => same(ca, a, b),
+        }
+    }
+}
+
+/// A hash of each row's key, column by column. Null hashes apart from every value.
+fn row_hashes(keys: &[Key], height: usize) -> Vec<u64> {
+    let state = foldhash::fast::FixedState::with_seed(0x6a69_7461_7564_6974);
+    let mut hashes = vec![0u64; height];
+    let mut mix = |values: &mut dyn Iterator<Item = u64>| {
+        for (h, v) in hashes.iter_mut().zip(values) {
+            *h = state.hash_one((*h, v));
+        }
+    };
+    const NULL: u64 = 0x9e37_79b9_7f4a_7c15;
+    for key in keys {
+        match key {
+            Key::Str(ca) => mix(&mut ca.iter().map(|v| v.map_or(NULL, |s| state.hash_one(s)))),
+            Key::Int(ca) => mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
+            Key::Int32(ca) => mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
+            Key::Bool(ca) => mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
+        }
+    }
+    hashes
+}
+
+/// Which rows to keep: per distinct key, the row with the highest `score` (the first of
+/// equals). `score` is asked only of rows whose key was seen before.
+fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize) -> Vec<bool> {
+    /// A distinct key: the row kept so far, its score once asked, and the next distinct key
+    /// with the same hash.
+    struct Group {
+        row: usize,
+        score: Option<usize>,
+        next: Option<usize>,
+    }
+    let same_key = |a: usize, b: usize| keys.iter().all(|k| k.same(a, b));
+    let mut first: HashMap<u64, usize, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(hashes.len(), Default::default());
+    let mut groups: Vec<Group> = Vec::with_capacity(hashes.len());
+    for (row, hash) in hashes.iter().enumerate() {
+        let mut at = first.get(hash).copied();
+        let mut last = None;
+        while let Some(g) = at {
+            if same_key(groups[g].row, row) {
+                break;
+            }
+            last = Some(g);
+            at = groups[g].next;
+        }
+        match at {
+            Some(g) => {
+                let group = &mut groups[g];
+                let held = *group.score.get_or_insert_with(|| score(group.row));
+                let challenger = score(row);
+                if challenger > held {
+                    group.row = row;
+                    group.score = Some(challenger);
+                }
+            }
+            None => {
+                groups.push(Group {
+                    row,
+                    score: None,
+                    next: None,
+                });
+                let g = groups.len() - 1;
+                match last {
+                    Some(l) => groups[l].next = Some(g),
+                    None => {
+                        first.insert(*hash, g);
+                    }
+                }
+            }
+        }
+    }
+    let mut keep = vec![false; hashes.len()];
+    for g in &groups {
+        keep[g.row] = true;
+    }
+    keep
+}
+
+/// How many of the row's values are not null.
+fn non_nulls(df: &DataFrame, row: usize) -> usize {
+    df.columns()
+        .iter()
+        .filter(|c| !c.get(row).is_ok_and(|v| v.is_null()))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::{IntoColumn, NamedFrom};
+
+    fn frame() -> DataFrame {
+        let id = Series::new(
+            "id".into(),
+            &[Some("a"), Some("b"), Some("a"), None, None, Some("b")],
+        );
+        let n = Series::new(
+            "n".into(),
+            &[Some(1i64), Some(2), Some(1), None, None, Some(3)],
+        );
+        let extra = Series::new(
+            "extra".into(),
+            &[None, Some("x"), Some("rich"), None, Some("y"), None],
+        );
+        DataFrame::new(
+            6,
+            vec![id.into_column(), n.into_column(), extra.into_column()],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_richest_copy_of_each_key_is_kept_in_order() {
+        let (out, dropped) = dedupe(&frame(), &["id", "n"]).unwrap();
+        assert_eq!(dropped, 2);
+        let extra: Vec<_> = out.column("extra").unwrap().str().unwrap().iter().collect();
+        // ("a",1) keeps its richer second copy; (null,null) twice keeps the second, richer;
+        // ("b",2) and ("b",3) differ.
+        assert_eq!(extra, vec![Some("x"), Some("rich"), Some("y"), None]);
+    }
+
+    #[test]
+    fn rows_whose_hashes_meet_are_told_apart_by_their_keys() {
+        let df = frame();
+        let keys = vec![Key::of(df.column("id").unwrap()).unwrap()];
+        // Every row given the same hash: only the key comparison separates them.
+        let keep = keep_rows(&keys, &[7; 6], |row| non_nulls(&df, row));
+        assert_eq!(keep, vec![false, true, true, false, true, false]);
+    }
+}
