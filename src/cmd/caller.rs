@@ -75,7 +75,8 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
 /// identity by another of its names (a user's object id where the UPN was given): when the
 /// kept records pair the caller with other names, the inputs are read again keeping those too.
 fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
-    let mut first = super::ingest::load_for(input, Need::JitAnd(vec![id.to_string()]))?;
+    // The view cites no file hashes (reports do), so neither read takes them.
+    let mut first = super::ingest::load_hashing(input, Need::JitAnd(vec![id.to_string()]), false)?;
     if input.no_prefilter {
         return Ok(first);
     }

@@ -40,6 +40,11 @@ pub fn load_inputs(input: &InputArgs) -> Result<Loaded> {
 
 /// Loads for a command that needs only `need` of the Activity Log (unless --no-prefilter).
 pub fn load_for(input: &InputArgs, need: Need) -> Result<Loaded> {
+    load_hashing(input, need, true)
+}
+
+/// [`load_for`], taking each file's SHA-256 only when `hash` (the `files` table has none then).
+pub fn load_hashing(input: &InputArgs, need: Need, hash: bool) -> Result<Loaded> {
     load::load(
         &input.paths,
         LoadOptions {
@@ -47,7 +52,7 @@ pub fn load_for(input: &InputArgs, need: Need) -> Result<Loaded> {
             skip_unknown: input.skip_unknown,
             progress: std::io::stderr().is_terminal(),
             need: if input.no_prefilter { Need::All } else { need },
-            hash: true,
+            hash,
         },
     )
 }

@@ -16,6 +16,7 @@ use crate::exit::Exit;
 use crate::output::frame;
 use crate::rules;
 use crate::schema::ALL_TABLES;
+use crate::sources::prefilter::Need;
 use crate::sql::{Literal, bind, statements};
 use crate::tables::Tables;
 use crate::window::{self, Window};
@@ -26,12 +27,15 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
     if args.format == QueryFormat::Parquet && args.out.is_none() {
         bail!("--format parquet writes a binary file: give --out FILE");
     }
-    let loaded = super::ingest::load_inputs(&InputArgs {
+    let input = InputArgs {
         paths,
         strict: args.strict,
         skip_unknown: args.skip_unknown,
         no_prefilter: true,
-    })?;
+    };
+    // The SHA-256 of each input is evidence in reports and ingest summaries; no table a query
+    // reads holds it, so a query is spared the hashing (a third of reading JSON).
+    let loaded = super::ingest::load_hashing(&input, Need::All, false)?;
     super::ingest::print_errors(&loaded.summary);
     let findings = if mentions(&sql, "findings") {
         let config = Config::load(args.config.as_deref())?;
