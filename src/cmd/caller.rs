@@ -51,7 +51,8 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
         let html = caller_html::render(&inv, &window_text)?;
         std::fs::write(path, html).with_context(|| format!("writing {}", path.display()))?;
     }
-    let mut w = std::io::stdout().lock();
+    // Standard output is line-buffered: a long timeline would be one write per line.
+    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
         OutputFormat::Table => {
             write_header(&mut w, &inv)?;

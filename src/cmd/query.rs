@@ -181,7 +181,8 @@ fn write(df: &DataFrame, format: QueryFormat, out: Option<&PathBuf>) -> Result<(
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
         )),
-        None => Box::new(std::io::stdout().lock()),
+        // Standard output is line-buffered: a large result would be one write per line.
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut sink = sink;
     match format {
