@@ -105,7 +105,7 @@ fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
     )?;
     let t = &mut first.tables;
     t.events.vstack_mut(&second.tables.events)?;
-    t.events = tables::dedupe(&t.events, load::EVENT_KEY)?.0;
+    t.events = tables::dedupe(std::mem::take(&mut t.events), load::EVENT_KEY)?.0;
     Ok(first)
 }
 

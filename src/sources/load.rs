@@ -534,7 +534,7 @@ fn finish_tables(mut t: Tables, summary: &mut IngestSummary) -> Result<Tables> {
     ];
     for (table, key) in keys {
         let df = t.get_mut(table).expect("known table");
-        let (deduped, dropped) = tables::dedupe(df, key)?;
+        let (deduped, dropped) = tables::dedupe(std::mem::take(df), key)?;
         *df = deduped;
         if dropped > 0 {
             summary

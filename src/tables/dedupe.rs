@@ -20,22 +20,34 @@ use polars::prelude::{
 /// copy survives (a REST event with its properties over a portal CSV row without them); the
 /// first of equals. Rows keep their order; the frame comes back as one chunk per column.
 /// Returns the frame and how many rows it dropped.
-pub fn dedupe(df: &DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
+pub fn dedupe(df: DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
     let keys = key_columns
         .iter()
         .map(|name| Key::of(df.column(name)?))
         .collect::<Result<Vec<_>>>()?;
     let hashes = row_hashes(&keys, df.height());
-    let keep = keep_rows(&keys, &hashes, |row| non_nulls(df, row));
-    let dropped = keep.iter().filter(|k| !**k).count();
-    let mut out = if dropped == 0 {
-        df.clone()
-    } else {
-        let mask = BooleanChunked::from_slice(PlSmallStr::from_static("keep"), &keep);
-        df.filter(&mask)?
-    };
-    out.rechunk_mut_par();
-    Ok((out, dropped))
+    // Scores are needed only once a key repeats; then they are counted for every row at once,
+    // column by column (reading one row of a many-chunk frame walks its chunks).
+    let scores = std::cell::OnceCell::new();
+    let keep = keep_rows(&keys, &hashes, |row| {
+        scores.get_or_init(|| non_nulls(&df))[row] as usize
+    });
+    drop(keys);
+    let kept = keep.iter().filter(|k| **k).count();
+    let dropped = df.height() - kept;
+    let mask = BooleanChunked::from_slice(PlSmallStr::from_static("keep"), &keep);
+    // Column by column, each old column freed as its new one is made: memory peaks at the
+    // frame and one column, not two frames (a full `query` holds gigabytes of events).
+    let mut columns = df.into_columns();
+    for column in &mut columns {
+        let filtered = if dropped > 0 {
+            column.filter(&mask)?
+        } else {
+            column.clone()
+        };
+        *column = filtered.rechunk();
+    }
+    Ok((DataFrame::new(kept, columns)?, dropped))
 }
 
 /// One key column, one chunk, in its physical type.
@@ -159,12 +171,16 @@ fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize) -> Ve
     keep
 }
 
-/// How many of the row's values are not null.
-fn non_nulls(df: &DataFrame, row: usize) -> usize {
-    df.columns()
-        .iter()
-        .filter(|c| !c.get(row).is_ok_and(|v| v.is_null()))
-        .count()
+/// How many of each row's values are not null.
+fn non_nulls(df: &DataFrame) -> Vec<u32> {
+    let mut counts = vec![0u32; df.height()];
+    for column in df.columns() {
+        let present = column.is_not_null();
+        for (count, p) in counts.iter_mut().zip(present.iter()) {
+            *count += u32::from(p == Some(true));
+        }
+    }
+    counts
 }
 
 #[cfg(test)]
@@ -194,7 +210,7 @@ mod tests {
 
     #[test]
     fn the_richest_copy_of_each_key_is_kept_in_order() {
-        let (out, dropped) = dedupe(&frame(), &["id", "n"]).unwrap();
+        let (out, dropped) = dedupe(frame(), &["id", "n"]).unwrap();
         assert_eq!(dropped, 2);
         let extra: Vec<_> = out.column("extra").unwrap().str().unwrap().iter().collect();
         // ("a",1) keeps its richer second copy; (null,null) twice keeps the second, richer;
@@ -207,7 +223,8 @@ mod tests {
         let df = frame();
         let keys = vec![Key::of(df.column("id").unwrap()).unwrap()];
         // Every row given the same hash: only the key comparison separates them.
-        let keep = keep_rows(&keys, &[7; 6], |row| non_nulls(&df, row));
+        let scores = non_nulls(&df);
+        let keep = keep_rows(&keys, &[7; 6], |row| scores[row] as usize);
         assert_eq!(keep, vec![false, true, true, false, true, false]);
     }
 }
