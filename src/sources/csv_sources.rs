@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
 use super::activity::{self, Event};
+use super::display_names;
 use super::{Batch, FileReport, Location, SourceFormat};
 
 /// Which CSV this header belongs to, if any.
@@ -153,7 +154,7 @@ fn portal_row(header: &[String], record: &csv::StringRecord) -> Result<Event, ac
         time_raw: cell("Time"),
         operation_id: operation_name
             .as_deref()
-            .and_then(activity::operation_for_display_name)
+            .and_then(display_names::operation_for_display_name)
             .map(str::to_string),
         operation_name,
         correlation_id: cell("Correlation id"),

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod arm;
 pub mod csv_sources;
 pub mod detect;
+pub mod display_names;
 pub mod json;
 pub mod load;
 pub mod prefilter;
