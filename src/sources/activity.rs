@@ -12,15 +12,15 @@ use crate::schema::{self, caller_kind};
 use crate::tables::TableBuilder;
 
 /// The claim keys identities are read from, long and short forms.
-const UPN_CLAIMS: &[&str] = &[
+pub(super) const UPN_CLAIMS: &[&str] = &[
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
     "upn",
 ];
-const OID_CLAIMS: &[&str] = &[
+pub(super) const OID_CLAIMS: &[&str] = &[
     "http://schemas.microsoft.com/identity/claims/objectidentifier",
     "oid",
 ];
-const APPID_CLAIMS: &[&str] = &["appid", "azp"];
+pub(super) const APPID_CLAIMS: &[&str] = &["appid", "azp"];
 
 /// A normalized Activity Log record before it becomes a row.
 #[derive(Debug, Default, Clone)]

@@ -17,7 +17,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::activity::{Claims, RecordFields};
+use super::activity::{APPID_CLAIMS, Claims, OID_CLAIMS, RecordFields, UPN_CLAIMS};
 
 /// The top-level keys the general path reads from a record, in the spelling of the fast one.
 const TOP: [&str; 13] = [
@@ -47,17 +47,19 @@ const OTHER_SHAPES: [&str; 7] = [
     "authorization",
 ];
 
-/// The claims the general path reads ([`super::activity::Claims`]), in its order.
+/// The claims the general path reads ([`super::activity::Claims`]), in its order: two
+/// spellings each of the UPN, object id and app id, then `ipaddr` and `idtyp`.
 const CLAIMS: [&str; 8] = [
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
-    "upn",
-    "http://schemas.microsoft.com/identity/claims/objectidentifier",
-    "oid",
-    "appid",
-    "azp",
+    UPN_CLAIMS[0],
+    UPN_CLAIMS[1],
+    OID_CLAIMS[0],
+    OID_CLAIMS[1],
+    APPID_CLAIMS[0],
+    APPID_CLAIMS[1],
     "ipaddr",
     "idtyp",
 ];
+const _: () = assert!(UPN_CLAIMS.len() == 2 && OID_CLAIMS.len() == 2 && APPID_CLAIMS.len() == 2);
 
 /// Reads one JSON Lines record, or `None` when the line is not the plain case (the general
 /// path then reads it).
@@ -307,7 +309,7 @@ impl<'de> Visitor<'de> for IdentityVisitor {
                 }
             } else {
                 out.1 = map
-                    .next_value_seed(MapOrNull(AuthorizationVisitor))?
+                    .next_value_seed(MapOrNull(TextAt(&["evidence", "principalType"])))?
                     .flatten();
             }
         }
@@ -342,50 +344,35 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
     }
 }
 
-/// `authorization.evidence.principalType`.
-struct AuthorizationVisitor;
+/// The text at a path of keys through nested maps (`evidence.principalType` of an
+/// `authorization`); the other keys on the way are skipped.
+#[derive(Clone, Copy)]
+struct TextAt(&'static [&'static str]);
 
-impl<'de> Visitor<'de> for AuthorizationVisitor {
+impl<'de> Visitor<'de> for TextAt {
     type Value = Option<Cow<'de, str>>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an authorization object")
+        write!(f, "an object with {}", self.0.join("."))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let Some((first, rest)) = self.0.split_first() else {
+            return Err(unusual());
+        };
         let mut out = None;
         let mut seen = 0u32;
         while let Some(Key(key)) = map.next_key::<Key>()? {
-            if lookup(&key, &["evidence"], &[])?.is_none() {
+            if lookup(&key, &[*first], &[])?.is_none() {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
             first_time(&mut seen, 0)?;
-            out = map.next_value_seed(MapOrNull(EvidenceVisitor))?.flatten();
-        }
-        Ok(out)
-    }
-}
-
-struct EvidenceVisitor;
-
-impl<'de> Visitor<'de> for EvidenceVisitor {
-    type Value = Option<Cow<'de, str>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an evidence object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = None;
-        let mut seen = 0u32;
-        while let Some(Key(key)) = map.next_key::<Key>()? {
-            if lookup(&key, &["principalType"], &[])?.is_none() {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            first_time(&mut seen, 0)?;
-            out = map.next_value::<Text>()?.0;
+            out = if rest.is_empty() {
+                map.next_value::<Text>()?.0
+            } else {
+                map.next_value_seed(MapOrNull(TextAt(rest)))?.flatten()
+            };
         }
         Ok(out)
     }
