@@ -5,246 +5,28 @@
 //! end; every page is written as received, whole or not at all.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::auth;
 use super::http::{Arm, FetchError};
 use super::manifest::{
-    FileEntry, KindEntry, KindStatus, Manifest, ManifestRetry, ManifestWindow, RunStatus,
-    SubscriptionEntry,
+    KindEntry, Manifest, ManifestRetry, ManifestWindow, RunStatus, SubscriptionEntry,
 };
 use super::plan::{
     ActivityScope, Kind, SUBSCRIPTION_PERMISSION, SUBSCRIPTIONS_LIST, Settings, activity_filter,
     day_windows, file_safe, percent_encode, resource_group, stamp,
 };
+use super::run::{Run, Slot};
 
 /// What a finished run hands back to the command.
 pub struct Outcome {
     pub manifest: Manifest,
-}
-
-/// Everything the concurrent tasks share.
-struct Run {
-    arm: Arm,
-    out: PathBuf,
-    settings: Settings,
-    manifest: Mutex<Manifest>,
-    bars: Mutex<BTreeMap<usize, ProgressBar>>,
-    multi: MultiProgress,
-}
-
-/// Where a kind's results go in the manifest.
-#[derive(Clone, Copy)]
-enum Slot {
-    SubscriptionList,
-    Kind(usize, Kind),
-}
-
-impl Run {
-    fn with_entry<T>(&self, slot: Slot, f: impl FnOnce(&mut KindEntry) -> T) -> T {
-        let mut m = self.manifest.lock().expect("manifest lock");
-        let entry = match slot {
-            Slot::SubscriptionList => m.subscription_list.get_or_insert_with(KindEntry::default),
-            Slot::Kind(i, kind) => m.subscriptions[i]
-                .kinds
-                .entry(kind.name().to_string())
-                .or_default(),
-        };
-        f(entry)
-    }
-
-    fn save(&self) {
-        let m = self.manifest.lock().expect("manifest lock");
-        if let Err(e) = m.save(&self.out) {
-            self.multi.println(format!("jitaudit: warning: {e:#}")).ok();
-        }
-    }
-
-    /// Writes one page as received, `.part` first and renamed once whole.
-    fn write_page(&self, rel: &str, body: &[u8]) -> Result<()> {
-        let path = self.out.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let tmp = path.with_extension("json.part");
-        std::fs::write(&tmp, body).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-        let entry = FileEntry {
-            path: rel.to_string(),
-            bytes: body.len() as u64,
-            sha256: hex::encode(Sha256::digest(body)),
-        };
-        self.manifest
-            .lock()
-            .expect("manifest lock")
-            .files
-            .push(entry);
-        Ok(())
-    }
-
-    /// Redraws a subscription's progress line from its manifest entry.
-    fn tick(&self, slot: Slot) {
-        let Slot::Kind(i, _) = slot else { return };
-        let bars = self.bars.lock().expect("bars lock");
-        let Some(bar) = bars.get(&i) else { return };
-        let m = self.manifest.lock().expect("manifest lock");
-        let sub = &m.subscriptions[i];
-        let parts: Vec<String> = Kind::ALL
-            .iter()
-            .map(|k| match sub.kinds.get(k.name()) {
-                Some(e) => {
-                    let mark = match e.status {
-                        KindStatus::Ok => " ✓",
-                        KindStatus::Failed => " ✗",
-                        _ => "",
-                    };
-                    format!("{} {}p/{}r{mark}", k.short(), e.pages, e.records)
-                }
-                None => format!("{} -", k.short()),
-            })
-            .collect();
-        bar.set_message(parts.join("  "));
-    }
-
-    /// Follows one list from `first` through every `nextLink`, writing page n to
-    /// `{prefix}page-{n:04}.json`. Returns the items' ids (for finding resource groups).
-    async fn list(&self, slot: Slot, first: &str, prefix: &str) -> Result<Vec<String>, ListError> {
-        let mut ids = Vec::new();
-        let mut next = Some(first.to_string());
-        let mut n = 0;
-        while let Some(target) = next.take() {
-            let url = self
-                .arm
-                .url(&target)
-                .map_err(|e| ListError::from(e.to_string()))?;
-            let page = match self.arm.get(&url).await {
-                Ok(page) => page,
-                Err(e) => {
-                    if let FetchError::GaveUp { attempts, .. } = e {
-                        self.with_entry(slot, |k| k.retries += u64::from(attempts - 1));
-                    }
-                    let denied = matches!(e, FetchError::Denied { .. });
-                    let message = match denied {
-                        true => self.explain(slot, &e),
-                        false => format!("GET {}: {}", redact_query(url.as_str()), e),
-                    };
-                    return Err(ListError { message, denied });
-                }
-            };
-            let Some(items) = page.json.get("value").and_then(Value::as_array) else {
-                return Err(ListError::from(format!(
-                    "{}: the response is not a list page (no \"value\" array)",
-                    redact_query(url.as_str())
-                )));
-            };
-            n += 1;
-            let rel = format!("{prefix}page-{n:04}.json");
-            self.write_page(&rel, &page.body)
-                .map_err(|e| ListError::from(format!("{e:#}")))?;
-            ids.extend(
-                items
-                    .iter()
-                    .filter_map(|i| i.get("id").and_then(Value::as_str).map(str::to_string)),
-            );
-            self.with_entry(slot, |e| {
-                e.pages += 1;
-                e.records += items.len() as u64;
-                e.retries += u64::from(page.retries);
-            });
-            self.tick(slot);
-            next = page
-                .json
-                .get("nextLink")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string);
-        }
-        Ok(ids)
-    }
-
-    /// An error in words a reader can act on: for 401/403, which permission and where.
-    fn explain(&self, slot: Slot, e: &FetchError) -> String {
-        let (scope, permission) = match slot {
-            Slot::SubscriptionList => {
-                ("listing subscriptions".to_string(), SUBSCRIPTION_PERMISSION)
-            }
-            Slot::Kind(i, kind) => {
-                let m = self.manifest.lock().expect("manifest lock");
-                (
-                    format!("subscription {}", m.subscriptions[i].id),
-                    kind.permission(),
-                )
-            }
-        };
-        match e {
-            FetchError::Denied { status: 401, .. } => format!(
-                "{e} ({scope}: the token was refused; it may have expired or be for another cloud than --cloud {})",
-                self.settings.cloud.name()
-            ),
-            FetchError::Denied { .. } => {
-                format!("{e} ({scope}: the identity likely lacks {permission})")
-            }
-            _ => e.to_string(),
-        }
-    }
-
-    /// Runs one kind: marks it running, times it, records its end.
-    async fn kind<F>(&self, slot: Slot, work: F) -> Option<Vec<String>>
-    where
-        F: std::future::Future<Output = Result<Vec<String>, Vec<String>>>,
-    {
-        self.with_entry(slot, |e| e.status = KindStatus::Running);
-        let started = Instant::now();
-        let result = work.await;
-        let ms = started.elapsed().as_millis() as u64;
-        let ids = self.with_entry(slot, |e| {
-            e.duration_ms = ms;
-            match result {
-                Ok(ids) => {
-                    e.status = KindStatus::Ok;
-                    Some(ids)
-                }
-                Err(errors) => {
-                    e.status = KindStatus::Failed;
-                    e.errors = errors;
-                    None
-                }
-            }
-        });
-        self.tick(slot);
-        self.save();
-        ids
-    }
-}
-
-/// Why a list stopped; `denied` (401/403) means the same call elsewhere in the subscription
-/// would be refused too.
-struct ListError {
-    message: String,
-    denied: bool,
-}
-
-impl From<String> for ListError {
-    fn from(message: String) -> Self {
-        ListError {
-            message,
-            denied: false,
-        }
-    }
-}
-
-/// Strips the query (filters, skip tokens) from a URL for messages.
-fn redact_query(url: &str) -> &str {
-    url.split('?').next().unwrap_or(url)
 }
 
 pub async fn collect(settings: Settings) -> Result<Outcome> {

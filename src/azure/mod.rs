@@ -8,3 +8,4 @@ pub mod collect;
 pub mod http;
 pub mod manifest;
 pub mod plan;
+mod run;
