@@ -1,6 +1,8 @@
 //! Finds a file's format from its content and reads it. JSON is told apart by its structure
 //! (a list's elements say what they are), CSV by its header, Parquet by its magic bytes.
 
+use std::borrow::Cow;
+
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 
@@ -221,6 +223,7 @@ pub fn read_json_lines(
         .filter(|f| f.keeps_escapes())
         .and_then(|f| f.next_escape(data, 0));
     let mut counter = prefilter::SkipCounter::default();
+    let count_skipped = filter.is_none_or(Prefilter::counts_skipped);
     let mut pos = 0;
     let mut number = first_line;
     while pos < data.len() {
@@ -250,7 +253,9 @@ pub fn read_json_lines(
         }
         if !kept {
             report.skipped();
-            counter.count(&mut batch.skipped, line);
+            if count_skipped {
+                counter.count(&mut batch.skipped, line);
+            }
             continue;
         }
         let event = match activity::from_line(line) {
@@ -272,6 +277,7 @@ pub fn read_json_lines(
             Err(r) => report.reject(r.reason(), at, r.detail()),
         }
     }
+    counter.finish(&mut batch.skipped);
     number
 }
 
@@ -402,15 +408,15 @@ fn read_query_api(
 }
 
 /// Decompresses gzip content (by magic bytes, not name).
-pub fn decompress(raw: Vec<u8>) -> Result<Vec<u8>> {
+pub fn decompress(raw: &[u8]) -> Result<Cow<'_, [u8]>> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         use std::io::Read;
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
+        flate2::read::MultiGzDecoder::new(raw)
             .read_to_end(&mut out)
             .context("decompressing gzip content (the file may be truncated)")?;
-        Ok(out)
+        Ok(Cow::Owned(out))
     } else {
-        Ok(raw)
+        Ok(Cow::Borrowed(raw))
     }
 }

@@ -3,7 +3,6 @@
 //! per file. A directory `ingest` wrote is read back from its Parquet tables.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -14,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::detect::{self, Content};
 use super::prefilter::{Need, Prefilter};
+use super::reader::{self, Opened};
 use super::{Batch, FileReport, SourceFormat};
 use crate::derive;
 use crate::schema::{self, INGEST_SUMMARY_FILE};
@@ -318,70 +318,6 @@ fn progress_bar(show: bool, total: u64) -> ProgressBar {
     bar
 }
 
-/// Files up to this size are read whole; larger JSON Lines files a chunk of this size at a time.
-const STREAM_CHUNK: usize = 16 << 20;
-
-/// Reads a JSON Lines file from `file`, of which `head` was already read: whole lines of each
-/// chunk are parsed, a line cut by the chunk's end waits for the next chunk. The SHA-256 is
-/// taken as the bytes go by.
-fn stream_json_lines(
-    file: &mut std::fs::File,
-    head: Vec<u8>,
-    batch: &mut Batch,
-    report: &mut FileReport,
-    filter: Option<&Prefilter>,
-    hash: bool,
-) -> std::io::Result<()> {
-    let mut hasher = hash.then(Sha256::new);
-    let update = |h: &mut Option<Sha256>, bytes: &[u8]| {
-        if let Some(h) = h {
-            h.update(bytes);
-        }
-    };
-    update(&mut hasher, &head);
-    let mut bytes = head.len() as u64;
-    let mut line = 1u64;
-    let mut buf = head;
-    let mut eof = false;
-    while !buf.is_empty() || !eof {
-        if !eof && buf.len() < STREAM_CHUNK {
-            let before = buf.len();
-            file.take((STREAM_CHUNK - before) as u64)
-                .read_to_end(&mut buf)?;
-            update(&mut hasher, &buf[before..]);
-            bytes += (buf.len() - before) as u64;
-            eof = buf.len() == before;
-            if !eof {
-                continue;
-            }
-        }
-        // Whole lines only, unless the file has ended.
-        let cut = if eof {
-            buf.len()
-        } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                // One line longer than a chunk: read on until it ends.
-                None => {
-                    let before = buf.len();
-                    file.take(STREAM_CHUNK as u64).read_to_end(&mut buf)?;
-                    update(&mut hasher, &buf[before..]);
-                    bytes += (buf.len() - before) as u64;
-                    eof = buf.len() == before;
-                    continue;
-                }
-            }
-        };
-        line = detect::read_json_lines(&buf[..cut], line, batch, report, filter);
-        buf.drain(..cut);
-    }
-    report.sha256 = hasher
-        .map(|h| hex::encode(h.finalize()))
-        .unwrap_or_default();
-    report.bytes = bytes;
-    Ok(())
-}
-
 fn read_summary(dir: &Path) -> Result<IngestSummary> {
     let path = dir.join(INGEST_SUMMARY_FILE);
     let text =
@@ -403,51 +339,59 @@ struct FileOutcome {
 /// returned only in strict mode; otherwise it is recorded in the outcome.
 fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Result<FileOutcome> {
     let display = path.display().to_string();
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("{display}: cannot read file"))?;
-    let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-    let mut head = Vec::with_capacity(size.min(STREAM_CHUNK) + 1);
-    (&mut file)
-        .take(STREAM_CHUNK as u64)
-        .read_to_end(&mut head)
-        .with_context(|| format!("{display}: cannot read file"))?;
+    let (opened, stamp) =
+        reader::open(path).with_context(|| format!("{display}: cannot read file"))?;
     let parsed: Result<Option<Batch>>;
-    let report;
-    if head.len() == STREAM_CHUNK
-        && !head.starts_with(&[0x1f, 0x8b])
-        && detect::is_json_lines(&head)
-    {
-        // A large plain JSON Lines file is read a chunk at a time, so memory stays flat
-        // however large the file.
-        let mut r = FileReport::new(display.clone(), String::new(), 0);
-        r.format = Some(SourceFormat::ActivityJsonLines);
-        let mut batch = Batch::default();
-        let streamed = stream_json_lines(&mut file, head, &mut batch, &mut r, filter, opts.hash)
-            .with_context(|| format!("{display}: cannot read file"));
-        parsed = streamed.map(|_| Some(batch));
-        report = r;
-    } else {
-        let mut raw = head;
-        file.read_to_end(&mut raw)
-            .with_context(|| format!("{display}: cannot read file"))?;
-        let sha = if opts.hash {
-            hex::encode(Sha256::digest(&raw))
-        } else {
-            String::new()
-        };
-        let mut r = FileReport::new(display.clone(), sha, raw.len() as u64);
-        parsed = (|| -> Result<Option<Batch>> {
-            let data = detect::decompress(raw)?;
-            let content = detect::detect(&data)?;
-            if let Content::Parquet = content {
-                return read_table_file(path, &mut r).map(|_| None);
-            }
+    let mut report;
+    match opened {
+        Opened::Lines(mut windows) => {
+            // A large plain JSON Lines file is read a window at a time, so memory stays flat
+            // however large the file; the SHA-256 is taken as the bytes go by.
+            report = FileReport::new(display.clone(), String::new(), 0);
+            report.format = Some(SourceFormat::ActivityJsonLines);
             let mut batch = Batch::default();
-            detect::read(content, &data, &mut batch, &mut r, filter)?;
-            Ok(Some(batch))
-        })();
-        report = r;
+            let mut hasher = opts.hash.then(Sha256::new);
+            let mut line = 1;
+            parsed = loop {
+                match windows.next_window() {
+                    Ok(Some(w)) => {
+                        if let Some(h) = &mut hasher {
+                            h.update(&*w);
+                        }
+                        report.bytes += w.len() as u64;
+                        line = detect::read_json_lines(&w, line, &mut batch, &mut report, filter);
+                    }
+                    Ok(None) => break Ok(Some(batch)),
+                    Err(e) => break Err(anyhow::Error::new(e).context("cannot read file")),
+                }
+            };
+            report.sha256 = hasher
+                .map(|h| hex::encode(h.finalize()))
+                .unwrap_or_default();
+        }
+        Opened::Whole(raw) => {
+            let sha = if opts.hash {
+                hex::encode(Sha256::digest(&*raw))
+            } else {
+                String::new()
+            };
+            report = FileReport::new(display.clone(), sha, raw.len() as u64);
+            let r = &mut report;
+            parsed = (|| -> Result<Option<Batch>> {
+                let data = detect::decompress(&raw)?;
+                let content = detect::detect(&data)?;
+                if let Content::Parquet = content {
+                    return read_table_file(path, r).map(|_| None);
+                }
+                let mut batch = Batch::default();
+                detect::read(content, &data, &mut batch, r, filter)?;
+                Ok(Some(batch))
+            })();
+        }
     }
+    // Only a file that stayed as it was is reported as read.
+    let parsed =
+        parsed.and_then(|batch| stamp.check(path).context("cannot read file").map(|_| batch));
     let mut outcome = FileOutcome {
         report,
         tables: None,

@@ -12,6 +12,7 @@ pub mod display_names;
 pub mod json;
 pub mod load;
 pub mod prefilter;
+mod reader;
 mod record_line;
 
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 use regex::bytes::Regex;
 
-use crate::normalize::parse_time;
+use crate::normalize::{parse_time, parse_utc};
 
 /// What a command needs of the Activity Log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +99,12 @@ impl Prefilter {
         self.except.is_none()
     }
 
+    /// Whether skipped lines are counted into `activity_hours`: not in a second read, whose
+    /// lines the first read counted.
+    pub fn counts_skipped(&self) -> bool {
+        self.except.is_none()
+    }
+
     /// The first match of a word at or after `at`, as a byte offset.
     pub fn next_word(&self, data: &[u8], at: usize) -> Option<usize> {
         self.keep.find_at(data, at).map(|m| m.start())
@@ -173,17 +179,39 @@ static RESOURCE_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"
 /// JSON: the `"time"` value and the subscription in `"resourceId"`. None when the line has no
 /// readable time (the full parse would have rejected it too).
 pub fn sketch(line: &[u8]) -> Option<(i64, Option<&[u8]>)> {
-    let time = string_after(line, &TIME_KEY)?;
-    let time = parse_time(std::str::from_utf8(time).ok()?)?;
-    let subscription = string_after(line, &RESOURCE_KEY).and_then(subscription_in);
+    // Azure writes `{ "time": "...", "resourceId": "...", ...`: read that directly, and look
+    // for the keys anywhere only when the line is laid out otherwise.
+    let laid_out = line.first() == Some(&b'{');
+    let (time, after) = match laid_out.then(|| value_at(line, 1, b"\"time\"")).flatten() {
+        Some(found) => found,
+        None => string_after(line, &TIME_KEY)?,
+    };
+    let time = match parse_utc(time) {
+        Some(t) => t,
+        None => parse_time(std::str::from_utf8(time).ok()?)?,
+    };
+    let resource = after
+        .trim_ascii_start()
+        .strip_prefix(b",")
+        .and_then(|rest| value_at(rest, 0, b"\"resourceId\""))
+        .or_else(|| string_after(line, &RESOURCE_KEY));
+    let subscription = resource.and_then(|(id, _)| subscription_in(id));
     Some((time, subscription))
 }
 
-/// Counts skipped lines into a [`Coverage`], turning each distinct subscription spelling
-/// into its canonical form once (the lines of one file mostly share one).
+/// Counts skipped lines into a [`Coverage`]. Consecutive lines mostly share their hour and
+/// subscription: a run of them is one cell, added to the coverage when the run ends (at the
+/// latest by [`SkipCounter::finish`]), and each subscription spelling is made canonical once.
 #[derive(Default)]
 pub struct SkipCounter {
-    last: Option<(Vec<u8>, Option<String>)>,
+    run: Option<Run>,
+}
+
+struct Run {
+    hour: i64,
+    raw: Option<Vec<u8>>,
+    subscription: Option<String>,
+    cell: Cell,
 }
 
 impl SkipCounter {
@@ -191,37 +219,71 @@ impl SkipCounter {
         let Some((time, raw)) = sketch(line) else {
             return;
         };
-        let sub = match raw {
-            None => None,
-            Some(raw) => match &self.last {
-                Some((seen, canonical)) if seen == raw => canonical.clone(),
-                _ => {
-                    let canonical = std::str::from_utf8(raw)
-                        .ok()
-                        .map(super::activity::canonical_subscription);
-                    self.last = Some((raw.to_vec(), canonical.clone()));
-                    canonical
-                }
+        let hour = time.div_euclid(HOUR_NS) * HOUR_NS;
+        if let Some(run) = &mut self.run
+            && run.hour == hour
+            && run.raw.as_deref() == raw
+        {
+            run.cell.records += 1;
+            run.cell.first = run.cell.first.min(time);
+            run.cell.last = run.cell.last.max(time);
+            return;
+        }
+        // A new run: the subscription is the last run's when only the hour changed.
+        let subscription = match (&self.run, raw) {
+            (Some(run), Some(raw)) if run.raw.as_deref() == Some(raw) => run.subscription.clone(),
+            (_, raw) => raw
+                .and_then(|r| std::str::from_utf8(r).ok())
+                .map(super::activity::canonical_subscription),
+        };
+        let next = Run {
+            hour,
+            raw: raw.map(<[u8]>::to_vec),
+            subscription,
+            cell: Cell {
+                records: 1,
+                first: time,
+                last: time,
             },
         };
-        coverage.add(time, sub, 1);
+        if let Some(done) = self.run.replace(next) {
+            coverage.add_cell(done.hour, done.subscription, done.cell);
+        }
+    }
+
+    /// Adds the run in progress.
+    pub fn finish(mut self, coverage: &mut Coverage) {
+        if let Some(done) = self.run.take() {
+            coverage.add_cell(done.hour, done.subscription, done.cell);
+        }
     }
 }
 
-/// The string value after a key: `"key": "value"` gives `value` (no escapes expected in the
-/// values read here; a value with one gives up).
-fn string_after<'a>(line: &'a [u8], key: &Finder) -> Option<&'a [u8]> {
+/// `"key": "value"` at `at` (after optional white space): the value and what follows its
+/// closing quote. None when the line has something else there, or a value with an escape.
+fn value_at<'a>(line: &'a [u8], at: usize, key: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let rest = line.get(at..)?.trim_ascii_start().strip_prefix(key)?;
+    string_value(rest)
+}
+
+/// The string value after a key: `"key": "value"` gives `value` and what follows it (no
+/// escapes expected in the values read here; a value with one gives up).
+fn string_after<'a>(line: &'a [u8], key: &Finder) -> Option<(&'a [u8], &'a [u8])> {
     // The keys come first in Azure's records; look there before the whole line.
     let head = &line[..line.len().min(512)];
     let at = key.find(head).or_else(|| key.find(line))? + key.needle().len();
-    let rest = &line[at..];
+    string_value(&line[at..])
+}
+
+/// `: "value"` (with optional white space) at the start of `rest`.
+fn string_value(rest: &[u8]) -> Option<(&[u8], &[u8])> {
     let rest = rest
         .trim_ascii_start()
         .strip_prefix(b":")?
         .trim_ascii_start();
     let rest = rest.strip_prefix(b"\"")?;
     let end = memchr::memchr2(b'"', b'\\', rest)?;
-    (rest[end] == b'"').then_some(&rest[..end])
+    (rest[end] == b'"').then(|| (&rest[..end], &rest[end + 1..]))
 }
 
 /// The subscription segment of a resource id, as spelled.
@@ -283,11 +345,106 @@ mod tests {
         let mut counter = SkipCounter::default();
         counter.count(&mut c, line);
         counter.count(&mut c, line);
+        counter.finish(&mut c);
         let ((_, sub), cell) = c.cells.iter().next().unwrap();
         assert_eq!(sub.as_deref(), Some("22222222-aaaa-4bbb-8ccc-000000000002"));
         assert_eq!(cell.records, 2);
         assert_eq!(sketch(br#"{"resourceId":"/subscriptions/x"}"#), None);
         let no_sub = sketch(br#"{"time":"2026-11-05T02:00:06Z","resourceId":"/providers/x"}"#);
         assert_eq!(no_sub.map(|s| s.1), Some(None));
+        // Laid out otherwise: the keys are looked for anywhere.
+        let moved = br#"{"level":"Informational","resourceId":"/subscriptions/S1/x","time":"2026-11-05T02:00:06Z"}"#;
+        assert_eq!(
+            sketch(moved),
+            Some((
+                parse_time("2026-11-05T02:00:06Z").unwrap(),
+                Some(&b"S1"[..])
+            ))
+        );
+        let escaped =
+            br#"{ "time": "2026-11-05T02:00:06Z", "resourceId": "/subscriptions/S\u0031/x"}"#;
+        assert_eq!(sketch(escaped).map(|s| s.1), Some(None));
+    }
+
+    /// The hours and subscriptions of a filtered read (skipped lines sketched, kept ones
+    /// parsed) are those of reading every line, on the sample tenant's JSON Lines with lines
+    /// of other layouts, hours and subscriptions mixed in.
+    #[test]
+    fn a_filtered_read_counts_the_same_hours_as_a_full_one() {
+        use crate::sources::{Batch, FileReport, detect};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let mut text = String::new();
+        for entry in walkdir::WalkDir::new(dir.join("insights-activity-logs")) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() {
+                text.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+                text.push('\n');
+            }
+        }
+        for (hour, sub) in [(3, "44444444-0000-4000-8000-000000000004"), (4, "SUB-X")] {
+            text.push_str(&format!(
+                r#"{{"operationName":"Microsoft.Compute/virtualMachines/read","resourceId":"/subscriptions/{sub}/rg","time":"2026-11-06T0{hour}:10:00.5Z"}}"#
+            ));
+            text.push('\n');
+            text.push_str(&format!(
+                r#"{{ "time": "2026-11-06T0{hour}:20:00+00:00", "resourceId": "/SUBSCRIPTIONS/{sub}/RG", "operationName": "x"}}"#
+            ));
+            text.push('\n');
+        }
+        let hours = |filter: Option<&Prefilter>| {
+            let mut batch = Batch::default();
+            let mut report = FileReport::new("t.json".into(), String::new(), 0);
+            detect::read_json_lines(text.as_bytes(), 1, &mut batch, &mut report, filter);
+            (batch.finish().activity_hours, report.records_skipped)
+        };
+        let (all, none_skipped) = hours(None);
+        let (filtered, skipped) = hours(Prefilter::for_need(&Need::Jit).as_ref());
+        assert_eq!(none_skipped, 0);
+        assert!(skipped > 40, "{skipped} lines skipped");
+        assert!(all.height() > 10);
+        assert!(all.equals_missing(&filtered), "{all}\n{filtered}");
+    }
+
+    #[test]
+    fn runs_of_lines_count_as_each_line_would() {
+        let line = |hour: u32, minute: u32, sub: &str| {
+            format!(
+                r#"{{ "time": "2026-11-05T{hour:02}:{minute:02}:00Z", "resourceId": "/SUBSCRIPTIONS/{sub}/RG"}}"#
+            )
+        };
+        let mut lines = Vec::new();
+        for i in 0..200u32 {
+            let sub = [
+                "22222222-AAAA-4BBB-8CCC-000000000002",
+                "22222222-aaaa-4bbb-8ccc-000000000002",
+                "33333333-AAAA-4BBB-8CCC-000000000003",
+            ][(i / 13 % 3) as usize];
+            lines.push(line(i / 40 % 3, (i * 7) % 60, sub));
+        }
+        lines.push("not json".to_string());
+        let mut runs = Coverage::default();
+        let mut counter = SkipCounter::default();
+        let mut each = Coverage::default();
+        for l in &lines {
+            counter.count(&mut runs, l.as_bytes());
+            if let Some((time, sub)) = sketch(l.as_bytes()) {
+                let sub = sub.map(|s| {
+                    crate::sources::activity::canonical_subscription(
+                        std::str::from_utf8(s).unwrap(),
+                    )
+                });
+                each.add(time, sub, 1);
+            }
+        }
+        counter.finish(&mut runs);
+        let cells = |c: &Coverage| {
+            c.cells
+                .iter()
+                .map(|(k, v)| (k.clone(), v.records, v.first, v.last))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(cells(&runs), cells(&each));
+        assert_eq!(runs.cells.values().map(|c| c.records).sum::<u64>(), 200);
+        assert_eq!(runs.cells.len(), 6, "three hours, two subscriptions");
     }
 }
