@@ -219,24 +219,24 @@ pub fn read_json_lines(
     let file = report.path.clone();
     let format = SourceFormat::ActivityJsonLines.name();
     let mut next_word = filter.and_then(|f| f.next_word(data, 0));
-    let mut next_escape = filter
-        .filter(|f| f.keeps_escapes())
-        .and_then(|f| f.next_escape(data, 0));
+    let keeps_escapes = filter.is_some_and(Prefilter::keeps_escapes);
     let mut counter = prefilter::SkipCounter::default();
     let count_skipped = filter.is_none_or(Prefilter::counts_skipped);
     let mut pos = 0;
     let mut number = first_line;
     while pos < data.len() {
-        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        let (end, escaped) = if keeps_escapes {
+            prefilter::line_end_and_escape(data, pos)
+        } else {
+            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            (end, false)
+        };
         let line = &data[pos..end];
         let at = Location::Line(number);
         number += 1;
         let kept = match filter {
             None => true,
-            Some(f) => {
-                (next_word.is_some_and(|m| m <= end) || next_escape.is_some_and(|m| m <= end))
-                    && !f.kept_before(line)
-            }
+            Some(f) => (next_word.is_some_and(|m| m <= end) || escaped) && !f.kept_before(line),
         };
         pos = end + 1;
         if trim_start(line).is_empty() {
@@ -246,9 +246,6 @@ pub fn read_json_lines(
             // Matches are found over the whole buffer; once past this line, look again.
             if next_word.is_some_and(|m| m < pos) {
                 next_word = f.next_word(data, pos.min(data.len()));
-            }
-            if next_escape.is_some_and(|m| m < pos) {
-                next_escape = f.next_escape(data, pos.min(data.len()));
             }
         }
         if !kept {
