@@ -45,16 +45,13 @@ pub struct TableBuilder {
 }
 
 impl TableBuilder {
+    /// A builder for `spec`; its columns are allocated by the first row (most files fill
+    /// few of the tables: `report` makes one batch of every table per file it reads).
     pub fn new(spec: &'static TableSpec) -> Self {
-        let data = spec
-            .columns
-            .iter()
-            .map(|c| Data::new(c.name, c.kind))
-            .collect();
         TableBuilder {
             spec,
-            data,
-            lens: vec![0; spec.columns.len()],
+            data: Vec::new(),
+            lens: Vec::new(),
             rows: 0,
         }
     }
@@ -69,6 +66,12 @@ impl TableBuilder {
 
     /// Starts a row; the row is complete when the returned writer is dropped.
     pub fn row(&mut self) -> RowWriter<'_> {
+        if self.data.is_empty() {
+            self.data = (self.spec.columns.iter())
+                .map(|c| Data::new(c.name, c.kind))
+                .collect();
+            self.lens = vec![0; self.spec.columns.len()];
+        }
         RowWriter { builder: self }
     }
 
@@ -84,6 +87,12 @@ impl TableBuilder {
 
     pub fn finish(self) -> DataFrame {
         let height = self.rows;
+        if self.data.is_empty() {
+            let columns = (self.spec.columns.iter())
+                .map(|c| Column::new_empty(PlSmallStr::from_static(c.name), &c.kind.dtype()))
+                .collect();
+            return DataFrame::new(0, columns).expect("empty columns");
+        }
         let columns = self
             .spec
             .columns
@@ -193,5 +202,18 @@ mod tests {
         assert_eq!(ids.get(1), None);
         let names = df.column(schema::DISPLAY_NAME).unwrap().str().unwrap();
         assert_eq!(names.get(0), None);
+    }
+
+    #[test]
+    fn a_table_without_rows_has_the_schema_of_one_with_rows() {
+        for spec in schema::ALL_TABLES {
+            let mut b = TableBuilder::new(spec);
+            b.row();
+            let one = b.finish();
+            let none = TableBuilder::new(spec).finish();
+            assert_eq!(one.height(), 1);
+            assert_eq!(none.height(), 0);
+            assert_eq!(one.schema(), none.schema(), "{}", spec.name);
+        }
     }
 }
