@@ -20,12 +20,22 @@ use crate::window::{self, Window};
 pub fn run(args: CallerArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
     let window = Window::from_args(&args.window)?;
-    let loaded = load(&args.input, &args.id)?;
+    // A pipe can be read only once: then every record is read, in one pass.
+    let once = !load::rereadable(&args.input.paths);
+    let loaded = if once {
+        super::ingest::load_hashing(&args.input, Need::All, false)?
+    } else {
+        load(&args.input, &args.id)?
+    };
     super::ingest::print_errors(&loaded.summary);
     let known = investigate::known_identities(&loaded.tables)?;
     if !known.contains(&args.id.to_ascii_lowercase()) {
         // The prefilter kept only JIT records and this caller's: suggest from everyone.
-        let everyone = super::ingest::load_for(&args.input, Need::All)?;
+        let everyone = if once {
+            loaded
+        } else {
+            super::ingest::load_for(&args.input, Need::All)?
+        };
         let known = investigate::known_identities(&everyone.tables)?;
         let near = investigate::closest(&args.id, &known, 5);
         bail!(

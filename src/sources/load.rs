@@ -198,7 +198,9 @@ fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<
     for path in paths {
         let meta = std::fs::metadata(path)
             .with_context(|| format!("{}: cannot read input", path.display()))?;
-        if meta.is_file() {
+        // A named file, or a pipe or device named on the command line (`/dev/stdin`,
+        // `<(zcat export.gz)`): read once, as it comes.
+        if !meta.is_dir() {
             inputs.push(Input::File(path.clone()));
             continue;
         }
@@ -237,6 +239,14 @@ fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<
 
 /// Reads every input. Errors in one file are recorded and the run goes on, unless `strict`;
 /// the caller decides the exit code from `summary.errors`.
+/// Whether every input can be read twice: no pipe or device among them (a command that reads
+/// its inputs twice reads these once, whole).
+pub fn rereadable(paths: &[PathBuf]) -> bool {
+    paths
+        .iter()
+        .all(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() || m.is_dir()))
+}
+
 pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     let filter = Prefilter::for_need(&opts.need);
     let mut summary = IngestSummary::default();
@@ -390,8 +400,10 @@ fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Resu
         }
     }
     // Only a file that stayed as it was is reported as read.
-    let parsed =
-        parsed.and_then(|batch| stamp.check(path).context("cannot read file").map(|_| batch));
+    let parsed = parsed.and_then(|batch| match stamp {
+        Some(stamp) => stamp.check(path).context("cannot read file").map(|_| batch),
+        None => Ok(batch),
+    });
     let mut outcome = FileOutcome {
         report,
         tables: None,

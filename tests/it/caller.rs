@@ -111,3 +111,72 @@ fn html_page_is_self_contained_and_escapes_every_input_value() {
     );
     assert!(!page.contains("https://"), "no request to any host");
 }
+
+/// A pipe named as the input (`/dev/stdin` here, `<(zcat ...)` in a shell) is read, once:
+/// `query` counts what the same bytes in a file give, and `caller`, which reads a file twice
+/// to find a caller's other names, reads the pipe once whole and gives the same view.
+#[test]
+fn a_pipe_is_read_once_and_gives_what_the_file_gives() {
+    let mut text = String::new();
+    for entry in walkdir::WalkDir::new(sample().join("insights-activity-logs")).sort_by_file_name()
+    {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            text.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    // A record that names Carol only by her UPN: asked for by object id, only a second look
+    // (or a whole read) finds it.
+    text.push_str(concat!(
+        r#"{"time":"2026-11-05T10:00:00.000Z","resourceId":"/SUBSCRIPTIONS/22222222-AAAA-4BBB-8CCC-000000000002/RESOURCEGROUPS/RG-DEV/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/DEV-TEST-02","#,
+        r#""operationName":"Microsoft.Compute/virtualMachines/start/action","category":"Action","resultType":"Success","#,
+        r#""correlationId":"aaaaaaaa-0000-4000-8000-000000000099","level":"Information","callerIpAddress":"203.0.113.99","#,
+        r#""identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"carol@contoso.com"}}}"#,
+        "\n"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all-PT1H.json");
+    std::fs::write(&file, &text).unwrap();
+    let file = file.to_str().unwrap();
+
+    let sql = "SELECT COUNT(*) AS n, COUNT(DISTINCT caller) AS callers FROM events";
+    let from_pipe = jitaudit()
+        .args(["query", "/dev/stdin", sql, "--format", "csv"])
+        .write_stdin(text.clone())
+        .output()
+        .unwrap();
+    let from_file = jitaudit()
+        .args(["query", file, sql, "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(from_pipe.status.success(), "{}", stderr(&from_pipe));
+    assert_eq!(stdout(&from_pipe), stdout(&from_file));
+    assert!(
+        !stdout(&from_file).contains("\n0,"),
+        "{}",
+        stdout(&from_file)
+    );
+
+    // By object id: the file is read twice (the UPN is found the first time).
+    for who in ["C3C3C3C3-0000-4000-8000-00000000000C", "bob@contoso.com"] {
+        let piped = jitaudit()
+            .args(["caller", who, "/dev/stdin", "--format", "json"])
+            .write_stdin(text.clone())
+            .output()
+            .unwrap();
+        let a = json(&piped);
+        let b = json(&caller(&[who, file, "--format", "json"]));
+        assert!(!b["timeline"].as_array().unwrap().is_empty(), "{who}");
+        assert_eq!(a, b, "{who}");
+    }
+    let carol = json(&caller(&[
+        "C3C3C3C3-0000-4000-8000-00000000000C",
+        file,
+        "--format",
+        "json",
+    ]));
+    assert!(
+        carol.to_string().contains("203.0.113.99"),
+        "the UPN-only record is Carol's"
+    );
+}
