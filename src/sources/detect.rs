@@ -219,9 +219,9 @@ pub fn read_json_lines(
     let file = report.path.clone();
     let format = SourceFormat::ActivityJsonLines.name();
     let mut next_word = filter.and_then(|f| f.next_word(data, 0));
-    let keeps_escapes = filter.is_some_and(Prefilter::keeps_escapes);
+    let keeps_escapes = filter.is_some_and(Prefilter::is_first_read);
     let mut counter = prefilter::SkipCounter::default();
-    let count_skipped = filter.is_none_or(Prefilter::counts_skipped);
+    let count_skipped = filter.is_none_or(Prefilter::is_first_read);
     let mut pos = 0;
     let mut number = first_line;
     while pos < data.len() {

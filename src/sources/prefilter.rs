@@ -94,14 +94,10 @@ impl Prefilter {
             .is_some_and(|e| e.is_match(line) || ESCAPE.find(line).is_some())
     }
 
-    /// Whether escapes make a line kept (not in a second read: the first kept those).
-    pub fn keeps_escapes(&self) -> bool {
-        self.except.is_none()
-    }
-
-    /// Whether skipped lines are counted into `activity_hours`: not in a second read, whose
-    /// lines the first read counted.
-    pub fn counts_skipped(&self) -> bool {
+    /// Whether this is a first read, not a second one for names a first read found. Only a
+    /// first read keeps lines for their escapes (a second read's were kept by the first) and
+    /// counts its skipped lines into `activity_hours` (the first counted them).
+    pub fn is_first_read(&self) -> bool {
         self.except.is_none()
     }
 
@@ -112,7 +108,7 @@ impl Prefilter {
 
     pub fn keeps(&self, line: &[u8]) -> bool {
         let matched =
-            self.keep.is_match(line) || (self.keeps_escapes() && ESCAPE.find(line).is_some());
+            self.keep.is_match(line) || (self.is_first_read() && ESCAPE.find(line).is_some());
         matched && !self.kept_before(line)
     }
 }
