@@ -64,7 +64,11 @@ const _: () = assert!(UPN_CLAIMS.len() == 2 && OID_CLAIMS.len() == 2 && APPID_CL
 /// Reads one JSON Lines record, or `None` when the line is not the plain case (the general
 /// path then reads it).
 pub fn parse(line: &[u8]) -> Option<(RecordFields, Claims, Option<String>)> {
-    let mut de = serde_json::Deserializer::from_slice(line);
+    // The line is checked to be UTF-8 once, whole (fast for ASCII), so that the strings
+    // borrowed from it are not checked again one by one; a line that is not UTF-8 is the
+    // general path's to report.
+    let text = std::str::from_utf8(line).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let record = de.deserialize_map(RecordVisitor).ok()?;
     de.end().ok()?;
     let time = record.text[0].as_ref()?;
@@ -471,6 +475,10 @@ mod tests {
         ] {
             assert_eq!(fast(line.as_bytes()), None, "{line}");
         }
+        // Not UTF-8 (Latin-1 in a value): the general path reports it as malformed.
+        let latin1 = [&base.as_bytes()[..], b"\",\"caller\":\"J\xf6rg\"}"].concat();
+        assert_eq!(fast(&latin1), None);
+        assert_eq!(general(&latin1), Err("malformed".to_string()));
     }
 
     /// A record made of keys from the ones both paths read (in their usual and other cases,
