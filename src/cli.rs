@@ -171,6 +171,10 @@ pub struct QueryArgs {
     /// Warn about, rather than fail on, files of no known format.
     #[arg(long)]
     pub skip_unknown: bool,
+    /// Fill every column of `events`, not only those the SQL reads (slower; the answer is the
+    /// same, which this is for checking).
+    #[arg(long)]
+    pub all_columns: bool,
 }
 
 /// The time window a command looks at.

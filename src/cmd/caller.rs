@@ -12,6 +12,7 @@ use crate::investigate::{self, Investigation};
 use crate::normalize::format_time;
 use crate::output::{caller_html, frame};
 use crate::rules;
+use crate::sources::EventColumns;
 use crate::sources::load::{self, LoadOptions, Loaded};
 use crate::sources::prefilter::Need;
 use crate::tables;
@@ -111,6 +112,7 @@ fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
                 already: vec![id.to_string()],
             },
             hash: false,
+            events: EventColumns::All,
         },
     )?;
     let t = &mut first.tables;

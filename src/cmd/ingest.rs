@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use crate::cli::{IngestArgs, InputArgs};
 use crate::exit::Exit;
 use crate::schema::INGEST_SUMMARY_FILE;
+use crate::sources::EventColumns;
 use crate::sources::load::{self, IngestSummary, LoadOptions, Loaded};
 use crate::sources::prefilter::Need;
 use crate::sources::rejection_totals;
@@ -45,6 +46,16 @@ pub fn load_for(input: &InputArgs, need: Need) -> Result<Loaded> {
 
 /// [`load_for`], taking each file's SHA-256 only when `hash` (the `files` table has none then).
 pub fn load_hashing(input: &InputArgs, need: Need, hash: bool) -> Result<Loaded> {
+    load_columns(input, need, hash, EventColumns::All)
+}
+
+/// [`load_hashing`], filling only `events` columns of `events`.
+pub fn load_columns(
+    input: &InputArgs,
+    need: Need,
+    hash: bool,
+    events: EventColumns,
+) -> Result<Loaded> {
     load::load(
         &input.paths,
         LoadOptions {
@@ -53,6 +64,7 @@ pub fn load_hashing(input: &InputArgs, need: Need, hash: bool) -> Result<Loaded>
             progress: std::io::stderr().is_terminal(),
             need: if input.no_prefilter { Need::All } else { need },
             hash,
+            events,
         },
     )
 }

@@ -5,9 +5,13 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result, bail};
-use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
+use polars::prelude::{
+    AnonymousScan, AnonymousScanArgs, DataFrame, IntoLazy, LazyFrame, PolarsResult,
+    ScanArgsAnonymous,
+};
 use polars::sql::SQLContext;
 
 use crate::cli::{InputArgs, QueryArgs, QueryFormat};
@@ -15,10 +19,11 @@ use crate::config::Config;
 use crate::exit::Exit;
 use crate::output::frame;
 use crate::rules;
-use crate::schema::ALL_TABLES;
+use crate::schema::{self, ALL_TABLES, TableSpec};
+use crate::sources::EventColumns;
 use crate::sources::prefilter::Need;
 use crate::sql::{Literal, bind, statements};
-use crate::tables::Tables;
+use crate::tables::{self, Tables};
 use crate::window::{self, Window};
 
 pub fn run(args: QueryArgs) -> Result<Exit> {
@@ -33,9 +38,14 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
         skip_unknown: args.skip_unknown,
         no_prefilter: true,
     };
+    let columns = if args.all_columns || mentions(&sql, "findings") {
+        EventColumns::All
+    } else {
+        events_columns_read(&sql, &params)
+    };
     // The SHA-256 of each input is evidence in reports and ingest summaries; no table a query
     // reads holds it, so a query is spared the hashing (a third of reading JSON).
-    let loaded = super::ingest::load_hashing(&input, Need::All, false)?;
+    let loaded = super::ingest::load_columns(&input, Need::All, false, columns)?;
     super::ingest::print_errors(&loaded.summary);
     let findings = if mentions(&sql, "findings") {
         let config = Config::load(args.config.as_deref())?;
@@ -158,6 +168,86 @@ pub fn execute(
     Ok(last)
 }
 
+/// Which columns of `events` the statements read. They are run first over empty tables whose
+/// scans note the columns Polars asks of them (it asks for only those a statement uses). The
+/// `requests` table is made from every column of `events`, so reading it asks for all of
+/// them; so does a statement that fails here (the run over the real tables reports it).
+fn events_columns_read(sql: &str, params: &BTreeMap<String, Literal>) -> EventColumns {
+    let asked = Asked::default();
+    let mut ctx = SQLContext::new();
+    for spec in ALL_TABLES {
+        let scan = Arc::new(NotingScan {
+            spec,
+            asked: asked.clone(),
+        });
+        let args = ScanArgsAnonymous {
+            schema: Some(tables::empty(spec).schema().clone()),
+            name: "jitaudit table",
+            ..ScanArgsAnonymous::default()
+        };
+        match LazyFrame::anonymous_scan(scan, args) {
+            Ok(lf) => ctx.register(spec.name, lf),
+            Err(_) => return EventColumns::All,
+        }
+    }
+    for stmt in statements(sql) {
+        let ran = bind(&stmt, params)
+            .ok()
+            .and_then(|bound| ctx.execute(&bound).and_then(LazyFrame::collect).ok());
+        if ran.is_none() {
+            return EventColumns::All;
+        }
+    }
+    let asked = asked.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut names: Vec<&str> = Vec::new();
+    for (table, columns) in asked.iter() {
+        match (*table, columns) {
+            (t, _) if t == schema::REQUESTS.name => return EventColumns::All,
+            (t, None) if t == schema::EVENTS.name => return EventColumns::All,
+            (t, Some(columns)) if t == schema::EVENTS.name => {
+                names.extend(columns.iter().map(String::as_str))
+            }
+            _ => {}
+        }
+    }
+    EventColumns::only(names)
+}
+
+/// Per scan, the table scanned and the columns asked for (`None`: all).
+type Asked = Arc<Mutex<Vec<(&'static str, Option<Vec<String>>)>>>;
+
+/// An empty table that notes which of its columns each scan of it asks for.
+struct NotingScan {
+    spec: &'static TableSpec,
+    asked: Asked,
+}
+
+impl AnonymousScan for NotingScan {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn scan(&self, args: AnonymousScanArgs) -> PolarsResult<DataFrame> {
+        let columns: Option<Vec<String>> = args
+            .with_columns
+            .map(|c| c.iter().map(|n| n.to_string()).collect());
+        let df = tables::empty(self.spec);
+        let df = match &columns {
+            Some(c) => df.select(c.iter().map(String::as_str))?,
+            None => df,
+        };
+        self.asked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((self.spec.name, columns));
+        Ok(df)
+    }
+
+    fn allows_projection_pushdown(&self) -> bool {
+        true
+    }
+}
+
 /// The tables and their columns, for SQL error messages.
 fn describe(tables: &[(String, DataFrame)]) -> String {
     let mut s = String::from("Tables (see docs/tables.md):\n");
@@ -193,4 +283,69 @@ fn write(df: &DataFrame, format: QueryFormat, out: Option<&PathBuf>) -> Result<(
     }
     sink.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(sql: &str) -> Option<Vec<&'static str>> {
+        match events_columns_read(sql, &BTreeMap::new()) {
+            EventColumns::All => None,
+            EventColumns::Only(set) => Some(set.into_iter().collect()),
+        }
+    }
+
+    /// Besides what a statement reads, the key of de-duplication and what hours are counted by.
+    const ALWAYS: [&str; 6] = [
+        "time",
+        "subscription_id",
+        "resource_key",
+        "operation_id",
+        "status",
+        "correlation_id",
+    ];
+
+    fn with_always(extra: &[&'static str]) -> Option<Vec<&'static str>> {
+        let mut all: Vec<&str> = schema::EVENTS
+            .column_names()
+            .filter(|c| ALWAYS.contains(c) || extra.contains(c))
+            .collect();
+        all.sort();
+        Some(all)
+    }
+
+    #[test]
+    fn the_columns_a_query_reads_are_found_by_planning_it() {
+        assert_eq!(
+            read("SELECT operation_id, COUNT(*) AS n FROM events GROUP BY operation_id"),
+            with_always(&[])
+        );
+        assert_eq!(
+            read("SELECT caller, caller_ip FROM events WHERE level = 'Error' ORDER BY description"),
+            with_always(&["caller", "caller_ip", "level", "description"])
+        );
+        // Several statements, a table made from events, a join with another table: the
+        // properties the first statement keeps are not read, since nothing uses them.
+        assert_eq!(
+            read(
+                "CREATE TABLE t AS SELECT caller, properties FROM events WHERE category = 'Policy';
+                 SELECT v.vm_name, t.caller FROM t JOIN vms v ON t.caller = v.vm_name"
+            ),
+            with_always(&["caller", "category"])
+        );
+        // A table that does not read events.
+        assert_eq!(read("SELECT * FROM vms"), with_always(&[]));
+    }
+
+    #[test]
+    fn every_column_is_read_when_a_query_needs_them_or_cannot_be_planned() {
+        assert_eq!(read("SELECT * FROM events"), None);
+        assert_eq!(read("SELECT caller FROM events e, events"), None);
+        // The ledger is made from every column of events.
+        assert_eq!(read("SELECT requestor FROM requests"), None);
+        // Not SQL, or a column that does not exist: the real run reports it.
+        assert_eq!(read("SELEC caller FROM events"), None);
+        assert_eq!(read("SELECT no_such_column FROM events"), None);
+    }
 }

@@ -233,9 +233,11 @@ fn from_record_fields(f: RecordFields, claims: Claims, principal_type: Option<St
 }
 
 /// Normalizes one JSON Lines record read straight from its line, or `None` when the line is
-/// not the plain diagnostic-settings case and must be read through [`from_object`].
-pub fn from_line(line: &[u8]) -> Option<Result<Event, Reject>> {
-    let (fields, claims, principal_type) = super::record_line::parse(line)?;
+/// not the plain diagnostic-settings case and must be read through [`from_object`]. Without
+/// `properties`, the record's properties are read as empty when present: for a table that keeps
+/// none of [`FROM_PROPERTIES`].
+pub fn from_line(line: &[u8], properties: bool) -> Option<Result<Event, Reject>> {
+    let (fields, claims, principal_type) = super::record_line::parse(line, properties)?;
     let mut ev = from_record_fields(fields, claims, principal_type);
     Some(complete(&mut ev).map(|()| ev))
 }
@@ -425,21 +427,26 @@ fn flatten_properties(mut props: Map<String, Value>) -> Map<String, Value> {
     props
 }
 
+/// The columns of `events` whose values come from a record's `properties`. Each has a value
+/// or not whatever the properties hold (an event id is made when they give none; a category
+/// defaults), so a table that keeps none of them need not read the properties.
+pub const FROM_PROPERTIES: [&str; 3] = [schema::EVENT_ID, schema::CATEGORY, schema::PROPERTIES];
+
 /// Writes an event as a row of `events`.
 pub fn write(events: &mut TableBuilder, ev: Event, source_file: &str, format: &str, line: i64) {
-    let event_id = ev.event_id.clone().unwrap_or_else(|| synthetic_id(&ev));
-    let properties = ev
-        .properties
-        .as_ref()
-        .map(|p| serde_json::to_string(p).unwrap_or_default());
+    // In the order of the table's columns, where the builder looks for each first.
     events
         .row()
-        .str(schema::EVENT_ID, Some(event_id))
+        // Every event has an id: its own, or one made from it (the digest is worked out only
+        // when the column is kept).
+        .str_with(schema::EVENT_ID, true, || {
+            ev.event_id.clone().unwrap_or_else(|| synthetic_id(&ev))
+        })
         .time(schema::TIME, ev.time)
         .str(schema::SUBSCRIPTION_ID, ev.subscription_id)
         .str(schema::RESOURCE_GROUP, ev.resource_group)
+        .str(schema::RESOURCE_ID, ev.resource_id.as_deref())
         .str(schema::RESOURCE_KEY, ev.resource_id.as_deref().map(id_key))
-        .str(schema::RESOURCE_ID, ev.resource_id)
         .str(schema::RESOURCE_TYPE, ev.resource_type)
         .str(schema::OPERATION_ID, ev.operation_id)
         .str(schema::OPERATION_NAME, ev.operation_name)
@@ -454,7 +461,9 @@ pub fn write(events: &mut TableBuilder, ev: Event, source_file: &str, format: &s
         .str(schema::CORRELATION_ID, ev.correlation_id)
         .str(schema::LEVEL, ev.level)
         .str(schema::DESCRIPTION, ev.description)
-        .str(schema::PROPERTIES, properties)
+        .str_with(schema::PROPERTIES, ev.properties.is_some(), || {
+            serde_json::to_string(&ev.properties).unwrap_or_default()
+        })
         .str(schema::SOURCE_FILE, Some(source_file))
         .str(schema::SOURCE_FORMAT, Some(format))
         .int(schema::SOURCE_LINE, Some(line));

@@ -222,6 +222,9 @@ pub fn read_json_lines(
     let keeps_escapes = filter.is_some_and(Prefilter::is_first_read);
     let mut counter = prefilter::SkipCounter::default();
     let count_skipped = filter.is_none_or(Prefilter::is_first_read);
+    let properties = activity::FROM_PROPERTIES
+        .iter()
+        .any(|c| batch.events.keeps(c));
     let mut pos = 0;
     let mut number = first_line;
     while pos < data.len() {
@@ -255,7 +258,7 @@ pub fn read_json_lines(
             }
             continue;
         }
-        let event = match activity::from_line(line) {
+        let event = match activity::from_line(line, properties) {
             Some(event) => event,
             None => match serde_json::from_slice::<Value>(line) {
                 Ok(Value::Object(o)) => activity::from_object(&o),

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::detect::{self, Content};
 use super::prefilter::{Need, Prefilter};
 use super::reader::{self, Opened};
-use super::{Batch, FileReport, SourceFormat};
+use super::{Batch, EventColumns, FileReport, SourceFormat};
 use crate::derive;
 use crate::schema::{self, INGEST_SUMMARY_FILE};
 use crate::tables::{self, Tables};
@@ -32,6 +32,8 @@ pub struct LoadOptions {
     pub need: Need,
     /// Take each file's SHA-256 (off only for a second read of files already hashed).
     pub hash: bool,
+    /// Which columns of `events` to fill (a query fills those its SQL reads).
+    pub events: EventColumns,
 }
 
 impl Default for LoadOptions {
@@ -42,6 +44,7 @@ impl Default for LoadOptions {
             progress: false,
             need: Need::All,
             hash: true,
+            events: EventColumns::All,
         }
     }
 }
@@ -359,7 +362,7 @@ fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Resu
             // however large the file; the SHA-256 is taken as the bytes go by.
             report = FileReport::new(display.clone(), String::new(), 0);
             report.format = Some(SourceFormat::ActivityJsonLines);
-            let mut batch = Batch::default();
+            let mut batch = Batch::keeping(&opts.events);
             let mut hasher = opts.hash.then(Sha256::new);
             let mut line = 1;
             parsed = loop {
@@ -393,7 +396,7 @@ fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Resu
                 if let Content::Parquet = content {
                     return read_table_file(path, r).map(|_| None);
                 }
-                let mut batch = Batch::default();
+                let mut batch = Batch::keeping(&opts.events);
                 detect::read(content, &data, &mut batch, r, filter)?;
                 Ok(Some(batch))
             })();

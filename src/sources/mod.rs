@@ -15,7 +15,7 @@ pub mod prefilter;
 mod reader;
 mod record_line;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -214,6 +214,36 @@ impl Location {
 }
 
 /// Rows parsed from raw files, table by table, before they become frames.
+/// Which columns of `events` a load fills. A query that reads few of them is spared
+/// working out the others (the record's properties above all); they are left null.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum EventColumns {
+    #[default]
+    All,
+    /// These, and always those that tell duplicates apart and count activity per hour.
+    Only(BTreeSet<&'static str>),
+}
+
+impl EventColumns {
+    /// `names` (of any table; those not of `events` are ignored) and the columns every load
+    /// needs: the de-duplication key, and the time and subscription `activity_hours` counts by.
+    pub fn only<'a>(names: impl IntoIterator<Item = &'a str>) -> EventColumns {
+        let names: BTreeSet<&str> = names.into_iter().collect();
+        let always = |c: &str| {
+            load::EVENT_KEY.contains(&c) || c == schema::TIME || c == schema::SUBSCRIPTION_ID
+        };
+        let set: BTreeSet<&'static str> = schema::EVENTS
+            .column_names()
+            .filter(|c| always(c) || names.contains(c))
+            .collect();
+        if set.len() == schema::EVENTS.columns.len() {
+            EventColumns::All
+        } else {
+            EventColumns::Only(set)
+        }
+    }
+}
+
 pub struct Batch {
     pub events: TableBuilder,
     pub policy_requests: TableBuilder,
@@ -243,6 +273,17 @@ impl Default for Batch {
 }
 
 impl Batch {
+    /// A batch whose `events` keeps only `columns` (see [`EventColumns`]).
+    pub fn keeping(columns: &EventColumns) -> Batch {
+        match columns {
+            EventColumns::All => Batch::default(),
+            EventColumns::Only(set) => Batch {
+                events: TableBuilder::keeping(&schema::EVENTS, |c| set.contains(c)),
+                ..Batch::default()
+            },
+        }
+    }
+
     pub fn finish(self) -> Tables {
         let events = self.events.finish();
         let mut coverage = self.skipped;

@@ -62,14 +62,16 @@ const CLAIMS: [&str; 8] = [
 const _: () = assert!(UPN_CLAIMS.len() == 2 && OID_CLAIMS.len() == 2 && APPID_CLAIMS.len() == 2);
 
 /// Reads one JSON Lines record, or `None` when the line is not the plain case (the general
-/// path then reads it).
-pub fn parse(line: &[u8]) -> Option<(RecordFields, Claims, Option<String>)> {
+/// path then reads it). Without `properties`, an object there is still checked to be JSON but
+/// its contents are passed over and it is read as empty: for a table that keeps none of the
+/// columns made from them (whether each of those has a value does not depend on them).
+pub fn parse(line: &[u8], properties: bool) -> Option<(RecordFields, Claims, Option<String>)> {
     // The line is checked to be UTF-8 once, whole (fast for ASCII), so that the strings
     // borrowed from it are not checked again one by one; a line that is not UTF-8 is the
     // general path's to report.
     let text = std::str::from_utf8(line).ok()?;
     let mut de = serde_json::Deserializer::from_str(text);
-    let record = de.deserialize_map(RecordVisitor).ok()?;
+    let record = de.deserialize_map(RecordVisitor { properties }).ok()?;
     de.end().ok()?;
     let time = record.text[0].as_ref()?;
     let operation = record.text[2].as_ref()?;
@@ -247,7 +249,10 @@ impl<'de, S: Visitor<'de>> Visitor<'de> for MapOrNullVisitor<S> {
     }
 }
 
-struct RecordVisitor;
+struct RecordVisitor {
+    /// Read `properties` whole, or only check it (see [`parse`]).
+    properties: bool,
+}
 
 impl<'de> Visitor<'de> for RecordVisitor {
     type Value = Record<'de>;
@@ -266,12 +271,17 @@ impl<'de> Visitor<'de> for RecordVisitor {
             };
             first_time(&mut seen, i)?;
             match TOP[i] {
-                "properties" => {
+                "properties" if self.properties => {
                     r.properties = match map.next_value::<Value>()? {
                         Value::Object(o) => Some(o),
                         Value::Null => None,
                         _ => return Err(unusual()),
                     }
+                }
+                "properties" => {
+                    r.properties = map
+                        .next_value_seed(MapOrNull(PassOver))?
+                        .map(|()| Map::new());
                 }
                 "identity" => {
                     if let Some(identity) = map.next_value_seed(MapOrNull(IdentityVisitor))? {
@@ -282,6 +292,22 @@ impl<'de> Visitor<'de> for RecordVisitor {
             }
         }
         Ok(r)
+    }
+}
+
+/// An object whose entries are checked to be JSON and otherwise passed over.
+struct PassOver;
+
+impl<'de> Visitor<'de> for PassOver {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
     }
 }
 
@@ -404,7 +430,8 @@ mod tests {
 
     /// The fast path's answer, when it takes the line.
     fn fast(line: &[u8]) -> Option<Result<String, String>> {
-        activity::from_line(line).map(|r| r.map(|e| format!("{e:?}")).map_err(|r| format!("{r:?}")))
+        activity::from_line(line, true)
+            .map(|r| r.map(|e| format!("{e:?}")).map_err(|r| format!("{r:?}")))
     }
 
     fn lines_under(dir: &Path) -> Vec<String> {

@@ -1,6 +1,11 @@
 //! Builds a canonical table row by row. Sources address columns by their names from
 //! [`crate::schema`], so a source can never write a column the contract does not have, and
 //! every column the source leaves unset is null rather than missing.
+//!
+//! A builder may keep only some columns (a query that reads few of them): the others come out
+//! all null, and the values offered for them are counted per row instead, in a column named
+//! [`NOT_KEPT`], so that de-duplication can still tell the richest copy of a record as if every
+//! column had been kept. De-duplication removes that column.
 
 use polars::prelude::*;
 
@@ -35,6 +40,10 @@ impl Data {
     }
 }
 
+/// The column of a projected table that counts, per row, the values given for the columns
+/// it did not keep.
+pub const NOT_KEPT: &str = "__values_not_kept";
+
 /// Accumulates rows for one table.
 pub struct TableBuilder {
     spec: &'static TableSpec,
@@ -42,6 +51,10 @@ pub struct TableBuilder {
     /// Values in each column so far: the row being written pads the columns it left unset.
     lens: Vec<usize>,
     rows: usize,
+    /// Which of the spec's columns are kept; `None`: all of them.
+    kept: Option<Vec<bool>>,
+    /// Per row, the values given for columns not kept (only when some are not).
+    not_kept: Vec<u32>,
 }
 
 impl TableBuilder {
@@ -53,7 +66,23 @@ impl TableBuilder {
             data: Vec::new(),
             lens: Vec::new(),
             rows: 0,
+            kept: None,
+            not_kept: Vec::new(),
         }
+    }
+
+    /// A builder that keeps only the columns `keep` says yes to; see the module's notes.
+    pub fn keeping(spec: &'static TableSpec, keep: impl Fn(&str) -> bool) -> Self {
+        let kept: Vec<bool> = spec.columns.iter().map(|c| keep(c.name)).collect();
+        TableBuilder {
+            kept: kept.contains(&false).then_some(kept),
+            ..TableBuilder::new(spec)
+        }
+    }
+
+    /// Whether the column named `name` is kept.
+    pub fn keeps(&self, name: &str) -> bool {
+        self.kept.as_ref().is_none_or(|k| k[self.index(name)])
     }
 
     pub fn len(&self) -> usize {
@@ -72,15 +101,27 @@ impl TableBuilder {
                 .collect();
             self.lens = vec![0; self.spec.columns.len()];
         }
-        RowWriter { builder: self }
+        RowWriter {
+            builder: self,
+            not_kept: 0,
+            next: 0,
+        }
     }
 
     fn index(&self, name: &str) -> usize {
+        self.index_from(name, 0)
+    }
+
+    /// The index of column `name`, looked for first at `hint` (a row written in the spec's
+    /// order finds each column at the first try: `events` has two dozen).
+    fn index_from(&self, name: &str, hint: usize) -> usize {
         // Column names are compile-time constants from `schema`; a miss is a programming error
         // that every test touching the table would reveal at once.
-        self.spec
-            .columns
-            .iter()
+        let columns = self.spec.columns;
+        if columns.get(hint).is_some_and(|c| c.name == name) {
+            return hint;
+        }
+        (columns.iter())
             .position(|c| c.name == name)
             .unwrap_or_else(|| panic!("table {} has no column {name}", self.spec.name))
     }
@@ -93,13 +134,18 @@ impl TableBuilder {
                 .collect();
             return DataFrame::new(0, columns).expect("empty columns");
         }
-        let columns = self
+        let kept = self.kept;
+        let mut columns: Vec<Column> = self
             .spec
             .columns
             .iter()
             .zip(self.data)
-            .map(|(spec, data)| {
+            .enumerate()
+            .map(|(i, (spec, data))| {
                 let name = PlSmallStr::from_static(spec.name);
+                if kept.as_ref().is_some_and(|k| !k[i]) {
+                    return Column::full_null(name, height, &spec.kind.dtype());
+                }
                 let series = match data {
                     Data::Str(v) => v.finish().into_series(),
                     Data::Int(v) => Series::new(name, v),
@@ -111,6 +157,12 @@ impl TableBuilder {
                 series.into_column()
             })
             .collect();
+        if kept.is_some() {
+            columns.push(Column::new(
+                PlSmallStr::from_static(NOT_KEPT),
+                self.not_kept,
+            ));
+        }
         // Every column has exactly `height` values: RowWriter pads each row on drop.
         DataFrame::new(height, columns).expect("columns built to the same height")
     }
@@ -119,42 +171,72 @@ impl TableBuilder {
 /// Writes one row; columns not set are null.
 pub struct RowWriter<'a> {
     builder: &'a mut TableBuilder,
+    /// Values given in this row for columns not kept.
+    not_kept: u32,
+    /// The column after the one set last, where the next is looked for first.
+    next: usize,
 }
 
 impl RowWriter<'_> {
-    /// The column's data, checked to be unset in this row.
-    fn slot(&mut self, name: &str) -> &mut Data {
-        let i = self.builder.index(name);
+    /// The column's data, checked to be unset in this row; `None` for a column not kept, whose
+    /// value (when `present`) is counted instead.
+    fn slot(&mut self, name: &str, present: bool) -> Option<&mut Data> {
+        let i = self.builder.index_from(name, self.next);
+        self.next = i + 1;
         debug_assert_eq!(
             self.builder.lens[i], self.builder.rows,
             "column {name} set twice in one row"
         );
         self.builder.lens[i] += 1;
-        &mut self.builder.data[i]
+        if self.builder.kept.as_ref().is_some_and(|k| !k[i]) {
+            self.not_kept += u32::from(present);
+            return None;
+        }
+        Some(&mut self.builder.data[i])
     }
 
     /// A string; empty is null.
     pub fn str(&mut self, name: &str, value: Option<impl AsRef<str>>) -> &mut Self {
-        match self.slot(name) {
-            Data::Str(v) => {
-                v.append_option(value.as_ref().map(AsRef::as_ref).filter(|s| !s.is_empty()))
+        let value = value.as_ref().map(AsRef::as_ref).filter(|s| !s.is_empty());
+        match self.slot(name, value.is_some()) {
+            Some(Data::Str(v)) => v.append_option(value),
+            None => {}
+            _ => panic!("column {name} is not a string column"),
+        }
+        self
+    }
+
+    /// A string worked out only when the column is kept (a digest, a serialization): `present`
+    /// says whether it has one, and `value` must then give a non-empty string.
+    pub fn str_with(
+        &mut self,
+        name: &str,
+        present: bool,
+        value: impl FnOnce() -> String,
+    ) -> &mut Self {
+        match self.slot(name, present) {
+            Some(Data::Str(v)) => {
+                v.append_option(present.then(value).as_deref().filter(|s| !s.is_empty()))
             }
+            None => {}
             _ => panic!("column {name} is not a string column"),
         }
         self
     }
 
     pub fn int(&mut self, name: &str, value: Option<i64>) -> &mut Self {
-        match self.slot(name) {
-            Data::Int(v) => v.push(value),
+        match self.slot(name, value.is_some()) {
+            Some(Data::Int(v)) => v.push(value),
+            None => {}
             _ => panic!("column {name} is not an integer column"),
         }
         self
     }
 
     pub fn bool(&mut self, name: &str, value: Option<bool>) -> &mut Self {
-        match self.slot(name) {
-            Data::Bool(v) => v.push(value),
+        match self.slot(name, value.is_some()) {
+            Some(Data::Bool(v)) => v.push(value),
+            None => {}
             _ => panic!("column {name} is not a boolean column"),
         }
         self
@@ -162,8 +244,9 @@ impl RowWriter<'_> {
 
     /// A UTC instant in nanoseconds since the Unix epoch.
     pub fn time(&mut self, name: &str, value: Option<i64>) -> &mut Self {
-        match self.slot(name) {
-            Data::Time(v) => v.push(value),
+        match self.slot(name, value.is_some()) {
+            Some(Data::Time(v)) => v.push(value),
+            None => {}
             _ => panic!("column {name} is not a time column"),
         }
         self
@@ -172,14 +255,20 @@ impl RowWriter<'_> {
 
 impl Drop for RowWriter<'_> {
     fn drop(&mut self) {
-        let target = self.builder.rows + 1;
-        for (data, len) in self.builder.data.iter_mut().zip(&mut self.builder.lens) {
+        let b = &mut *self.builder;
+        let target = b.rows + 1;
+        for (i, (data, len)) in b.data.iter_mut().zip(&mut b.lens).enumerate() {
             if *len < target {
-                data.push_null();
+                if b.kept.as_ref().is_none_or(|k| k[i]) {
+                    data.push_null();
+                }
                 *len = target;
             }
         }
-        self.builder.rows = target;
+        if b.kept.is_some() {
+            b.not_kept.push(self.not_kept);
+        }
+        b.rows = target;
     }
 }
 
@@ -202,6 +291,34 @@ mod tests {
         assert_eq!(ids.get(1), None);
         let names = df.column(schema::DISPLAY_NAME).unwrap().str().unwrap();
         assert_eq!(names.get(0), None);
+    }
+
+    #[test]
+    fn a_projected_table_counts_what_it_does_not_keep() {
+        let mut b = TableBuilder::keeping(&SUBSCRIPTIONS, |c| c == schema::SUBSCRIPTION_ID);
+        assert!(b.keeps(schema::SUBSCRIPTION_ID) && !b.keeps(schema::STATE));
+        b.row()
+            .str(schema::SUBSCRIPTION_ID, Some("a"))
+            .str(schema::DISPLAY_NAME, Some("Prod"))
+            .str(schema::STATE, Some(""))
+            .str_with(schema::TENANT_ID, true, || {
+                unreachable!("not kept: not worked out")
+            });
+        b.row().str(schema::STATE, None::<&str>);
+        let df = b.finish();
+        let ids = df.column(schema::SUBSCRIPTION_ID).unwrap().str().unwrap();
+        assert_eq!(ids.iter().collect::<Vec<_>>(), vec![Some("a"), None]);
+        let names = df.column(schema::DISPLAY_NAME).unwrap();
+        assert_eq!(names.null_count(), 2);
+        assert_eq!(names.dtype(), &polars::prelude::DataType::String);
+        // The display name and the tenant id; the empty state is null, as if kept.
+        let counts = df.column(NOT_KEPT).unwrap().u32().unwrap();
+        assert_eq!(counts.iter().collect::<Vec<_>>(), vec![Some(2), Some(0)]);
+        assert_eq!(df.width(), SUBSCRIPTIONS.columns.len() + 1);
+        // Keeping every column is the plain builder.
+        let mut all = TableBuilder::keeping(&SUBSCRIPTIONS, |_| true);
+        all.row().str(schema::STATE, Some("Enabled"));
+        assert!(all.finish().column(NOT_KEPT).is_err());
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use anyhow::{Result, bail};
+
+use super::builder::NOT_KEPT;
 use polars::prelude::{
     BooleanChunked, ChunkedArray, Column, DataFrame, DataType, NewChunkedArray, PlSmallStr,
     PolarsDataType, Series,
@@ -20,7 +22,15 @@ use polars::prelude::{
 /// copy survives (a REST event with its properties over a portal CSV row without them); the
 /// first of equals. Rows keep their order; the frame comes back as one chunk per column.
 /// Returns the frame and how many rows it dropped.
-pub fn dedupe(df: DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
+///
+/// A frame built with only some columns kept carries, per row, the count of values it did not
+/// keep ([`NOT_KEPT`]): they are added to the row's score, so the copy kept is the one a frame
+/// of every column would keep, and the count column is dropped.
+pub fn dedupe(mut df: DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
+    let not_kept = match df.get_column_index(NOT_KEPT) {
+        Some(_) => Some(df.drop_in_place(NOT_KEPT)?),
+        None => None,
+    };
     let keys = key_columns
         .iter()
         .map(|name| Key::of(df.column(name)?))
@@ -30,7 +40,16 @@ pub fn dedupe(df: DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)>
     // column by column (reading one row of a many-chunk frame walks its chunks).
     let scores = std::cell::OnceCell::new();
     let keep = keep_rows(&keys, &hashes, |row| {
-        scores.get_or_init(|| non_nulls(&df))[row] as usize
+        scores.get_or_init(|| {
+            let mut scores = non_nulls(&df);
+            if let Some(extra) = &not_kept {
+                let extra = extra.as_materialized_series().rechunk();
+                for (score, n) in scores.iter_mut().zip(extra.u32().expect("counts").iter()) {
+                    *score += n.unwrap_or(0);
+                }
+            }
+            scores
+        })[row] as usize
     });
     drop(keys);
     let kept = keep.iter().filter(|k| **k).count();

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use polars::prelude::{
-    BooleanChunked, DataFrame, Int64Chunked, ParquetReader, ParquetWriter, SerReader,
-    StatisticsOptions, StringChunked,
+    BooleanChunked, Column, DataFrame, Int64Chunked, ParquetReader, ParquetWriter, PlSmallStr,
+    SerReader, StatisticsOptions, StringChunked,
 };
 
 use crate::schema::{self, TableSpec};
@@ -91,6 +91,20 @@ impl Tables {
                 // frame is built from the same schema.
                 continue;
             }
+            // A frame built with some columns not kept carries a count of them (see
+            // `builder`); a frame of every column, stacked with one, counts none.
+            let theirs = match (has_not_kept(ours), has_not_kept(theirs)) {
+                _ if ours.height() == 0 => {
+                    *ours = theirs.clone();
+                    continue;
+                }
+                (true, false) => &with_not_kept(theirs)?,
+                (false, true) => {
+                    *ours = with_not_kept(ours)?;
+                    theirs
+                }
+                _ => theirs,
+            };
             ours.vstack_mut(theirs)
                 .with_context(|| format!("stacking table {}", spec.name))?;
         }
@@ -132,6 +146,20 @@ impl Tables {
         }
         Ok(tables)
     }
+}
+
+fn has_not_kept(df: &DataFrame) -> bool {
+    df.get_column_index(builder::NOT_KEPT).is_some()
+}
+
+/// `df` with a count of values not kept, of nought, per row.
+fn with_not_kept(df: &DataFrame) -> Result<DataFrame> {
+    let mut out = df.clone();
+    out.with_column(Column::new(
+        PlSmallStr::from_static(builder::NOT_KEPT),
+        vec![0u32; df.height()],
+    ))?;
+    Ok(out)
 }
 
 /// Reads one `<table>.parquet` file and checks it against the table's spec.
