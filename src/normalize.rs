@@ -152,7 +152,22 @@ pub struct ResourceId<'a> {
 }
 
 pub fn parse_resource_id(id: &str) -> ResourceId<'_> {
-    let parts: Vec<&str> = id.split('/').filter(|p| !p.is_empty()).collect();
+    // The segments on the stack (every record has an id to take apart); a longer id than any
+    // Azure makes goes to the heap.
+    let segments = || id.split('/').filter(|p| !p.is_empty());
+    let mut stack = [""; 32];
+    let mut n = 0;
+    for (slot, part) in stack.iter_mut().zip(segments()) {
+        *slot = part;
+        n += 1;
+    }
+    let heap: Vec<&str>;
+    let parts: &[&str] = if n == stack.len() && segments().nth(n).is_some() {
+        heap = segments().collect();
+        &heap
+    } else {
+        &stack[..n]
+    };
     let mut out = ResourceId::default();
     let find = |key: &str| parts.iter().position(|p| p.eq_ignore_ascii_case(key));
     if let Some(i) = find("subscriptions") {
@@ -386,6 +401,23 @@ mod tests {
         );
         assert_eq!(r.name, Some("default"));
         assert_eq!(id_key(id), id.to_ascii_lowercase());
+        // Longer than the segments kept on the stack: nested providers, the last one counts.
+        let nested = format!(
+            "{}{}/providers/Microsoft.Security/locations/weu/jitNetworkAccessPolicies/deep",
+            "/subscriptions/s/resourceGroups/rg",
+            "/providers/Microsoft.Compute/virtualMachines/vm".repeat(8)
+        );
+        let r = parse_resource_id(&nested);
+        assert_eq!((r.subscription, r.resource_group), (Some("s"), Some("rg")));
+        assert_eq!(
+            r.resource_type.as_deref(),
+            Some("Microsoft.Security/locations/jitNetworkAccessPolicies")
+        );
+        assert_eq!(r.name, Some("deep"));
+        let exactly: String = (0..32).map(|i| format!("/p{i}")).collect();
+        assert_eq!(parse_resource_id(&exactly), ResourceId::default());
+        let many = format!("/x{exactly}/subscriptions/late");
+        assert_eq!(parse_resource_id(&many).subscription, Some("late"));
     }
 
     #[test]

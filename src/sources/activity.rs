@@ -380,10 +380,15 @@ pub fn complete(ev: &mut Event) -> Result<(), Reject> {
             ev.resource_type = parsed.resource_type;
         }
     }
-    ev.subscription_id = ev
-        .subscription_id
-        .take()
-        .map(|s| canonical_subscription(&s));
+    ev.subscription_id = ev.subscription_id.take().map(|mut s| {
+        // The usual case, a bare GUID, lower-cased where it is.
+        if is_guid(&s) {
+            s.make_ascii_lowercase();
+            s
+        } else {
+            canonical_subscription(&s)
+        }
+    });
     ev.status = ev.status.as_deref().and_then(normalize::normalize_status);
     ev.level = ev.level.as_deref().and_then(normalize::normalize_level);
     if let Some(props) = ev.properties.take() {
