@@ -283,7 +283,13 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         match (input, outcome) {
             (Input::Ingested(dir), _) => {
                 let previous = read_summary(dir)?;
-                let t = Tables::read_parquet(dir)?;
+                // On its own, a directory is not de-duplicated again: only the columns wanted
+                // need reading (see Tables::read_parquet_keeping).
+                let t = if inputs.len() == 1 {
+                    Tables::read_parquet_keeping(dir, &opts.events)?
+                } else {
+                    Tables::read_parquet(dir)?
+                };
                 tables.append(&t)?;
                 summary
                     .files

@@ -5,6 +5,7 @@
 pub mod builder;
 mod dedupe;
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::Path;
 
@@ -15,6 +16,7 @@ use polars::prelude::{
 };
 
 use crate::schema::{self, TableSpec};
+use crate::sources::EventColumns;
 use crate::sources::prefilter::{Cell, Coverage};
 pub use builder::TableBuilder;
 pub use dedupe::dedupe;
@@ -131,6 +133,13 @@ impl Tables {
     /// Reads the tables of a directory written by [`Tables::write_parquet`]. A table file that
     /// is missing is an error: a partial directory would silently lose data.
     pub fn read_parquet(dir: &Path) -> Result<Tables> {
+        Tables::read_parquet_keeping(dir, &EventColumns::All)
+    }
+
+    /// [`Tables::read_parquet`], reading only `events` columns of `events` (the others are
+    /// null). Only for a directory read on its own: stacked with other inputs, its rows would
+    /// need the values of the other columns counted for de-duplication.
+    pub fn read_parquet_keeping(dir: &Path, events: &EventColumns) -> Result<Tables> {
         let mut tables = Tables::default();
         for spec in schema::ALL_TABLES {
             let path = dir.join(spec.parquet_file());
@@ -141,7 +150,12 @@ impl Tables {
                     spec.name
                 );
             }
-            let df = read_table_file(&path, spec)?;
+            let df = match events {
+                EventColumns::Only(keep) if spec.name == schema::EVENTS.name => {
+                    read_table_columns(&path, spec, keep)?
+                }
+                _ => read_table_file(&path, spec)?,
+            };
             *tables.get_mut(spec.name).expect("every spec has a frame") = df;
         }
         Ok(tables)
@@ -170,6 +184,41 @@ pub fn read_table_file(path: &Path, spec: &TableSpec) -> Result<DataFrame> {
         .with_context(|| format!("reading Parquet table {}", path.display()))?;
     conform(df, spec)
         .with_context(|| format!("{} is not a jitaudit {} table", path.display(), spec.name))
+}
+
+/// [`read_table_file`], reading only the columns in `keep`; the others are null. The file must
+/// still have every column.
+fn read_table_columns(path: &Path, spec: &TableSpec, keep: &BTreeSet<&str>) -> Result<DataFrame> {
+    let not_a_table = || format!("{} is not a jitaudit {} table", path.display(), spec.name);
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader = ParquetReader::new(file);
+    let schema = reader
+        .schema()
+        .with_context(|| format!("reading Parquet table {}", path.display()))?;
+    let missing: Vec<&str> = (spec.column_names())
+        .filter(|c| !schema.contains(c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(anyhow::anyhow!("missing columns: {}", missing.join(", ")))
+            .with_context(not_a_table);
+    }
+    let kept: Vec<String> = (spec.column_names())
+        .filter(|c| keep.contains(c))
+        .map(str::to_string)
+        .collect();
+    let mut df = reader
+        .with_columns(Some(kept))
+        .finish()
+        .with_context(|| format!("reading Parquet table {}", path.display()))?;
+    let height = df.height();
+    for c in spec.columns.iter().filter(|c| !keep.contains(c.name)) {
+        df.with_column(Column::full_null(
+            PlSmallStr::from_static(c.name),
+            height,
+            &c.kind.dtype(),
+        ))?;
+    }
+    conform(df, spec).with_context(not_a_table)
 }
 
 /// Checks that `df` has every column of `spec` with the right type and returns it with exactly

@@ -157,15 +157,27 @@ fn twice_recorded(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// A query fills only the columns of `events` its SQL reads; its answers are those of a run
 /// that fills them all (`--all-columns`), on the sample, Microsoft's examples, the quirks
-/// (every shape: REST, Log Analytics JSON and CSV, portal CSV), a directory `ingest` wrote
-/// stacked with JSON, and one event recorded twice where the copy kept decides the answer.
+/// (every shape: REST, Log Analytics JSON and CSV, portal CSV), a directory `ingest` wrote on
+/// its own and stacked with JSON, and one event recorded twice where the copy kept decides the answer.
 #[test]
 fn a_query_reading_few_columns_answers_as_one_reading_all() {
     let tmp = tempfile::tempdir().unwrap();
     let (plain, rich) = twice_recorded(tmp.path());
     let (ingested_rich, out) = ingest(std::slice::from_ref(&rich), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
+    let (ingested_all, out) = ingest(
+        &[
+            sample(),
+            fixtures().join("quirks"),
+            plain.clone(),
+            rich.clone(),
+        ],
+        &["--skip-unknown"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
     let inputs: Vec<Vec<PathBuf>> = vec![
+        // On its own, an ingested directory is read for the columns wanted only.
+        vec![ingested_all.path().to_path_buf()],
         vec![
             sample(),
             fixtures().join("microsoft"),
@@ -220,13 +232,42 @@ fn a_query_reading_few_columns_answers_as_one_reading_all() {
     assert_eq!(rows[0]["category"], "Policy", "{rows}");
     assert_eq!(rows[0]["event_id"], "evt-rich-1", "{rows}");
     // The copy kept is the richer one, whichever comes first.
-    for paths in &inputs[1..] {
+    for paths in &inputs[2..] {
         let mut args: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
         args.extend(["SELECT caller_ip FROM events", "--format", "csv"]);
         assert_eq!(
             stdout(&query(&args)),
             "caller_ip\n198.51.100.2\n",
             "{args:?}"
+        );
+    }
+}
+
+/// An ingested directory whose `events` lacks a column is refused, naming the table and the
+/// column, whether the query reads that column, another, or all of them.
+#[test]
+fn an_ingested_table_missing_a_column_is_refused_by_name() {
+    let (dir, out) = ingest(&[sample()], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut events = table(dir.path(), "events");
+    events = events.drop("caller").unwrap();
+    let file = std::fs::File::create(dir.path().join("events.parquet")).unwrap();
+    polars::prelude::ParquetWriter::new(file)
+        .finish(&mut events)
+        .unwrap();
+    let d = dir.path().to_str().unwrap();
+    for args in [
+        vec![d, "SELECT operation_id FROM events"],
+        vec![d, "SELECT caller FROM events"],
+        vec![d, "SELECT operation_id FROM events", "--all-columns"],
+    ] {
+        let out = query(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("is not a jitaudit events table")
+                && err.contains("missing columns: caller"),
+            "{args:?}: {err}"
         );
     }
 }
