@@ -12,9 +12,14 @@ use polars::prelude::*;
 use crate::schema;
 use crate::tables::{Tables, strs};
 
-pub fn derive(mut t: Tables) -> Result<Tables> {
+/// Completes the VM inventory and, when `ledger`, makes the request ledger (it reads every
+/// column of `events`: a query that fills only some of them does not read it, and it stays
+/// empty).
+pub fn derive(mut t: Tables, ledger: bool) -> Result<Tables> {
     enrich_vms(&mut t)?;
-    t.requests = ledger::build(&t)?;
+    if ledger {
+        t.requests = ledger::build(&t)?;
+    }
     Ok(t)
 }
 

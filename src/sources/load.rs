@@ -320,7 +320,7 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         count_rows(&tables, &mut summary);
         tables
     } else {
-        finish_tables(tables, &mut summary)?
+        finish_tables(tables, &mut summary, &opts.events)?
     };
     Ok(Loaded { tables, summary })
 }
@@ -475,8 +475,13 @@ fn read_table_file(path: &Path, _report: &mut FileReport) -> Result<()> {
     }
 }
 
-/// De-duplicates every table, then derives what is computed from several tables.
-fn finish_tables(mut t: Tables, summary: &mut IngestSummary) -> Result<Tables> {
+/// De-duplicates every table, then derives what is computed from several tables (not the
+/// ledger when `events` fills only some columns).
+fn finish_tables(
+    mut t: Tables,
+    summary: &mut IngestSummary,
+    events: &EventColumns,
+) -> Result<Tables> {
     use schema::*;
     let keys: &[(&str, &[&str])] = &[
         (EVENTS.name, EVENT_KEY),
@@ -509,7 +514,8 @@ fn finish_tables(mut t: Tables, summary: &mut IngestSummary) -> Result<Tables> {
     }
     // Counts from several files (and ingested directories) add up per hour and subscription.
     t.activity_hours = tables::activity_hours_frame(&tables::coverage_of_frame(&t.activity_hours)?);
-    let t = derive::derive(t)?;
+    // The ledger is made from every column of events: not from some of them.
+    let t = derive::derive(t, *events == EventColumns::All)?;
     count_rows(&t, summary);
     Ok(t)
 }
@@ -544,4 +550,38 @@ pub fn format_names() -> Vec<&'static str> {
     .into_iter()
     .map(SourceFormat::name)
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loading only some columns of `events` leaves the tables made from all of them empty
+    /// and no count column behind; the others are as a full load makes them.
+    #[test]
+    fn a_load_of_some_event_columns_makes_no_ledger() {
+        let sample = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data")];
+        let load_with = |events| {
+            let opts = LoadOptions {
+                events,
+                ..LoadOptions::default()
+            };
+            load(&sample, opts).unwrap().tables
+        };
+        let all = load_with(EventColumns::All);
+        let some = load_with(EventColumns::only([schema::CALLER]));
+        assert!(all.requests.height() > 0);
+        assert_eq!(some.requests.height(), 0);
+        assert_eq!(some.events.height(), all.events.height());
+        assert_eq!(some.events.schema(), all.events.schema());
+        assert_eq!(
+            some.events.column(schema::PROPERTIES).unwrap().null_count(),
+            some.events.height()
+        );
+        assert_eq!(
+            some.events.column(schema::CALLER).unwrap(),
+            all.events.column(schema::CALLER).unwrap()
+        );
+        assert!(some.vms.equals_missing(&all.vms));
+    }
 }
