@@ -213,7 +213,6 @@ impl Location {
     }
 }
 
-/// Rows parsed from raw files, table by table, before they become frames.
 /// Which columns of `events` a load fills. A query that reads few of them is spared
 /// working out the others (the record's properties above all); they are left null.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -244,6 +243,7 @@ impl EventColumns {
     }
 }
 
+/// Rows parsed from raw files, table by table, before they become frames.
 pub struct Batch {
     pub events: TableBuilder,
     pub policy_requests: TableBuilder,
