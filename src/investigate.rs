@@ -109,25 +109,32 @@ pub fn known_identities(t: &Tables) -> Result<BTreeSet<String>> {
 /// Activity Log record pairs with it. App ids are shared by every user of an app (the portal),
 /// so only a service principal's app id joins the set.
 pub fn aliases(t: &Tables, id: &str) -> Result<BTreeSet<String>> {
+    Ok(aliases_seen(t, id)?.0)
+}
+
+/// [`aliases`], and whether any event names the identity.
+pub fn aliases_seen(t: &Tables, id: &str) -> Result<(BTreeSet<String>, bool)> {
     let id = id.to_ascii_lowercase();
     let caller = strs(&t.events, schema::CALLER)?;
     let object = strs(&t.events, schema::OBJECT_ID)?;
     let app = strs(&t.events, schema::APP_ID)?;
     let kind = strs(&t.events, schema::CALLER_KIND)?;
     let mut set = BTreeSet::from([id.clone()]);
+    let mut seen = false;
     for i in 0..t.events.height() {
         let names = [caller.get(i), object.get(i)];
         let sp = kind.get(i) == Some(schema::caller_kind::SERVICE_PRINCIPAL);
         let hit = names.iter().flatten().any(|n| n.eq_ignore_ascii_case(&id))
             || (sp && app.get(i).is_some_and(|a| a.eq_ignore_ascii_case(&id)));
         if hit {
+            seen = true;
             set.extend(names.iter().flatten().map(|n| n.to_ascii_lowercase()));
             if sp {
                 set.extend(app.get(i).map(str::to_ascii_lowercase));
             }
         }
     }
-    Ok(set)
+    Ok((set, seen))
 }
 
 fn matches(names: &BTreeSet<String>, value: Option<&str>) -> bool {
@@ -313,14 +320,19 @@ pub fn investigate(
     for e in &mut timeline {
         e.resource_name = name_of(&e.resource).unwrap_or("").to_string();
     }
-    timeline.sort_by(|a, b| {
-        (a.time.is_none(), a.time, a.kind, &a.what).cmp(&(
-            b.time.is_none(),
-            b.time,
-            b.kind,
-            &b.what,
-        ))
-    });
+    // A total order, so that the timeline does not depend on the order records were read in.
+    fn key(e: &Entry) -> (bool, Option<i64>, Kind, [&String; 6]) {
+        let text = [
+            &e.what,
+            &e.resource,
+            &e.status,
+            &e.address,
+            &e.detail,
+            &e.reference,
+        ];
+        (e.time.is_none(), e.time, e.kind, text)
+    }
+    timeline.sort_by(|a, b| key(a).cmp(&key(b)));
     let dated: Vec<i64> = timeline
         .iter()
         .filter(|e| e.kind != Kind::Finding)

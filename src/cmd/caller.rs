@@ -84,17 +84,20 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
 }
 
 /// Loads the JIT records and every record that names the caller. A record can name the
-/// identity by another of its names (a user's object id where the UPN was given): when the
-/// kept records pair the caller with other names, the inputs are read again keeping those too.
+/// identity by another of its names (a user's object id where the UPN was given). The names
+/// its first records show are looked up before the full read, which keeps the records of all
+/// of them; when the records read pair the caller with still other names, the inputs are read
+/// again for those.
 fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
-    // The view cites no file hashes (reports do), so neither read takes them.
-    let mut first = super::ingest::load_hashing(input, Need::JitAnd(vec![id.to_string()]), false)?;
     if input.no_prefilter {
-        return Ok(first);
+        return super::ingest::load_hashing(input, Need::All, false);
     }
+    let names = early_names(input, id)?;
+    // The view cites no file hashes (reports do), so no read takes them.
+    let mut first = super::ingest::load_hashing(input, Need::JitAnd(names.clone()), false)?;
     let others: Vec<String> = investigate::aliases(&first.tables, id)?
         .into_iter()
-        .filter(|n| !n.eq_ignore_ascii_case(id))
+        .filter(|n| !names.iter().any(|m| m.eq_ignore_ascii_case(n)))
         .collect();
     if others.is_empty() {
         return Ok(first);
@@ -109,7 +112,7 @@ fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
             progress: std::io::stderr().is_terminal(),
             need: Need::NewFor {
                 names: others,
-                already: vec![id.to_string()],
+                already: names,
             },
             hash: false,
             events: EventColumns::All,
@@ -119,6 +122,41 @@ fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
     t.events.vstack_mut(&second.tables.events)?;
     t.events = tables::dedupe(std::mem::take(&mut t.events), load::EVENT_KEY)?.0;
     Ok(first)
+}
+
+/// `id` and the other names the caller goes by in the first records that name it: input files
+/// are read whole (with the prefilter) until one has such a record, within a sixteenth of the
+/// input's bytes. Finding
+/// them here saves reading the whole input a second time for them; what this misses, the
+/// second read finds.
+fn early_names(input: &crate::cli::InputArgs, id: &str) -> Result<Vec<String>> {
+    let files = load::input_files(&input.paths)?;
+    let mut budget = files.iter().map(|(_, size)| size).sum::<u64>() / 16;
+    let lower = id.to_ascii_lowercase();
+    for (path, size) in files {
+        if size > budget {
+            break;
+        }
+        budget -= size;
+        // Errors are the full read's to report.
+        let Ok(some) = load::load(
+            &[path],
+            LoadOptions {
+                need: Need::JitAnd(vec![id.to_string()]),
+                hash: false,
+                ..LoadOptions::default()
+            },
+        ) else {
+            continue;
+        };
+        let (aliases, seen) = investigate::aliases_seen(&some.tables, id)?;
+        if seen {
+            let mut names = vec![id.to_string()];
+            names.extend(aliases.into_iter().filter(|n| *n != lower));
+            return Ok(names);
+        }
+    }
+    Ok(vec![id.to_string()])
 }
 
 fn describe(w: &Window) -> String {

@@ -225,7 +225,6 @@ fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<
                 .is_some_and(|n| n == crate::azure::manifest::MANIFEST_FILE)
                 && let Some(warning) = snapshot_warning(p)
             {
-                eprintln!("jitaudit: warning: {warning}");
                 summary.warnings.push(warning);
             }
             match is_beside_data(p) {
@@ -240,8 +239,22 @@ fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<
     Ok(inputs)
 }
 
-/// Reads every input. Errors in one file are recorded and the run goes on, unless `strict`;
-/// the caller decides the exit code from `summary.errors`.
+/// The files among the inputs that `load` would parse (not the tables `ingest` wrote), in
+/// the order it reads them, with their sizes in bytes.
+pub fn input_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>> {
+    let inputs = collect_inputs(paths, &mut IngestSummary::default())?;
+    Ok(inputs
+        .into_iter()
+        .filter_map(|i| match i {
+            Input::File(p) => {
+                let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                Some((p, size))
+            }
+            Input::Ingested(_) => None,
+        })
+        .collect())
+}
+
 /// Whether every input can be read twice: no pipe or device among them (a command that reads
 /// its inputs twice reads these once, whole).
 pub fn rereadable(paths: &[PathBuf]) -> bool {
@@ -250,10 +263,15 @@ pub fn rereadable(paths: &[PathBuf]) -> bool {
         .all(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() || m.is_dir()))
 }
 
+/// Reads every input. Errors in one file are recorded and the run goes on, unless `strict`;
+/// the caller decides the exit code from `summary.errors`.
 pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     let filter = Prefilter::for_need(&opts.need);
     let mut summary = IngestSummary::default();
     let inputs = collect_inputs(paths, &mut summary)?;
+    for warning in &summary.warnings {
+        eprintln!("jitaudit: warning: {warning}");
+    }
     let total_bytes: u64 = inputs
         .iter()
         .map(|i| match i {

@@ -180,3 +180,86 @@ fn a_pipe_is_read_once_and_gives_what_the_file_gives() {
         "the UPN-only record is Carol's"
     );
 }
+
+/// A diagnostic-settings record of a VM start by the identity these claims name.
+fn start_by(claims: &str, address: &str) -> String {
+    format!(
+        concat!(
+            r#"{{"time":"2026-11-06T09:00:00.000Z","resourceId":"/SUBSCRIPTIONS/22222222-AAAA-4BBB-8CCC-000000000002/RESOURCEGROUPS/RG-DEV/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/DEV-TEST-02","#,
+            r#""operationName":"Microsoft.Compute/virtualMachines/start/action","category":"Action","resultType":"Success","#,
+            r#""correlationId":"dddddddd-0000-4000-8000-{}","level":"Information","callerIpAddress":"{}","#,
+            r#""identity":{{"claims":{{{}}}}}}}"#,
+            "\n"
+        ),
+        format!("{:0>12}", address.rsplit('.').next().unwrap_or_default()),
+        address,
+        claims
+    )
+}
+
+/// `caller` looks up the other names of the identity in the first file that names it, before
+/// reading everything, and reads again for the names only later records show: either way it
+/// gives what reading every record gives.
+#[test]
+fn names_found_first_or_only_later_give_what_a_whole_read_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let upn = r#""http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"trent@contoso.com""#;
+    let oid = |n: u8| {
+        format!(
+            r#""http://schemas.microsoft.com/identity/claims/objectidentifier":"7e7e7e7e-0000-4000-8000-00000000000{n}""#
+        )
+    };
+    // Read first (a small part of the input): Trent by UPN and his first object id.
+    std::fs::write(
+        dir.path().join("a-first-PT1H.json"),
+        start_by(&format!("{upn},{}", oid(1)), "198.51.100.1"),
+    )
+    .unwrap();
+    // The bulk of the input.
+    let bulk = dir.path().join("m-bulk");
+    for entry in walkdir::WalkDir::new(sample().join("insights-activity-logs")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let name = entry.path().to_string_lossy().replace(['/', '='], "_");
+            std::fs::create_dir_all(&bulk).unwrap();
+            std::fs::copy(entry.path(), bulk.join(name)).unwrap();
+        }
+    }
+    // Read last: a second object id beside the UPN, and records that name only one of the
+    // object ids.
+    std::fs::write(
+        dir.path().join("z-late-PT1H.json"),
+        [
+            start_by(&format!("{upn},{}", oid(2)), "198.51.100.2"),
+            start_by(&oid(1), "198.51.100.3"),
+            start_by(&oid(2), "198.51.100.4"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let input = dir.path().to_str().unwrap();
+    let quick = json(&caller(&["trent@contoso.com", input, "--format", "json"]));
+    let whole = json(&caller(&[
+        "trent@contoso.com",
+        input,
+        "--format",
+        "json",
+        "--no-prefilter",
+    ]));
+    assert_eq!(quick, whole);
+    assert_eq!(
+        quick["summary"]["identities"],
+        serde_json::json!([
+            "7e7e7e7e-0000-4000-8000-000000000001",
+            "7e7e7e7e-0000-4000-8000-000000000002",
+            "trent@contoso.com"
+        ])
+    );
+    let text = quick["timeline"].to_string();
+    for n in 1..=4 {
+        assert!(
+            text.contains(&format!("198.51.100.{n}")),
+            "record {n}: {text}"
+        );
+    }
+}
