@@ -105,6 +105,25 @@ pub fn known_identities(t: &Tables) -> Result<BTreeSet<String>> {
     Ok(all)
 }
 
+/// The `events` columns the caller view and the rules read of the records that are not of JIT
+/// policies or network security groups (of those, they read every column): `caller` fills
+/// only these for the rest of what an identity did.
+pub const ACTIVITY_COLUMNS: [&str; 13] = [
+    schema::TIME,
+    schema::CALLER,
+    schema::OBJECT_ID,
+    schema::APP_ID,
+    schema::CALLER_KIND,
+    schema::CALLER_IP,
+    schema::OPERATION_ID,
+    schema::OPERATION_NAME,
+    schema::STATUS,
+    schema::SUB_STATUS,
+    schema::RESOURCE_ID,
+    schema::RESOURCE_KEY,
+    schema::CORRELATION_ID,
+];
+
 /// The names of one identity: the id given plus every caller, object id and app id an
 /// Activity Log record pairs with it. App ids are shared by every user of an app (the portal),
 /// so only a service principal's app id joins the set.

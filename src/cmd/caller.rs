@@ -93,13 +93,17 @@ fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
         return super::ingest::load_hashing(input, Need::All, false);
     }
     let names = early_names(input, id)?;
-    // The view cites no file hashes (reports do), so no read takes them.
-    let mut first = super::ingest::load_hashing(input, Need::JitAnd(names.clone()), false)?;
+    // The view cites no file hashes (reports do), so no read takes them; and of the records
+    // other than JIT policy and NSG ones it shows a few columns, so only those are filled.
+    let lean = EventColumns::lean(investigate::ACTIVITY_COLUMNS);
+    let mut first =
+        super::ingest::load_columns(input, Need::JitAnd(names.clone()), false, lean.clone())?;
     let others: Vec<String> = investigate::aliases(&first.tables, id)?
         .into_iter()
         .filter(|n| !names.iter().any(|m| m.eq_ignore_ascii_case(n)))
         .collect();
     if others.is_empty() {
+        tables::drop_not_kept(&mut first.tables.events)?;
         return Ok(first);
     }
     // The second read parses only the records that name another of the names and that the
@@ -115,11 +119,11 @@ fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
                 already: names,
             },
             hash: false,
-            events: EventColumns::All,
+            events: lean,
         },
     )?;
     let t = &mut first.tables;
-    t.events.vstack_mut(&second.tables.events)?;
+    tables::stack(&mut t.events, &second.tables.events)?;
     t.events = tables::dedupe(std::mem::take(&mut t.events), load::EVENT_KEY)?.0;
     Ok(first)
 }

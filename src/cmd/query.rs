@@ -293,6 +293,7 @@ mod tests {
         match events_columns_read(sql, &BTreeMap::new()) {
             EventColumns::All => None,
             EventColumns::Only(set) => Some(set.into_iter().collect()),
+            EventColumns::Lean(_) => panic!("a query never reads lean"),
         }
     }
 

@@ -236,7 +236,10 @@ fn from_record_fields(f: RecordFields, claims: Claims, principal_type: Option<St
 /// not the plain diagnostic-settings case and must be read through [`from_object`]. Without
 /// `properties`, the record's properties are read as empty when present: for a table that keeps
 /// none of [`FROM_PROPERTIES`].
-pub fn from_line(line: &[u8], properties: bool) -> Option<Result<Event, Reject>> {
+pub fn from_line(
+    line: &[u8],
+    properties: super::record_line::Properties,
+) -> Option<Result<Event, Reject>> {
     let (fields, claims, principal_type) = super::record_line::parse(line, properties)?;
     let mut ev = from_record_fields(fields, claims, principal_type);
     Some(complete(&mut ev).map(|()| ev))
@@ -439,9 +442,12 @@ pub const FROM_PROPERTIES: [&str; 3] = [schema::EVENT_ID, schema::CATEGORY, sche
 
 /// Writes an event as a row of `events`.
 pub fn write(events: &mut TableBuilder, ev: Event, source_file: &str, format: &str, line: i64) {
+    // A lean builder keeps every column of the JIT policy and NSG records only; one whose
+    // operation is unknown is kept whole.
+    let lean = (ev.operation_id.as_deref()).is_some_and(|op| !super::record_line::concerns_jit(op));
     // In the order of the table's columns, where the builder looks for each first.
     events
-        .row()
+        .row_lean(lean)
         // Every event has an id: its own, or one made from it (the digest is worked out only
         // when the column is kept).
         .str_with(schema::EVENT_ID, true, || {

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::json::{element_lines, get};
 use super::prefilter::{self, Prefilter};
+use super::record_line::Properties;
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources};
 
 /// What a file was found to be.
@@ -222,9 +223,16 @@ pub fn read_json_lines(
     let keeps_escapes = filter.is_some_and(Prefilter::is_first_read);
     let mut counter = prefilter::SkipCounter::default();
     let count_skipped = filter.is_none_or(Prefilter::is_first_read);
-    let properties = activity::FROM_PROPERTIES
+    let properties = if !activity::FROM_PROPERTIES
         .iter()
-        .any(|c| batch.events.keeps(c));
+        .any(|c| batch.events.keeps(c))
+    {
+        Properties::PassOver
+    } else if batch.events.is_lean() {
+        Properties::ReadForJit
+    } else {
+        Properties::Read
+    };
     let mut pos = 0;
     let mut number = first_line;
     while pos < data.len() {

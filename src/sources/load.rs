@@ -522,7 +522,9 @@ fn finish_tables(
     ];
     for (table, key) in keys {
         let df = t.get_mut(table).expect("known table");
-        let (deduped, dropped) = tables::dedupe(std::mem::take(df), key)?;
+        // Lean rows keep their counts of what they left out, for the caller to merge reads.
+        let counts = *table == EVENTS.name && matches!(events, EventColumns::Lean(_));
+        let (deduped, dropped) = tables::dedupe_keeping_counts(std::mem::take(df), key, counts)?;
         *df = deduped;
         if dropped > 0 {
             summary
@@ -533,7 +535,7 @@ fn finish_tables(
     // Counts from several files (and ingested directories) add up per hour and subscription.
     t.activity_hours = tables::activity_hours_frame(&tables::coverage_of_frame(&t.activity_hours)?);
     // The ledger is made from every column of events: not from some of them.
-    let t = derive::derive(t, *events == EventColumns::All)?;
+    let t = derive::derive(t, events.fills_requests())?;
     count_rows(&t, summary);
     Ok(t)
 }

@@ -221,6 +221,10 @@ pub enum EventColumns {
     All,
     /// These, and always those that tell duplicates apart and count activity per hour.
     Only(BTreeSet<&'static str>),
+    /// Every column of the records of JIT policies and network security groups (what the
+    /// rules and the request ledger read), and only these of the others (`caller`: the
+    /// rest of what one identity did).
+    Lean(BTreeSet<&'static str>),
 }
 
 impl EventColumns {
@@ -240,6 +244,19 @@ impl EventColumns {
         } else {
             EventColumns::Only(set)
         }
+    }
+
+    /// [`EventColumns::Lean`] with `names` and the columns every load needs.
+    pub fn lean<'a>(names: impl IntoIterator<Item = &'a str>) -> EventColumns {
+        match EventColumns::only(names) {
+            EventColumns::Only(set) => EventColumns::Lean(set),
+            all => all,
+        }
+    }
+
+    /// Whether every row has every column, so the request ledger can be made.
+    pub fn fills_requests(&self) -> bool {
+        !matches!(self, EventColumns::Only(_))
     }
 }
 
@@ -279,6 +296,10 @@ impl Batch {
             EventColumns::All => Batch::default(),
             EventColumns::Only(set) => Batch {
                 events: TableBuilder::keeping(&schema::EVENTS, |c| set.contains(c)),
+                ..Batch::default()
+            },
+            EventColumns::Lean(set) => Batch {
+                events: TableBuilder::lean(&schema::EVENTS, |c| set.contains(c)),
                 ..Batch::default()
             },
         }

@@ -45,7 +45,7 @@ pub struct Prefilter {
 
 /// Words every JIT or NSG operation name holds (`.../jitNetworkAccessPolicies/initiate/action`,
 /// `Microsoft.Network/networkSecurityGroups/securityRules/write`).
-const JIT_WORDS: [&str; 2] = ["jitnetworkaccesspolicies", "networksecuritygroups"];
+pub(crate) const JIT_WORDS: [&str; 2] = ["jitnetworkaccesspolicies", "networksecuritygroups"];
 
 impl Prefilter {
     /// The filter for `need`, or none when every record is needed (or when an identity holds

@@ -67,11 +67,34 @@ const _: () = assert!(UPN_CLAIMS.len() == 2 && OID_CLAIMS.len() == 2 && APPID_CL
 /// Nesting deeper than this is the general path's (`serde_json` stops at 128).
 const MAX_DEPTH: u32 = 64;
 
+/// What to make of a record's `properties`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Properties {
+    /// Read them whole.
+    Read,
+    /// Check them to be JSON, but pass over their contents and read them as empty: for a
+    /// table that keeps none of the columns made from them (whether each of those has a value
+    /// does not depend on them).
+    PassOver,
+    /// Read them for the records of JIT policies and network security groups (and those whose
+    /// operation comes after them in the line), pass over them for the others: for a lean
+    /// table (see `TableBuilder::lean`).
+    ReadForJit,
+}
+
+/// Whether an operation is of JIT policies or network security groups, in any case.
+pub fn concerns_jit(operation: &str) -> bool {
+    super::prefilter::JIT_WORDS.iter().any(|w| {
+        (operation.as_bytes().windows(w.len())).any(|part| part.eq_ignore_ascii_case(w.as_bytes()))
+    })
+}
+
 /// Reads one JSON Lines record, or `None` when the line is not the plain case (the general
-/// path then reads it). Without `properties`, an object there is still checked to be JSON but
-/// its contents are passed over and it is read as empty: for a table that keeps none of the
-/// columns made from them (whether each of those has a value does not depend on them).
-pub fn parse(line: &[u8], properties: bool) -> Option<(RecordFields, Claims, Option<String>)> {
+/// path then reads it).
+pub fn parse(
+    line: &[u8],
+    properties: Properties,
+) -> Option<(RecordFields, Claims, Option<String>)> {
     let record = Scanner::new(line)?.record(properties)?;
     let time = record.text[0].as_ref()?;
     let operation = record.text[2].as_ref()?;
@@ -414,7 +437,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The whole line as one record, with nothing after it.
-    fn record(mut self, properties: bool) -> Option<Record<'a>> {
+    fn record(mut self, properties: Properties) -> Option<Record<'a>> {
         let mut r = Record::default();
         let mut seen = 0u32;
         let is_object = self.object_or_null(|s, key| {
@@ -423,7 +446,14 @@ impl<'a> Scanner<'a> {
             };
             first_time(&mut seen, i)?;
             match i {
-                PROPERTIES => r.properties = s.properties(properties)?,
+                PROPERTIES => {
+                    let keep = match properties {
+                        Properties::Read => true,
+                        Properties::PassOver => false,
+                        Properties::ReadForJit => r.text[2].as_deref().is_none_or(concerns_jit),
+                    };
+                    r.properties = s.properties(keep)?;
+                }
                 IDENTITY => s.identity(&mut r)?,
                 _ => r.text[i] = s.text()?,
             }
@@ -503,6 +533,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::Value;
 
+    use super::Properties;
     use crate::sources::activity::{self, Reject};
 
     /// The row (or the rejection) the general path makes of a line.
@@ -518,7 +549,7 @@ mod tests {
 
     /// The fast path's answer, when it takes the line.
     fn fast(line: &[u8]) -> Option<Result<String, String>> {
-        activity::from_line(line, true)
+        activity::from_line(line, Properties::Read)
             .map(|r| r.map(|e| format!("{e:?}")).map_err(|r| format!("{r:?}")))
     }
 
@@ -716,8 +747,9 @@ mod tests {
         /// general path does, whether or not it reads the properties.
         #[test]
         fn the_scanner_accepts_nothing_serde_json_refuses(line in mutated()) {
-            let whole = super::parse(&line, true).is_some();
-            prop_assert_eq!(whole, super::parse(&line, false).is_some());
+            let whole = super::parse(&line, Properties::Read).is_some();
+            prop_assert_eq!(whole, super::parse(&line, Properties::PassOver).is_some());
+            prop_assert_eq!(whole, super::parse(&line, Properties::ReadForJit).is_some());
             if let Some(quick) = fast(&line) {
                 prop_assert!(serde_json::from_slice::<Value>(&line).is_ok());
                 prop_assert_eq!(quick, general(&line), "{}", String::from_utf8_lossy(&line));

@@ -5,7 +5,8 @@
 //! A builder may keep only some columns (a query that reads few of them): the others come out
 //! all null, and the values offered for them are counted per row instead, in a column named
 //! [`NOT_KEPT`], so that de-duplication can still tell the richest copy of a record as if every
-//! column had been kept. De-duplication removes that column.
+//! column had been kept. De-duplication removes that column. A lean builder keeps every
+//! column, but only some of them for the rows written as lean, counting the rest alike.
 
 use polars::prelude::*;
 
@@ -53,6 +54,8 @@ pub struct TableBuilder {
     rows: usize,
     /// Which of the spec's columns are kept; `None`: all of them.
     kept: Option<Vec<bool>>,
+    /// Which columns a lean row keeps; `None`: rows are never lean.
+    lean: Option<Vec<bool>>,
     /// Per row, the values given for columns not kept (only when some are not).
     not_kept: Vec<u32>,
 }
@@ -67,6 +70,7 @@ impl TableBuilder {
             lens: Vec::new(),
             rows: 0,
             kept: None,
+            lean: None,
             not_kept: Vec::new(),
         }
     }
@@ -80,7 +84,20 @@ impl TableBuilder {
         }
     }
 
-    /// Whether the column named `name` is kept.
+    /// A builder whose lean rows keep only the columns `keep` says yes to; other rows keep all.
+    pub fn lean(spec: &'static TableSpec, keep: impl Fn(&str) -> bool) -> Self {
+        TableBuilder {
+            lean: Some(spec.columns.iter().map(|c| keep(c.name)).collect()),
+            ..TableBuilder::new(spec)
+        }
+    }
+
+    /// Whether some rows may keep only some columns (see [`TableBuilder::lean`]).
+    pub fn is_lean(&self) -> bool {
+        self.lean.is_some()
+    }
+
+    /// Whether the column named `name` is kept (by every row).
     pub fn keeps(&self, name: &str) -> bool {
         self.kept.as_ref().is_none_or(|k| k[self.index(name)])
     }
@@ -95,14 +112,21 @@ impl TableBuilder {
 
     /// Starts a row; the row is complete when the returned writer is dropped.
     pub fn row(&mut self) -> RowWriter<'_> {
+        self.row_lean(false)
+    }
+
+    /// Starts a row that keeps only the lean columns when `lean` (and the builder is lean).
+    pub fn row_lean(&mut self, lean: bool) -> RowWriter<'_> {
         if self.data.is_empty() {
             self.data = (self.spec.columns.iter())
                 .map(|c| Data::new(c.name, c.kind))
                 .collect();
             self.lens = vec![0; self.spec.columns.len()];
         }
+        let lean = lean && self.lean.is_some();
         RowWriter {
             builder: self,
+            lean,
             not_kept: 0,
             next: 0,
         }
@@ -157,7 +181,7 @@ impl TableBuilder {
                 series.into_column()
             })
             .collect();
-        if kept.is_some() {
+        if kept.is_some() || self.lean.is_some() {
             columns.push(Column::new(
                 PlSmallStr::from_static(NOT_KEPT),
                 self.not_kept,
@@ -171,6 +195,8 @@ impl TableBuilder {
 /// Writes one row; columns not set are null.
 pub struct RowWriter<'a> {
     builder: &'a mut TableBuilder,
+    /// The row keeps only the builder's lean columns.
+    lean: bool,
     /// Values given in this row for columns not kept.
     not_kept: u32,
     /// The column after the one set last, where the next is looked for first.
@@ -190,6 +216,11 @@ impl RowWriter<'_> {
         self.builder.lens[i] += 1;
         if self.builder.kept.as_ref().is_some_and(|k| !k[i]) {
             self.not_kept += u32::from(present);
+            return None;
+        }
+        if self.lean && self.builder.lean.as_ref().is_some_and(|k| !k[i]) {
+            self.not_kept += u32::from(present);
+            self.builder.data[i].push_null();
             return None;
         }
         Some(&mut self.builder.data[i])
@@ -265,7 +296,7 @@ impl Drop for RowWriter<'_> {
                 *len = target;
             }
         }
-        if b.kept.is_some() {
+        if b.kept.is_some() || b.lean.is_some() {
             b.not_kept.push(self.not_kept);
         }
         b.rows = target;
@@ -319,6 +350,38 @@ mod tests {
         let mut all = TableBuilder::keeping(&SUBSCRIPTIONS, |_| true);
         all.row().str(schema::STATE, Some("Enabled"));
         assert!(all.finish().column(NOT_KEPT).is_err());
+    }
+
+    #[test]
+    fn a_lean_row_keeps_the_lean_columns_and_counts_the_rest() {
+        let mut b = TableBuilder::lean(&SUBSCRIPTIONS, |c| c == schema::SUBSCRIPTION_ID);
+        assert!(b.is_lean() && b.keeps(schema::STATE));
+        b.row()
+            .str(schema::SUBSCRIPTION_ID, Some("a"))
+            .str(schema::STATE, Some("Enabled"));
+        b.row_lean(true)
+            .str(schema::SUBSCRIPTION_ID, Some("b"))
+            .str(schema::STATE, Some("Disabled"))
+            .str(schema::DISPLAY_NAME, None::<&str>)
+            .str_with(schema::TENANT_ID, true, || {
+                unreachable!("not kept: not worked out")
+            });
+        let df = b.finish();
+        let ids = df.column(schema::SUBSCRIPTION_ID).unwrap().str().unwrap();
+        assert_eq!(ids.iter().collect::<Vec<_>>(), vec![Some("a"), Some("b")]);
+        let states = df.column(schema::STATE).unwrap().str().unwrap();
+        assert_eq!(
+            states.iter().collect::<Vec<_>>(),
+            vec![Some("Enabled"), None]
+        );
+        let counts = df.column(NOT_KEPT).unwrap().u32().unwrap();
+        assert_eq!(counts.iter().collect::<Vec<_>>(), vec![Some(0), Some(2)]);
+        // Without a lean set, no row is lean.
+        let mut plain = TableBuilder::new(&SUBSCRIPTIONS);
+        plain.row_lean(true).str(schema::STATE, Some("Enabled"));
+        let df = plain.finish();
+        assert!(df.column(NOT_KEPT).is_err());
+        assert_eq!(df.column(schema::STATE).unwrap().null_count(), 0);
     }
 
     #[test]

@@ -26,7 +26,17 @@ use polars::prelude::{
 /// A frame built with only some columns kept carries, per row, the count of values it did not
 /// keep ([`NOT_KEPT`]): they are added to the row's score, so the copy kept is the one a frame
 /// of every column would keep, and the count column is dropped.
-pub fn dedupe(mut df: DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
+pub fn dedupe(df: DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
+    dedupe_keeping_counts(df, key_columns, false)
+}
+
+/// [`dedupe`], keeping the counts of values not kept (as the last column) when `counts`, for
+/// frames to be stacked and de-duplicated again.
+pub fn dedupe_keeping_counts(
+    mut df: DataFrame,
+    key_columns: &[&str],
+    counts: bool,
+) -> Result<(DataFrame, usize)> {
     let not_kept = match df.get_column_index(NOT_KEPT) {
         Some(_) => Some(df.drop_in_place(NOT_KEPT)?),
         None => None,
@@ -58,6 +68,9 @@ pub fn dedupe(mut df: DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usi
     // Column by column, each old column freed as its new one is made: memory peaks at the
     // frame and one column, not two frames (a full `query` holds gigabytes of events).
     let mut columns = df.into_columns();
+    if counts && let Some(not_kept) = not_kept {
+        columns.push(not_kept);
+    }
     for column in &mut columns {
         let filtered = if dropped > 0 {
             column.filter(&mask)?

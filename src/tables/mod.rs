@@ -19,7 +19,7 @@ use crate::schema::{self, TableSpec};
 use crate::sources::EventColumns;
 use crate::sources::prefilter::{Cell, Coverage};
 pub use builder::TableBuilder;
-pub use dedupe::dedupe;
+pub use dedupe::{dedupe, dedupe_keeping_counts};
 
 /// One frame per canonical table. Every frame always has exactly its spec's columns, in
 /// order, with its spec's types, even when it has no rows.
@@ -88,27 +88,7 @@ impl Tables {
         for spec in schema::ALL_TABLES {
             let ours = self.get_mut(spec.name).expect("every spec has a frame");
             let theirs = other.get(spec.name).expect("every spec has a frame");
-            if theirs.height() == 0 {
-                // Nothing to add (most files fill few tables), and nothing to check: every
-                // frame is built from the same schema.
-                continue;
-            }
-            // A frame built with some columns not kept carries a count of them (see
-            // `builder`); a frame of every column, stacked with one, counts none.
-            let theirs = match (has_not_kept(ours), has_not_kept(theirs)) {
-                _ if ours.height() == 0 => {
-                    *ours = theirs.clone();
-                    continue;
-                }
-                (true, false) => &with_not_kept(theirs)?,
-                (false, true) => {
-                    *ours = with_not_kept(ours)?;
-                    theirs
-                }
-                _ => theirs,
-            };
-            ours.vstack_mut(theirs)
-                .with_context(|| format!("stacking table {}", spec.name))?;
+            stack(ours, theirs).with_context(|| format!("stacking table {}", spec.name))?;
         }
         Ok(())
     }
@@ -160,6 +140,39 @@ impl Tables {
         }
         Ok(tables)
     }
+}
+
+/// Stacks `theirs` under `ours`, two frames of one table.
+pub fn stack(ours: &mut DataFrame, theirs: &DataFrame) -> Result<()> {
+    if theirs.height() == 0 {
+        // Nothing to add (most files fill few tables), and nothing to check: every frame is
+        // built from the same schema.
+        return Ok(());
+    }
+    // A frame built with some columns not kept carries a count of them (see `builder`); a
+    // frame of every column, stacked with one, counts none.
+    let theirs = match (has_not_kept(ours), has_not_kept(theirs)) {
+        _ if ours.height() == 0 => {
+            *ours = theirs.clone();
+            return Ok(());
+        }
+        (true, false) => &with_not_kept(theirs)?,
+        (false, true) => {
+            *ours = with_not_kept(ours)?;
+            theirs
+        }
+        _ => theirs,
+    };
+    ours.vstack_mut(theirs)?;
+    Ok(())
+}
+
+/// Drops the counts of values not kept (see `builder`), if `df` has them.
+pub fn drop_not_kept(df: &mut DataFrame) -> Result<()> {
+    if has_not_kept(df) {
+        df.drop_in_place(builder::NOT_KEPT)?;
+    }
+    Ok(())
 }
 
 fn has_not_kept(df: &DataFrame) -> bool {
