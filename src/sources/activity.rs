@@ -444,7 +444,8 @@ pub const FROM_PROPERTIES: [&str; 3] = [schema::EVENT_ID, schema::CATEGORY, sche
 pub fn write(events: &mut TableBuilder, ev: Event, source_file: &str, format: &str, line: i64) {
     // A lean builder keeps every column of the JIT policy and NSG records only; one whose
     // operation is unknown is kept whole.
-    let lean = (ev.operation_id.as_deref()).is_some_and(|op| !super::record_line::concerns_jit(op));
+    let lean = events.is_lean()
+        && (ev.operation_id.as_deref()).is_some_and(|op| !super::record_line::concerns_jit(op));
     // In the order of the table's columns, where the builder looks for each first.
     events
         .row_lean(lean)
