@@ -104,11 +104,21 @@ pub fn normalize_status(raw: &str) -> Option<String> {
     if t.is_empty() {
         return None;
     }
-    let folded: String = t
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '_')
-        .collect();
-    let canonical = match folded.to_ascii_lowercase().as_str() {
+    // Folded on the stack when ASCII and short (every status Azure writes).
+    let mut buf = [0u8; 24];
+    let owned;
+    let folded = match fold_ascii(t, &mut buf) {
+        Some(f) => f,
+        None => {
+            owned = t
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '_')
+                .collect::<String>()
+                .to_ascii_lowercase();
+            &owned
+        }
+    };
+    let canonical = match folded {
         "started" | "start" => "Started",
         "succeeded" | "success" | "succeed" => "Succeeded",
         "failed" | "failure" | "fail" => "Failed",
@@ -123,20 +133,42 @@ pub fn normalize_status(raw: &str) -> Option<String> {
     Some(canonical.to_string())
 }
 
+/// `t` in ASCII lower case without white space and underscores, in `buf`; `None` when `t` is
+/// not ASCII or does not fit.
+fn fold_ascii<'b>(t: &str, buf: &'b mut [u8; 24]) -> Option<&'b str> {
+    let mut n = 0;
+    for b in t.bytes() {
+        if !b.is_ascii() {
+            return None;
+        }
+        if char::from(b).is_whitespace() || b == b'_' {
+            continue;
+        }
+        *buf.get_mut(n)? = b.to_ascii_lowercase();
+        n += 1;
+    }
+    std::str::from_utf8(&buf[..n]).ok()
+}
+
 /// `Information` (storage, Event Hubs) and `Informational` (REST) are the same level.
 pub fn normalize_level(raw: &str) -> Option<String> {
     let t = raw.trim();
     if t.is_empty() {
         return None;
     }
-    let canonical = match t.to_ascii_lowercase().as_str() {
-        "information" | "informational" | "info" => "Informational",
-        "warning" => "Warning",
-        "error" => "Error",
-        "critical" => "Critical",
-        "verbose" => "Verbose",
-        _ => return Some(t.to_string()),
-    };
+    const LEVELS: [(&str, &str); 7] = [
+        ("information", "Informational"),
+        ("informational", "Informational"),
+        ("info", "Informational"),
+        ("warning", "Warning"),
+        ("error", "Error"),
+        ("critical", "Critical"),
+        ("verbose", "Verbose"),
+    ];
+    let canonical = LEVELS
+        .iter()
+        .find(|(spelling, _)| t.eq_ignore_ascii_case(spelling))
+        .map_or(t, |(_, canonical)| canonical);
     Some(canonical.to_string())
 }
 
@@ -380,6 +412,46 @@ mod tests {
             Some("Informational")
         );
         assert_eq!(normalize_status(""), None);
+        assert_eq!(
+            normalize_status("Suc\u{b}ceeded_ ").as_deref(),
+            Some("Succeeded")
+        );
+        assert_eq!(
+            normalize_status("Succeeded\u{a0}x").as_deref(),
+            Some("Succeeded\u{a0}x")
+        );
+        assert_eq!(
+            normalize_status("In\u{2003}Progress").as_deref(),
+            Some("InProgress")
+        );
+    }
+
+    proptest::proptest! {
+        /// The status folded on the stack is the status folded through strings, as before.
+        #[test]
+        fn statuses_fold_as_through_strings(raw in "[ _\t\u{b}\u{a0}\u{2003}sSuUcCeEdDfFaAiIlLnNpPrRoOgGx]{0,30}") {
+            let t = raw.trim();
+            let reference = (!t.is_empty()).then(|| {
+                let folded: String = t
+                    .chars()
+                    .filter(|c| !c.is_whitespace() && *c != '_')
+                    .collect();
+                match folded.to_ascii_lowercase().as_str() {
+                    "started" | "start" => "Started",
+                    "succeeded" | "success" | "succeed" => "Succeeded",
+                    "failed" | "failure" | "fail" => "Failed",
+                    "accepted" => "Accepted",
+                    "inprogress" => "InProgress",
+                    "active" => "Active",
+                    "resolved" => "Resolved",
+                    "updated" => "Updated",
+                    "canceled" | "cancelled" => "Canceled",
+                    _ => t,
+                }
+                .to_string()
+            });
+            proptest::prop_assert_eq!(normalize_status(&raw), reference);
+        }
     }
 
     #[test]

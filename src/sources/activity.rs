@@ -205,7 +205,9 @@ fn from_record_fields(f: RecordFields, claims: Claims, principal_type: Option<St
         .and_then(|p| text_at(p, "eventCategory"))
         .or_else(|| {
             f.category.filter(|c| {
-                !["write", "delete", "action"].contains(&c.to_ascii_lowercase().as_str())
+                !["write", "delete", "action"]
+                    .iter()
+                    .any(|kind| c.eq_ignore_ascii_case(kind))
             })
         })
         .or_else(|| Some("Administrative".to_string()));
@@ -347,11 +349,12 @@ fn fill_identity(ev: &mut Event, claims: Claims, principal_type: Option<String>)
             .or_else(|| oid.clone())
             .or_else(|| ev.app_id.clone());
     }
-    let principal_type = principal_type.map(|t| t.to_ascii_lowercase());
-    let idtyp = idtyp.map(|t| t.to_ascii_lowercase());
-    ev.caller_kind = Some(match (principal_type.as_deref(), idtyp.as_deref()) {
-        (Some("user"), _) | (_, Some("user")) => caller_kind::USER,
-        (Some("serviceprincipal"), _) | (_, Some("app")) => caller_kind::SERVICE_PRINCIPAL,
+    let is = |v: &Option<String>, k: &str| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(k));
+    ev.caller_kind = Some(match () {
+        _ if is(&principal_type, "user") || is(&idtyp, "user") => caller_kind::USER,
+        _ if is(&principal_type, "serviceprincipal") || is(&idtyp, "app") => {
+            caller_kind::SERVICE_PRINCIPAL
+        }
         _ if upn.is_some() => caller_kind::USER,
         _ if ev.caller.as_deref().is_some_and(|c| c.contains('@')) => caller_kind::USER,
         _ if ev.app_id.is_some() && ev.caller.as_deref().is_some_and(is_guid) => {
@@ -371,8 +374,8 @@ pub fn complete(ev: &mut Event) -> Result<(), Reject> {
         return Err(Reject::MissingOperation);
     }
     ev.operation_id = op;
-    if let Some(id) = ev.resource_id.clone() {
-        let parsed = parse_resource_id(&id);
+    if let Some(id) = ev.resource_id.as_deref() {
+        let parsed = parse_resource_id(id);
         if ev.subscription_id.is_none() {
             ev.subscription_id = parsed.subscription.map(str::to_string);
         }
