@@ -222,7 +222,7 @@ pub fn read_json_lines(
     let mut next_word = filter.and_then(|f| f.next_word(data, 0));
     let keeps_escapes = filter.is_some_and(Prefilter::is_first_read);
     let mut counter = prefilter::SkipCounter::default();
-    let count_skipped = filter.is_none_or(Prefilter::is_first_read);
+    let count_skipped = filter.is_none_or(Prefilter::counts_hours);
     let properties = if !activity::FROM_PROPERTIES
         .iter()
         .any(|c| batch.events.keeps(c))

@@ -25,7 +25,8 @@ pub enum Need {
     All,
     /// JIT policy and NSG records (report, scan).
     Jit,
-    /// Those, and every record that names one of these identities (caller).
+    /// Those, and every record that names one of these identities (caller, which shows no
+    /// data coverage: the records it passes over are not counted into `activity_hours`).
     JitAnd(Vec<String>),
     /// Only the records that name one of `names` and that a `JitAnd(already)` read did not
     /// keep: the caller's second read, for the names the first one found.
@@ -41,6 +42,8 @@ pub struct Prefilter {
     keep: Regex,
     /// Lines a previous read kept (and parsed) are not kept again.
     except: Option<Regex>,
+    /// Count the lines passed over per hour and subscription into `activity_hours`.
+    hours: bool,
 }
 
 /// Words every JIT or NSG operation name holds (`.../jitNetworkAccessPolicies/initiate/action`,
@@ -66,6 +69,7 @@ impl Prefilter {
             Need::Jit => Some(Prefilter {
                 keep: regex(jit().collect()),
                 except: None,
+                hours: true,
             }),
             Need::JitAnd(ids) => {
                 let mut words = literal(ids)?;
@@ -73,6 +77,7 @@ impl Prefilter {
                 Some(Prefilter {
                     keep: regex(words),
                     except: None,
+                    hours: false,
                 })
             }
             Need::NewFor { names, already } => {
@@ -81,6 +86,7 @@ impl Prefilter {
                 Some(Prefilter {
                     keep: regex(literal(names)?),
                     except: Some(regex(kept_before)),
+                    hours: false,
                 })
             }
         }
@@ -95,10 +101,15 @@ impl Prefilter {
     }
 
     /// Whether this is a first read, not a second one for names a first read found. Only a
-    /// first read keeps lines for their escapes (a second read's were kept by the first) and
-    /// counts its skipped lines into `activity_hours` (the first counted them).
+    /// first read keeps lines for their escapes (a second read's were kept by the first).
     pub fn is_first_read(&self) -> bool {
         self.except.is_none()
+    }
+
+    /// Whether the lines passed over are counted per hour and subscription into
+    /// `activity_hours` (by `report` and `scan`, whose data-quality checks read it).
+    pub fn counts_hours(&self) -> bool {
+        self.hours
     }
 
     /// The first match of a word at or after `at`, as a byte offset.
