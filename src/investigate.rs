@@ -88,20 +88,24 @@ pub struct Investigation {
 /// Every identity the tables know, lower case, for matching and suggestions.
 pub fn known_identities(t: &Tables) -> Result<BTreeSet<String>> {
     let mut all = BTreeSet::new();
-    for col in [schema::CALLER, schema::OBJECT_ID, schema::APP_ID] {
-        all.extend(
-            strs(&t.events, col)?
-                .iter()
-                .flatten()
-                .map(str::to_ascii_lowercase),
-        );
+    // Each value lower-cased into one buffer: a new string only for a new name.
+    let mut lower = String::new();
+    let columns = [
+        (&t.events, schema::CALLER),
+        (&t.events, schema::OBJECT_ID),
+        (&t.events, schema::APP_ID),
+        (&t.requests, schema::REQUESTOR),
+    ];
+    for (df, col) in columns {
+        for name in strs(df, col)?.iter().flatten() {
+            lower.clear();
+            lower.push_str(name);
+            lower.make_ascii_lowercase();
+            if !all.contains(lower.as_str()) {
+                all.insert(lower.clone());
+            }
+        }
     }
-    all.extend(
-        strs(&t.requests, schema::REQUESTOR)?
-            .iter()
-            .flatten()
-            .map(str::to_ascii_lowercase),
-    );
     Ok(all)
 }
 
@@ -140,24 +144,33 @@ pub fn aliases_seen(t: &Tables, id: &str) -> Result<(BTreeSet<String>, bool)> {
     let kind = strs(&t.events, schema::CALLER_KIND)?;
     let mut set = BTreeSet::from([id.clone()]);
     let mut seen = false;
-    for i in 0..t.events.height() {
-        let names = [caller.get(i), object.get(i)];
-        let sp = kind.get(i) == Some(schema::caller_kind::SERVICE_PRINCIPAL);
+    let rows = caller
+        .iter()
+        .zip(object.iter())
+        .zip(app.iter())
+        .zip(kind.iter());
+    for (((caller, object), app), kind) in rows {
+        let names = [caller, object];
+        let sp = kind == Some(schema::caller_kind::SERVICE_PRINCIPAL);
         let hit = names.iter().flatten().any(|n| n.eq_ignore_ascii_case(&id))
-            || (sp && app.get(i).is_some_and(|a| a.eq_ignore_ascii_case(&id)));
+            || (sp && app.is_some_and(|a| a.eq_ignore_ascii_case(&id)));
         if hit {
             seen = true;
-            set.extend(names.iter().flatten().map(|n| n.to_ascii_lowercase()));
-            if sp {
-                set.extend(app.get(i).map(str::to_ascii_lowercase));
+            let app = if sp { app } else { None };
+            for name in names.into_iter().chain([app]).flatten() {
+                // The set holds a handful of names: a new string only for a new one.
+                if !matches(&set, Some(name)) {
+                    set.insert(name.to_ascii_lowercase());
+                }
             }
         }
     }
     Ok((set, seen))
 }
 
+/// Whether `value` is one of `names` (which are in lower case), in any case.
 fn matches(names: &BTreeSet<String>, value: Option<&str>) -> bool {
-    value.is_some_and(|v| names.contains(&v.to_ascii_lowercase()))
+    value.is_some_and(|v| names.iter().any(|n| n.eq_ignore_ascii_case(v)))
 }
 
 /// Builds the investigation of `id` over the window; `findings` are the rules' output for the
@@ -257,7 +270,11 @@ pub fn investigate(
             }
             activity += 1;
             if let Some(a) = eip.get(i) {
-                let s = sources.entry(a.to_string()).or_insert((t, t, 0));
+                // A new string only for a new address.
+                let s = match sources.get_mut(a) {
+                    Some(s) => s,
+                    None => sources.entry(a.to_string()).or_insert((t, t, 0)),
+                };
                 s.0 = s.0.min(t);
                 s.1 = s.1.max(t);
                 s.2 += 1;
