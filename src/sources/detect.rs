@@ -243,6 +243,11 @@ pub fn read_json_lines(
             (end, false)
         };
         let line = &data[pos..end];
+        // A byte order mark before the first record (a file saved by a Windows editor).
+        let line = match number {
+            1 => line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line),
+            _ => line,
+        };
         let at = Location::Line(number);
         number += 1;
         let kept = match filter {

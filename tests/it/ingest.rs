@@ -384,3 +384,30 @@ fn an_ingested_directory_missing_a_table_says_to_ingest_again() {
         "{e}"
     );
 }
+
+/// A JSON Lines blob saved by a Windows editor: a byte order mark before the first record and
+/// CRLF line ends. Every record is read and used.
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_cost_no_record() {
+    let sample = walkdir::WalkDir::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/insights-activity-logs"),
+    )
+    .sort_by_file_name()
+    .into_iter()
+    .map(|e| e.unwrap())
+    .find(|e| e.file_type().is_file())
+    .unwrap();
+    let text = std::fs::read_to_string(sample.path()).unwrap();
+    let lines: Vec<&str> = text.lines().take(2).collect();
+    assert_eq!(lines.len(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("windows-PT1H.json");
+    std::fs::write(&file, format!("\u{feff}{}\r\n", lines.join("\r\n"))).unwrap();
+    let (out_dir, out) = ingest(&[file], &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let s = summary(out_dir.path());
+    assert_counts_balance(&s);
+    assert_eq!(s["files"][0]["format"], "activity-jsonl");
+    assert_eq!(s["files"][0]["records_read"], 2);
+    assert_eq!(s["files"][0]["records_used"], 2, "{s}");
+}
