@@ -182,7 +182,8 @@ pub fn investigate(
     findings: &[Finding],
 ) -> Result<Investigation> {
     let names = aliases(t, id)?;
-    let mut timeline = Vec::new();
+    // At most an entry per request, event and finding: reserved once, not grown by copying.
+    let mut timeline = Vec::with_capacity(t.requests.height() + t.events.height() + findings.len());
     let mut vms = BTreeSet::new();
     let mut sources: BTreeMap<String, (i64, i64, usize)> = BTreeMap::new();
     let mut request_windows: Vec<(i64, i64, String)> = Vec::new();
@@ -368,7 +369,13 @@ pub fn investigate(
         ];
         (e.time.is_none(), e.time, e.kind, text)
     }
-    timeline.sort_by(|a, b| key(a).cmp(&key(b)));
+    // The entries are large: their order is found first and each moved once.
+    let mut order: Vec<usize> = (0..timeline.len()).collect();
+    order.sort_by(|&a, &b| key(&timeline[a]).cmp(&key(&timeline[b])));
+    let mut slots: Vec<Option<Entry>> = timeline.into_iter().map(Some).collect();
+    let timeline: Vec<Entry> = (order.into_iter())
+        .map(|i| slots[i].take().expect("each entry once"))
+        .collect();
     let dated: Vec<i64> = timeline
         .iter()
         .filter(|e| e.kind != Kind::Finding)
