@@ -10,6 +10,7 @@ pub mod csv_sources;
 pub mod detect;
 pub mod display_names;
 pub mod json;
+mod line_scanner;
 pub mod load;
 pub mod prefilter;
 mod reader;

@@ -1,0 +1,261 @@
+//! A cursor over one JSON line for the plain-record reader ([`super::record_line`]): it reads
+//! strings borrowed from the line, passes over values checking JSON's grammar as `serde_json`
+//! checks what it passes over, and gives up (`None`) on anything it is not sure of, leaving the
+//! line to the general path.
+
+use std::borrow::Cow;
+
+/// Nesting deeper than this is the general path's (`serde_json` stops at 128).
+const MAX_DEPTH: u32 = 64;
+
+/// The string without the white space around it (what the general path reads).
+fn trim(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) if o.trim().len() == o.len() => Cow::Owned(o),
+        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+    }
+}
+
+/// The index of the first `"` or `\\` in `s`. Eight bytes at a time, inline: most strings in
+/// a record are keys and ids of a few dozen bytes, too short for a call to `memchr2` to pay.
+fn quote_or_backslash(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    // The high bit of each byte of `x` that is zero, and maybe of bytes after one that is.
+    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = s.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let found = zeros(word ^ QUOTES) | zeros(word ^ BACKSLASHES);
+        if found != 0 {
+            return Some(base + found.trailing_zeros() as usize / 8);
+        }
+        base += 8;
+    }
+    let rest = chunks.remainder();
+    rest.iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|i| base + i)
+}
+
+/// A cursor over one line. Every method returns `None` to give up on the line.
+pub(super) struct Scanner<'a> {
+    pub(super) text: &'a str,
+    pub(super) bytes: &'a [u8],
+    pub(super) pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// A scanner over `line`, or `None` when the line is not UTF-8 (checked once, whole, so
+    /// that borrowed strings need no check of their own) or holds a control character other
+    /// than the white space around it (which a JSON string may not hold, and which the
+    /// scanner leaves to `serde_json` rather than checking string by string).
+    pub(super) fn new(line: &'a [u8]) -> Option<Scanner<'a>> {
+        let text = std::str::from_utf8(line).ok()?;
+        let inner = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+        if inner.bytes().fold(u8::MAX, |low, b| low.min(b)) < 0x20 {
+            return None;
+        }
+        Some(Scanner {
+            text: inner,
+            bytes: inner.as_bytes(),
+            pos: 0,
+        })
+    }
+
+    /// The next byte past spaces (the only white space left inside the line).
+    pub(super) fn peek(&mut self) -> Option<u8> {
+        while self.bytes.get(self.pos) == Some(&b' ') {
+            self.pos += 1;
+        }
+        self.bytes.get(self.pos).copied()
+    }
+
+    pub(super) fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.pos += 1)
+    }
+
+    pub(super) fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.pos + word.len();
+        (self.bytes.get(self.pos..end)? == word).then(|| self.pos = end)
+    }
+
+    /// The string at the cursor (on its opening quote): the byte range of its contents and
+    /// whether it holds escapes, which are checked as `serde_json` checks them.
+    pub(super) fn string(&mut self) -> Option<(usize, usize, bool)> {
+        let start = self.pos + 1;
+        let mut at = start;
+        let mut escaped = false;
+        loop {
+            let i = at + quote_or_backslash(self.bytes.get(at..)?)?;
+            if self.bytes[i] == b'"' {
+                self.pos = i + 1;
+                return Some((start, i, escaped));
+            }
+            escaped = true;
+            at = match *self.bytes.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i + 2,
+                // Any four hex digits, as serde_json checks a string it passes over; a string
+                // that is read is decoded by serde_json, which refuses a lone surrogate.
+                b'u' if (self.bytes.get(i + 2..i + 6)?.iter()).all(u8::is_ascii_hexdigit) => i + 6,
+                _ => return None,
+            };
+        }
+    }
+
+    /// An object key and its colon, borrowed; an escaped key gives up.
+    pub(super) fn key(&mut self) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let (start, end, escaped) = self.string()?;
+        self.expect(b':')?;
+        (!escaped).then(|| &self.text[start..end])
+    }
+
+    /// A string (trimmed) or null; any other value gives up.
+    pub(super) fn text(&mut self) -> Option<Option<Cow<'a, str>>> {
+        match self.peek()? {
+            b'"' => {
+                let (start, end, escaped) = self.string()?;
+                let value = if escaped {
+                    Cow::Owned(serde_json::from_str(&self.text[start - 1..=end]).ok()?)
+                } else {
+                    Cow::Borrowed(&self.text[start..end])
+                };
+                Some(Some(trim(value)))
+            }
+            b'n' => self.literal(b"null").map(|()| None),
+            _ => None,
+        }
+    }
+
+    /// Null, or an object whose entries `entry` reads (it is given each key with the cursor
+    /// on the value, and must move past the value); any other value gives up.
+    pub(super) fn object_or_null(
+        &mut self,
+        mut entry: impl FnMut(&mut Self, &'a str) -> Option<()>,
+    ) -> Option<bool> {
+        match self.peek()? {
+            b'n' => return self.literal(b"null").map(|()| false),
+            b'{' => self.pos += 1,
+            _ => return None,
+        }
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(true);
+        }
+        loop {
+            let key = self.key()?;
+            entry(self, key)?;
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(true);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Moves past a number, checked against JSON's grammar (as serde_json checks a number
+    /// it passes over: its range does not matter).
+    pub(super) fn number(&mut self) -> Option<()> {
+        let digits = |s: &mut Self| {
+            let from = s.pos;
+            while s.bytes.get(s.pos).is_some_and(u8::is_ascii_digit) {
+                s.pos += 1;
+            }
+            s.pos > from
+        };
+        if self.bytes[self.pos] == b'-' {
+            self.pos += 1;
+        }
+        match *self.bytes.get(self.pos)? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                digits(self);
+            }
+            _ => return None,
+        }
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if !digits(self) {
+                return None;
+            }
+        }
+        if matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.bytes.get(self.pos), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !digits(self) {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    /// Moves past any value, checking that it is JSON, without recursion.
+    pub(super) fn skip(&mut self) -> Option<()> {
+        // One bit per open container, set for an object.
+        let mut objects = 0u64;
+        let mut depth = 0u32;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.string()?;
+                }
+                open @ (b'{' | b'[') => {
+                    self.pos += 1;
+                    let close = if open == b'{' { b'}' } else { b']' };
+                    if self.peek()? == close {
+                        self.pos += 1;
+                    } else {
+                        depth += 1;
+                        if depth > MAX_DEPTH {
+                            return None;
+                        }
+                        objects = objects << 1 | u64::from(open == b'{');
+                        if open == b'{' {
+                            self.key()?;
+                        }
+                        continue;
+                    }
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return None,
+            }
+            // A value has ended: close what it ends, or go on to the next value.
+            loop {
+                if depth == 0 {
+                    return Some(());
+                }
+                let in_object = objects & 1 == 1;
+                match self.peek()? {
+                    b',' => {
+                        self.pos += 1;
+                        if in_object {
+                            self.key()?;
+                        }
+                        break;
+                    }
+                    b'}' if in_object => {}
+                    b']' if !in_object => {}
+                    _ => return None,
+                }
+                self.pos += 1;
+                objects >>= 1;
+                depth -= 1;
+            }
+        }
+    }
+}
