@@ -130,9 +130,8 @@ fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
 
 /// `id` and the other names the caller goes by in the first records that name it: input files
 /// are read whole (with the prefilter) until one has such a record, within a sixteenth of the
-/// input's bytes. Finding
-/// them here saves reading the whole input a second time for them; what this misses, the
-/// second read finds.
+/// input's bytes. Found here, those names spare a second read of the whole input; a name this
+/// misses, the second read finds.
 fn early_names(input: &crate::cli::InputArgs, id: &str) -> Result<Vec<String>> {
     let files = load::input_files(&input.paths)?;
     let mut budget = files.iter().map(|(_, size)| size).sum::<u64>() / 16;
