@@ -1,6 +1,8 @@
 //! Normalization shared by every source: times, statuses, levels, resource ids, identities
 //! and ISO 8601 durations, so that the same fact reads the same whatever shape it came in.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// Parses a timestamp as Azure writes it (RFC 3339 with 0 to 7 fractional digits) or as the
@@ -99,7 +101,7 @@ pub fn format_time(nanos: i64) -> String {
 
 /// One spelling per activity status: REST says `Succeeded`, storage exports `Success`,
 /// `AzureActivity.ActivityStatusValue` `Success` and `ActivityStatus` `Succeeded`.
-pub fn normalize_status(raw: &str) -> Option<String> {
+pub fn normalize_status(raw: &str) -> Option<Cow<'_, str>> {
     let t = raw.trim();
     if t.is_empty() {
         return None;
@@ -128,9 +130,9 @@ pub fn normalize_status(raw: &str) -> Option<String> {
         "resolved" => "Resolved",
         "updated" => "Updated",
         "canceled" | "cancelled" => "Canceled",
-        _ => return Some(t.to_string()),
+        _ => return Some(Cow::Borrowed(t)),
     };
-    Some(canonical.to_string())
+    Some(Cow::Borrowed(canonical))
 }
 
 /// `t` in ASCII lower case without white space and underscores, in `buf`; `None` when `t` is
@@ -151,7 +153,7 @@ fn fold_ascii<'b>(t: &str, buf: &'b mut [u8; 24]) -> Option<&'b str> {
 }
 
 /// `Information` (storage, Event Hubs) and `Informational` (REST) are the same level.
-pub fn normalize_level(raw: &str) -> Option<String> {
+pub fn normalize_level(raw: &str) -> Option<Cow<'_, str>> {
     let t = raw.trim();
     if t.is_empty() {
         return None;
@@ -169,7 +171,7 @@ pub fn normalize_level(raw: &str) -> Option<String> {
         .iter()
         .find(|(spelling, _)| t.eq_ignore_ascii_case(spelling))
         .map_or(t, |(_, canonical)| canonical);
-    Some(canonical.to_string())
+    Some(Cow::Borrowed(canonical))
 }
 
 /// The parts of an ARM resource id, located case-insensitively (exports upper-case ids).
@@ -450,7 +452,7 @@ mod tests {
                 }
                 .to_string()
             });
-            proptest::prop_assert_eq!(normalize_status(&raw), reference);
+            proptest::prop_assert_eq!(normalize_status(&raw).map(Cow::into_owned), reference);
         }
     }
 

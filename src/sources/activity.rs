@@ -2,6 +2,8 @@
 //! `records` schema of storage and Event Hubs exports, a Log Analytics `AzureActivity` row, a
 //! portal CSV row), normalized into one `events` row.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -22,30 +24,39 @@ pub(super) const OID_CLAIMS: &[&str] = &[
 ];
 pub(super) const APPID_CLAIMS: &[&str] = &["appid", "azp"];
 
+/// A string of a record: borrowed from the line when the line was read straight, owned when
+/// it went through a `serde_json` value; `None` when absent.
+pub type Text<'a> = Option<Cow<'a, str>>;
+
+/// An owned string as [`Text`].
+fn owned(s: Option<String>) -> Text<'static> {
+    s.map(Cow::Owned)
+}
+
 /// A normalized Activity Log record before it becomes a row.
 #[derive(Debug, Default, Clone)]
-pub struct Event {
-    pub event_id: Option<String>,
+pub struct Event<'a> {
+    pub event_id: Text<'a>,
     pub time: Option<i64>,
     /// The time as written, parsed by [`complete`] so a bad one is reported as written.
-    pub time_raw: Option<String>,
-    pub subscription_id: Option<String>,
-    pub resource_group: Option<String>,
-    pub resource_id: Option<String>,
-    pub resource_type: Option<String>,
-    pub operation_id: Option<String>,
-    pub operation_name: Option<String>,
-    pub category: Option<String>,
-    pub status: Option<String>,
-    pub sub_status: Option<String>,
-    pub caller: Option<String>,
-    pub caller_ip: Option<String>,
+    pub time_raw: Text<'a>,
+    pub subscription_id: Text<'a>,
+    pub resource_group: Text<'a>,
+    pub resource_id: Text<'a>,
+    pub resource_type: Text<'a>,
+    pub operation_id: Text<'a>,
+    pub operation_name: Text<'a>,
+    pub category: Text<'a>,
+    pub status: Text<'a>,
+    pub sub_status: Text<'a>,
+    pub caller: Text<'a>,
+    pub caller_ip: Text<'a>,
     pub caller_kind: Option<&'static str>,
-    pub app_id: Option<String>,
-    pub object_id: Option<String>,
-    pub correlation_id: Option<String>,
-    pub level: Option<String>,
-    pub description: Option<String>,
+    pub app_id: Text<'a>,
+    pub object_id: Text<'a>,
+    pub correlation_id: Text<'a>,
+    pub level: Text<'a>,
+    pub description: Text<'a>,
     pub properties: Option<Map<String, Value>>,
 }
 
@@ -105,7 +116,7 @@ pub fn shape_of(obj: &Map<String, Value>) -> Option<Shape> {
 
 /// Normalizes any Activity Log object; the shape is read from the object itself, so a list
 /// or a JSON Lines file may even mix shapes.
-pub fn from_object(obj: &Map<String, Value>) -> Result<Event, Reject> {
+pub fn from_object(obj: &Map<String, Value>) -> Result<Event<'static>, Reject> {
     let mut ev = match shape_of(obj).ok_or(Reject::NotActivity)? {
         Shape::Rest => from_rest(obj),
         Shape::Record => from_record(obj),
@@ -115,31 +126,31 @@ pub fn from_object(obj: &Map<String, Value>) -> Result<Event, Reject> {
     Ok(ev)
 }
 
-fn time_of(raw: Option<String>) -> Result<i64, Reject> {
+fn time_of(raw: Text<'_>) -> Result<i64, Reject> {
     let raw = raw.ok_or(Reject::MissingTime)?;
-    normalize::parse_time(&raw).ok_or(Reject::BadTime(raw))
+    normalize::parse_time(&raw).ok_or_else(|| Reject::BadTime(raw.into_owned()))
 }
 
-fn from_rest(o: &Map<String, Value>) -> Event {
+fn from_rest(o: &Map<String, Value>) -> Event<'static> {
     let claims = get(o, "claims").and_then(as_map);
     let authorization = get(o, "authorization").and_then(as_map);
     let mut ev = Event {
-        event_id: text_at(o, "eventDataId"),
-        time_raw: text_at(o, "eventTimestamp"),
-        subscription_id: text_at(o, "subscriptionId"),
-        resource_group: text_at(o, "resourceGroupName"),
-        resource_id: text_at(o, "resourceId"),
-        resource_type: text_at(o, "resourceType"),
-        operation_id: text_at(o, "operationName"),
-        operation_name: get(o, "operationName").and_then(localized),
-        category: text_at(o, "category"),
-        status: text_at(o, "status"),
-        sub_status: text_at(o, "subStatus"),
-        caller: text_at(o, "caller"),
-        caller_ip: path(o, &["httpRequest", "clientIpAddress"]).and_then(|v| text(&v)),
-        correlation_id: text_at(o, "correlationId"),
-        level: text_at(o, "level"),
-        description: text_at(o, "description"),
+        event_id: owned(text_at(o, "eventDataId")),
+        time_raw: owned(text_at(o, "eventTimestamp")),
+        subscription_id: owned(text_at(o, "subscriptionId")),
+        resource_group: owned(text_at(o, "resourceGroupName")),
+        resource_id: owned(text_at(o, "resourceId")),
+        resource_type: owned(text_at(o, "resourceType")),
+        operation_id: owned(text_at(o, "operationName")),
+        operation_name: owned(get(o, "operationName").and_then(localized)),
+        category: owned(text_at(o, "category")),
+        status: owned(text_at(o, "status")),
+        sub_status: owned(text_at(o, "subStatus")),
+        caller: owned(text_at(o, "caller")),
+        caller_ip: owned(path(o, &["httpRequest", "clientIpAddress"]).and_then(|v| text(&v))),
+        correlation_id: owned(text_at(o, "correlationId")),
+        level: owned(text_at(o, "level")),
+        description: owned(text_at(o, "description")),
         properties: get(o, "properties").and_then(as_object),
         ..Event::default()
     };
@@ -147,7 +158,7 @@ fn from_rest(o: &Map<String, Value>) -> Event {
     ev
 }
 
-fn from_record(o: &Map<String, Value>) -> Event {
+fn from_record(o: &Map<String, Value>) -> Event<'static> {
     let identity_obj = get(o, "identity").and_then(as_map);
     let claims = identity_obj
         .as_deref()
@@ -158,17 +169,17 @@ fn from_record(o: &Map<String, Value>) -> Event {
         .and_then(|i| get(i, "authorization"))
         .and_then(as_map);
     let fields = RecordFields {
-        time_raw: text_at(o, "time"),
-        resource_id: text_at(o, "resourceId"),
-        operation_id: text_at(o, "operationName"),
-        category: text_at(o, "category"),
-        status: text_at(o, "resultType"),
-        sub_status: text_at(o, "resultSignature"),
-        caller: text_at(o, "caller"),
-        caller_ip: text_at(o, "callerIpAddress"),
-        correlation_id: text_at(o, "correlationId"),
-        level: text_at(o, "level"),
-        description: text_at(o, "resultDescription"),
+        time_raw: owned(text_at(o, "time")),
+        resource_id: owned(text_at(o, "resourceId")),
+        operation_id: owned(text_at(o, "operationName")),
+        category: owned(text_at(o, "category")),
+        status: owned(text_at(o, "resultType")),
+        sub_status: owned(text_at(o, "resultSignature")),
+        caller: owned(text_at(o, "caller")),
+        caller_ip: owned(text_at(o, "callerIpAddress")),
+        correlation_id: owned(text_at(o, "correlationId")),
+        level: owned(text_at(o, "level")),
+        description: owned(text_at(o, "resultDescription")),
         properties: get(o, "properties").and_then(as_object),
     };
     from_record_fields(
@@ -180,29 +191,33 @@ fn from_record(o: &Map<String, Value>) -> Event {
 
 /// What a record (`records` schema) says, field by field, before normalization: read from a
 /// parsed object by [`from_record`], or straight from the line by [`super::record_line`].
-pub struct RecordFields {
-    pub time_raw: Option<String>,
-    pub resource_id: Option<String>,
-    pub operation_id: Option<String>,
+pub struct RecordFields<'a> {
+    pub time_raw: Text<'a>,
+    pub resource_id: Text<'a>,
+    pub operation_id: Text<'a>,
     /// The top-level `category`.
-    pub category: Option<String>,
-    pub status: Option<String>,
-    pub sub_status: Option<String>,
-    pub caller: Option<String>,
-    pub caller_ip: Option<String>,
-    pub correlation_id: Option<String>,
-    pub level: Option<String>,
-    pub description: Option<String>,
+    pub category: Text<'a>,
+    pub status: Text<'a>,
+    pub sub_status: Text<'a>,
+    pub caller: Text<'a>,
+    pub caller_ip: Text<'a>,
+    pub correlation_id: Text<'a>,
+    pub level: Text<'a>,
+    pub description: Text<'a>,
     pub properties: Option<Map<String, Value>>,
 }
 
-fn from_record_fields(f: RecordFields, claims: Claims, principal_type: Option<String>) -> Event {
+fn from_record_fields<'a>(
+    f: RecordFields<'a>,
+    claims: Claims<'a>,
+    principal_type: Text<'a>,
+) -> Event<'a> {
     // `category` is the operation type (Write/Delete/Action) or the event category; the event
     // category proper is `properties.eventCategory`, "Administrative" when absent.
     let category = f
         .properties
         .as_ref()
-        .and_then(|p| text_at(p, "eventCategory"))
+        .and_then(|p| owned(text_at(p, "eventCategory")))
         .or_else(|| {
             f.category.filter(|c| {
                 !["write", "delete", "action"]
@@ -210,12 +225,12 @@ fn from_record_fields(f: RecordFields, claims: Claims, principal_type: Option<St
                     .any(|kind| c.eq_ignore_ascii_case(kind))
             })
         })
-        .or_else(|| Some("Administrative".to_string()));
+        .or(Some(Cow::Borrowed("Administrative")));
     let mut ev = Event {
         event_id: f
             .properties
             .as_ref()
-            .and_then(|p| text_at(p, "eventDataId")),
+            .and_then(|p| owned(text_at(p, "eventDataId"))),
         time_raw: f.time_raw,
         resource_id: f.resource_id,
         operation_id: f.operation_id,
@@ -241,14 +256,14 @@ fn from_record_fields(f: RecordFields, claims: Claims, principal_type: Option<St
 pub fn from_line(
     line: &[u8],
     properties: super::record_line::Properties,
-) -> Option<Result<Event, Reject>> {
+) -> Option<Result<Event<'_>, Reject>> {
     let (fields, claims, principal_type) = super::record_line::parse(line, properties)?;
     let mut ev = from_record_fields(fields, claims, principal_type);
     Some(complete(&mut ev).map(|()| ev))
 }
 
-fn from_log_analytics(o: &Map<String, Value>) -> Event {
-    let pick = |keys: &[&str]| keys.iter().find_map(|k| text_at(o, k));
+fn from_log_analytics(o: &Map<String, Value>) -> Event<'static> {
+    let pick = |keys: &[&str]| owned(keys.iter().find_map(|k| text_at(o, k)));
     let pick_obj = |keys: &[&str]| keys.iter().find_map(|k| get(o, k).and_then(as_object));
     let pick_map = |keys: &[&str]| keys.iter().find_map(|k| get(o, k).and_then(as_map));
     let claims = pick_map(&["Claims_d", "Claims"]);
@@ -272,7 +287,7 @@ fn from_log_analytics(o: &Map<String, Value>) -> Event {
         sub_status: pick(&["ActivitySubstatusValue", "ActivitySubstatus"]),
         caller: pick(&["Caller"]),
         caller_ip: pick(&["CallerIpAddress"])
-            .or_else(|| http.as_ref().and_then(|h| text_at(h, "clientIpAddress"))),
+            .or_else(|| owned(http.as_ref().and_then(|h| text_at(h, "clientIpAddress")))),
         correlation_id: pick(&["CorrelationId"]),
         level: pick(&["Level"]),
         description: pick(&["Description"]),
@@ -286,7 +301,7 @@ fn from_log_analytics(o: &Map<String, Value>) -> Event {
             .operation_name
             .as_deref()
             .and_then(display_names::operation_for_display_name)
-            .map(str::to_string);
+            .map(|op| Cow::Owned(op.to_string()));
     }
     identity(&mut ev, claims.as_deref(), authorization.as_deref());
     ev
@@ -294,17 +309,18 @@ fn from_log_analytics(o: &Map<String, Value>) -> Event {
 
 /// The claims identities are read from.
 #[derive(Default)]
-pub struct Claims {
-    pub upn: Option<String>,
-    pub oid: Option<String>,
-    pub app_id: Option<String>,
-    pub ipaddr: Option<String>,
-    pub idtyp: Option<String>,
+pub struct Claims<'a> {
+    pub upn: Text<'a>,
+    pub oid: Text<'a>,
+    pub app_id: Text<'a>,
+    pub ipaddr: Text<'a>,
+    pub idtyp: Text<'a>,
 }
 
-impl Claims {
-    fn of(claims: Option<&Map<String, Value>>) -> Claims {
-        let claim = |keys: &[&str]| claims.and_then(|c| keys.iter().find_map(|k| text_at(c, k)));
+impl Claims<'static> {
+    fn of(claims: Option<&Map<String, Value>>) -> Claims<'static> {
+        let claim =
+            |keys: &[&str]| owned(claims.and_then(|c| keys.iter().find_map(|k| text_at(c, k))));
         Claims {
             upn: claim(UPN_CLAIMS),
             oid: claim(OID_CLAIMS),
@@ -316,21 +332,23 @@ impl Claims {
 }
 
 /// `evidence.principalType` of an `authorization` object.
-fn principal_type(auth: Option<&Map<String, Value>>) -> Option<String> {
-    auth.and_then(|a| path(a, &["evidence", "principalType"]))
-        .and_then(|v| text(&v))
+fn principal_type(auth: Option<&Map<String, Value>>) -> Text<'static> {
+    owned(
+        auth.and_then(|a| path(a, &["evidence", "principalType"]))
+            .and_then(|v| text(&v)),
+    )
 }
 
 /// Fills caller, app id, object id and caller kind from claims and authorization evidence.
 fn identity(
-    ev: &mut Event,
+    ev: &mut Event<'_>,
     claims: Option<&Map<String, Value>>,
     auth: Option<&Map<String, Value>>,
 ) {
     fill_identity(ev, Claims::of(claims), principal_type(auth));
 }
 
-fn fill_identity(ev: &mut Event, claims: Claims, principal_type: Option<String>) {
+fn fill_identity<'a>(ev: &mut Event<'a>, claims: Claims<'a>, principal_type: Text<'a>) {
     let Claims {
         upn,
         oid,
@@ -349,7 +367,7 @@ fn fill_identity(ev: &mut Event, claims: Claims, principal_type: Option<String>)
             .or_else(|| oid.clone())
             .or_else(|| ev.app_id.clone());
     }
-    let is = |v: &Option<String>, k: &str| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(k));
+    let is = |v: &Text<'_>, k: &str| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(k));
     ev.caller_kind = Some(match () {
         _ if is(&principal_type, "user") || is(&idtyp, "user") => caller_kind::USER,
         _ if is(&principal_type, "serviceprincipal") || is(&idtyp, "app") => {
@@ -365,38 +383,62 @@ fn fill_identity(ev: &mut Event, claims: Claims, principal_type: Option<String>)
 }
 
 /// Fills what every shape leaves to inference and checks the record is usable.
-pub fn complete(ev: &mut Event) -> Result<(), Reject> {
+pub fn complete(ev: &mut Event<'_>) -> Result<(), Reject> {
     if ev.time.is_none() {
         ev.time = Some(time_of(ev.time_raw.take())?);
     }
-    let op = ev.operation_id.take().map(|o| o.to_ascii_lowercase());
+    let op = ev.operation_id.take().map(lowercase);
     if op.is_none() && ev.operation_name.is_none() {
         return Err(Reject::MissingOperation);
     }
     ev.operation_id = op;
-    if let Some(id) = ev.resource_id.as_deref() {
-        let parsed = parse_resource_id(id);
+    if let Some(id) = ev.resource_id.clone() {
+        // Parts of a borrowed id are borrowed too (cloning a borrowed id copies a reference).
+        let (subscription, group, resource_type) = match id {
+            Cow::Borrowed(id) => {
+                let parsed = parse_resource_id(id);
+                (
+                    parsed.subscription.map(Cow::Borrowed),
+                    parsed.resource_group.map(Cow::Borrowed),
+                    parsed.resource_type,
+                )
+            }
+            Cow::Owned(id) => {
+                let parsed = parse_resource_id(&id);
+                let owned_part = |part: Option<&str>| part.map(|p| Cow::Owned(p.to_string()));
+                (
+                    owned_part(parsed.subscription),
+                    owned_part(parsed.resource_group),
+                    parsed.resource_type,
+                )
+            }
+        };
         if ev.subscription_id.is_none() {
-            ev.subscription_id = parsed.subscription.map(str::to_string);
+            ev.subscription_id = subscription;
         }
         if ev.resource_group.is_none() {
-            ev.resource_group = parsed.resource_group.map(str::to_string);
+            ev.resource_group = group;
         }
         if ev.resource_type.is_none() {
-            ev.resource_type = parsed.resource_type;
+            ev.resource_type = resource_type.map(Cow::Owned);
         }
     }
-    ev.subscription_id = ev.subscription_id.take().map(|mut s| {
+    ev.subscription_id = ev.subscription_id.take().map(|s| {
         // The usual case, a bare GUID, lower-cased where it is.
         if is_guid(&s) {
-            s.make_ascii_lowercase();
-            s
+            lowercase(s)
         } else {
-            canonical_subscription(&s)
+            Cow::Owned(canonical_subscription(&s))
         }
     });
-    ev.status = ev.status.as_deref().and_then(normalize::normalize_status);
-    ev.level = ev.level.as_deref().and_then(normalize::normalize_level);
+    ev.status = ev
+        .status
+        .take()
+        .and_then(|s| canonical(s, normalize::normalize_status));
+    ev.level = ev
+        .level
+        .take()
+        .and_then(|s| canonical(s, normalize::normalize_level));
     if let Some(props) = ev.properties.take() {
         ev.properties = Some(flatten_properties(props));
     }
@@ -407,6 +449,25 @@ pub fn complete(ev: &mut Event) -> Result<(), Reject> {
         });
     }
     Ok(())
+}
+
+/// `s` in ASCII lower case, copied only when it has an upper-case letter.
+fn lowercase(s: Cow<'_, str>) -> Cow<'_, str> {
+    if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return s;
+    }
+    let mut s = s.into_owned();
+    s.make_ascii_lowercase();
+    Cow::Owned(s)
+}
+
+/// The one spelling `normalize` gives `s` (a status, a level), borrowed from `s` or from the
+/// canonical spellings where it can be.
+fn canonical<'a>(s: Cow<'a, str>, normalize: fn(&str) -> Option<Cow<'_, str>>) -> Text<'a> {
+    match s {
+        Cow::Borrowed(b) => normalize(b),
+        Cow::Owned(o) => normalize(&o).map(|c| Cow::Owned(c.into_owned())),
+    }
 }
 
 /// Subscription GUIDs in lower case, so that joins see one spelling; other values as given.
@@ -444,7 +505,7 @@ fn flatten_properties(mut props: Map<String, Value>) -> Map<String, Value> {
 pub const FROM_PROPERTIES: [&str; 3] = [schema::EVENT_ID, schema::CATEGORY, schema::PROPERTIES];
 
 /// Writes an event as a row of `events`.
-pub fn write(events: &mut TableBuilder, ev: Event, source_file: &str, format: &str, line: i64) {
+pub fn write(events: &mut TableBuilder, ev: Event<'_>, source_file: &str, format: &str, line: i64) {
     // A lean builder keeps every column of the JIT policy and NSG records only; one whose
     // operation is unknown is kept whole.
     let lean = events.is_lean()
@@ -455,7 +516,7 @@ pub fn write(events: &mut TableBuilder, ev: Event, source_file: &str, format: &s
         // Every event has an id: its own, or one made from it (the digest is worked out only
         // when the column is kept).
         .str_with(schema::EVENT_ID, true, || {
-            ev.event_id.clone().unwrap_or_else(|| synthetic_id(&ev))
+            (ev.event_id.as_deref()).map_or_else(|| synthetic_id(&ev), str::to_string)
         })
         .time(schema::TIME, ev.time)
         .str(schema::SUBSCRIPTION_ID, ev.subscription_id)
@@ -486,17 +547,17 @@ pub fn write(events: &mut TableBuilder, ev: Event, source_file: &str, format: &s
 
 /// Storage and Event Hubs records carry no event id; this one is derived from what identifies
 /// the record, so the same record always gets the same id.
-fn synthetic_id(ev: &Event) -> String {
+fn synthetic_id(ev: &Event<'_>) -> String {
     let mut h = Sha256::new();
     for part in [
-        ev.time.map(|t| t.to_string()),
-        ev.resource_id.as_deref().map(id_key),
+        ev.time.map(|t| Cow::Owned(t.to_string())),
+        ev.resource_id.as_deref().map(|id| Cow::Owned(id_key(id))),
         ev.operation_id.clone(),
         ev.status.clone(),
         ev.correlation_id.clone(),
         ev.caller.clone(),
     ] {
-        h.update(part.unwrap_or_default().as_bytes());
+        h.update(part.as_deref().unwrap_or_default().as_bytes());
         h.update([0x1f]);
     }
     format!("x-{}", &hex::encode(h.finalize())[..32])

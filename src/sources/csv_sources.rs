@@ -3,6 +3,8 @@
 //! (display names, localized operation names). Headers are matched ignoring case, spacing
 //! and the ` [UTC]` suffix Log Analytics adds to time columns; extra columns are fine.
 
+use std::borrow::Cow;
+
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
@@ -135,7 +137,10 @@ pub fn read(
     Ok(())
 }
 
-fn portal_row(header: &[String], record: &csv::StringRecord) -> Result<Event, activity::Reject> {
+fn portal_row(
+    header: &[String],
+    record: &csv::StringRecord,
+) -> Result<Event<'static>, activity::Reject> {
     let cell = |name: &str| {
         header
             .iter()
@@ -143,7 +148,7 @@ fn portal_row(header: &[String], record: &csv::StringRecord) -> Result<Event, ac
             .and_then(|i| record.get(i))
             .map(str::trim)
             .filter(|v| !v.is_empty())
-            .map(str::to_string)
+            .map(|v| Cow::<str>::Owned(v.to_string()))
     };
     let operation_name = cell("Operation name");
     let resource = cell("Resource");
@@ -155,7 +160,7 @@ fn portal_row(header: &[String], record: &csv::StringRecord) -> Result<Event, ac
         operation_id: operation_name
             .as_deref()
             .and_then(display_names::operation_for_display_name)
-            .map(str::to_string),
+            .map(|op| Cow::Owned(op.to_string())),
         operation_name,
         correlation_id: cell("Correlation id"),
         status: cell("Status"),

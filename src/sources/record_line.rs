@@ -19,7 +19,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::activity::{APPID_CLAIMS, Claims, OID_CLAIMS, RecordFields, UPN_CLAIMS};
+use super::activity::{APPID_CLAIMS, Claims, OID_CLAIMS, RecordFields, Text, UPN_CLAIMS};
 use super::line_scanner::Scanner;
 
 /// The top-level keys the general path reads from a record, in the spelling of the fast one.
@@ -93,7 +93,7 @@ pub fn concerns_jit(operation: &str) -> bool {
 pub fn parse(
     line: &[u8],
     properties: Properties,
-) -> Option<(RecordFields, Claims, Option<String>)> {
+) -> Option<(RecordFields<'_>, Claims<'_>, Text<'_>)> {
     let record = Scanner::new(line)?.record(properties)?;
     let time = record.text[0].as_ref()?;
     let operation = record.text[2].as_ref()?;
@@ -113,9 +113,7 @@ pub fn parse(
         correlation_id,
         level,
         description,
-    ] = record
-        .text
-        .map(|t| t.filter(|s| !s.is_empty()).map(Cow::into_owned));
+    ] = record.text.map(|t| t.filter(|s| !s.is_empty()));
     let fields = RecordFields {
         time_raw: time,
         resource_id,
@@ -133,7 +131,6 @@ pub fn parse(
     let claim = |keys: std::ops::Range<usize>| {
         keys.into_iter()
             .find_map(|i| record.claims[i].clone().filter(|s| !s.is_empty()))
-            .map(Cow::into_owned)
     };
     let claims = Claims {
         upn: claim(0..2),
@@ -142,10 +139,7 @@ pub fn parse(
         ipaddr: claim(6..7),
         idtyp: claim(7..8),
     };
-    let principal_type = record
-        .principal_type
-        .filter(|s| !s.is_empty())
-        .map(Cow::into_owned);
+    let principal_type = record.principal_type.filter(|s| !s.is_empty());
     Some((fields, claims, principal_type))
 }
 
