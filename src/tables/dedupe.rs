@@ -3,9 +3,11 @@
 //!
 //! Each key column is read once, as its physical type, to give every row a 64-bit hash; rows
 //! whose hashes meet are then compared on the whole key, so a hash collision can never merge two
-//! different records. Reading a row of a frame stacked from a thousand files walks a thousand
-//! chunks, so the key columns (and only they) are made one chunk first.
+//! different records. A frame stacked from a thousand files has a thousand chunks: the keys are
+//! hashed where they lie, made one chunk only once two rows are to be compared, and the frame
+//! is copied once, into one chunk per column, a column per core at a time.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
@@ -14,8 +16,9 @@ use anyhow::{Result, bail};
 use super::builder::NOT_KEPT;
 use polars::prelude::{
     BooleanChunked, ChunkedArray, Column, DataFrame, DataType, NewChunkedArray, PlSmallStr,
-    PolarsDataType, Series,
+    PolarsDataType, PolarsResult, Series,
 };
+use rayon::prelude::*;
 
 /// Keeps one row of each group of rows that agree on `key_columns` (nulls compare equal):
 /// the one with the most non-null values, so when two sources hold the same record the richer
@@ -48,7 +51,7 @@ pub fn dedupe_keeping_counts(
     let hashes = row_hashes(&keys, df.height());
     // Scores are needed only once a key repeats; then they are counted for every row at once,
     // column by column (reading one row of a many-chunk frame walks its chunks).
-    let scores = std::cell::OnceCell::new();
+    let scores = OnceCell::new();
     let keep = keep_rows(&keys, &hashes, |row| {
         scores.get_or_init(|| {
             let mut scores = non_nulls(&df);
@@ -64,48 +67,67 @@ pub fn dedupe_keeping_counts(
     drop(keys);
     let kept = keep.iter().filter(|k| **k).count();
     let dropped = df.height() - kept;
-    let mask = BooleanChunked::from_slice(PlSmallStr::from_static("keep"), &keep);
-    // Column by column, each old column freed as its new one is made: memory peaks at the
-    // frame and one column, not two frames (a full `query` holds gigabytes of events).
+    let mask =
+        (dropped > 0).then(|| BooleanChunked::from_slice(PlSmallStr::from_static("keep"), &keep));
+    // Column by column, each old column freed as its new one is made, on every core: memory
+    // peaks at the frame and a column per core, not two frames (a full `query` holds
+    // gigabytes of events).
     let mut columns = df.into_columns();
     if counts && let Some(not_kept) = not_kept {
         columns.push(not_kept);
     }
-    for column in &mut columns {
-        let filtered = if dropped > 0 {
-            column.filter(&mask)?
-        } else {
-            column.clone()
+    columns.par_iter_mut().try_for_each(|column| {
+        *column = match &mask {
+            Some(mask) => column.filter(mask)?.rechunk(),
+            None => column.rechunk(),
         };
-        *column = filtered.rechunk();
-    }
+        PolarsResult::Ok(())
+    })?;
     Ok((DataFrame::new(kept, columns)?, dropped))
 }
 
-/// One key column, one chunk, in its physical type.
-enum Key {
+/// One key column in its physical type: as the chunks it came in, for hashing, and as one
+/// chunk, made on the first comparison of two of its rows (reading a row of a thousand chunks
+/// walks them; a frame without duplicates is never compared, nor copied).
+struct Key {
+    chunks: KeyValues,
+    whole: OnceCell<KeyValues>,
+}
+
+enum KeyValues {
     Str(ChunkedArray<polars::prelude::StringType>),
     Int(ChunkedArray<polars::prelude::Int64Type>),
     Int32(ChunkedArray<polars::prelude::Int32Type>),
     Bool(BooleanChunked),
 }
 
+impl KeyValues {
+    fn of(series: &Series, name: &str) -> Result<KeyValues> {
+        Ok(match series.dtype() {
+            DataType::String => KeyValues::Str(series.str()?.clone()),
+            DataType::Int64 => KeyValues::Int(series.i64()?.clone()),
+            DataType::Int32 => KeyValues::Int32(series.i32()?.clone()),
+            DataType::Boolean => KeyValues::Bool(series.bool()?.clone()),
+            other => bail!("cannot de-duplicate on a {other} column ({name})"),
+        })
+    }
+
+    fn rechunk(&self) -> KeyValues {
+        match self {
+            KeyValues::Str(ca) => KeyValues::Str(ca.rechunk().into_owned()),
+            KeyValues::Int(ca) => KeyValues::Int(ca.rechunk().into_owned()),
+            KeyValues::Int32(ca) => KeyValues::Int32(ca.rechunk().into_owned()),
+            KeyValues::Bool(ca) => KeyValues::Bool(ca.rechunk().into_owned()),
+        }
+    }
+}
+
 impl Key {
     fn of(column: &Column) -> Result<Key> {
-        let series: Series = column
-            .as_materialized_series()
-            .to_physical_repr()
-            .into_owned();
-        let series = series.rechunk();
-        Ok(match series.dtype() {
-            DataType::String => Key::Str(series.str()?.clone()),
-            DataType::Int64 => Key::Int(series.i64()?.clone()),
-            DataType::Int32 => Key::Int32(series.i32()?.clone()),
-            DataType::Boolean => Key::Bool(series.bool()?.clone()),
-            other => bail!(
-                "cannot de-duplicate on a {other} column ({})",
-                column.name()
-            ),
+        let series = column.as_materialized_series().to_physical_repr();
+        Ok(Key {
+            chunks: KeyValues::of(&series, column.name())?,
+            whole: OnceCell::new(),
         })
     }
 
@@ -116,11 +138,11 @@ impl Key {
         {
             ca.get(a) == ca.get(b)
         }
-        match self {
-            Key::Str(ca) => same(ca, a, b),
-            Key::Int(ca) => same(ca, a, b),
-            Key::Int32(ca) => same(ca, a, b),
-            Key::Bool(ca) => same(ca, a, b),
+        match self.whole.get_or_init(|| self.chunks.rechunk()) {
+            KeyValues::Str(ca) => same(ca, a, b),
+            KeyValues::Int(ca) => same(ca, a, b),
+            KeyValues::Int32(ca) => same(ca, a, b),
+            KeyValues::Bool(ca) => same(ca, a, b),
         }
     }
 }
@@ -136,11 +158,19 @@ fn row_hashes(keys: &[Key], height: usize) -> Vec<u64> {
     };
     const NULL: u64 = 0x9e37_79b9_7f4a_7c15;
     for key in keys {
-        match key {
-            Key::Str(ca) => mix(&mut ca.iter().map(|v| v.map_or(NULL, |s| state.hash_one(s)))),
-            Key::Int(ca) => mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
-            Key::Int32(ca) => mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
-            Key::Bool(ca) => mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
+        match &key.chunks {
+            KeyValues::Str(ca) => {
+                mix(&mut ca.iter().map(|v| v.map_or(NULL, |s| state.hash_one(s))))
+            }
+            KeyValues::Int(ca) => {
+                mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x))))
+            }
+            KeyValues::Int32(ca) => {
+                mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x))))
+            }
+            KeyValues::Bool(ca) => {
+                mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x))))
+            }
         }
     }
     hashes
@@ -248,6 +278,26 @@ mod tests {
         // ("a",1) keeps its richer second copy; (null,null) twice keeps the second, richer;
         // ("b",2) and ("b",3) differ.
         assert_eq!(extra, vec![Some("x"), Some("rich"), Some("y"), None]);
+    }
+
+    #[test]
+    fn duplicates_across_the_chunks_of_a_stacked_frame_are_found() {
+        // Three chunks, as from three files; the copies of ("a",1) lie in different chunks.
+        let mut df = frame().slice(0, 2);
+        df.vstack_mut(&frame().slice(2, 2)).unwrap();
+        df.vstack_mut(&frame().slice(4, 2)).unwrap();
+        assert_eq!(df.column("id").unwrap().n_chunks(), 3);
+        let (out, dropped) = dedupe(df, &["id", "n"]).unwrap();
+        assert_eq!(dropped, 2);
+        let extra: Vec<_> = out.column("extra").unwrap().str().unwrap().iter().collect();
+        assert_eq!(extra, vec![Some("x"), Some("rich"), Some("y"), None]);
+        assert!(out.columns().iter().all(|c| c.n_chunks() == 1));
+        // Without duplicates, nothing is compared and the frame still comes back whole.
+        let mut df = frame().slice(0, 2);
+        df.vstack_mut(&frame().slice(4, 2)).unwrap();
+        let (out, dropped) = dedupe(df, &["id", "n"]).unwrap();
+        assert_eq!((dropped, out.height()), (0, 4));
+        assert!(out.columns().iter().all(|c| c.n_chunks() == 1));
     }
 
     #[test]
