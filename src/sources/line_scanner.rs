@@ -10,6 +10,11 @@ const MAX_DEPTH: u32 = 64;
 
 /// The string without the white space around it (what the general path reads).
 fn trim(s: Cow<'_, str>) -> Cow<'_, str> {
+    // Most values begin and end with a printable ASCII character: nothing to trim.
+    let printable = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        return s;
+    }
     match s {
         Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
         Cow::Owned(o) if o.trim().len() == o.len() => Cow::Owned(o),
@@ -55,7 +60,7 @@ impl<'a> Scanner<'a> {
     /// than the white space around it (which a JSON string may not hold, and which the
     /// scanner leaves to `serde_json` rather than checking string by string).
     pub(super) fn new(line: &'a [u8]) -> Option<Scanner<'a>> {
-        let text = std::str::from_utf8(line).ok()?;
+        let text = simdutf8::basic::from_utf8(line).ok()?;
         let inner = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
         if inner.bytes().fold(u8::MAX, |low, b| low.min(b)) < 0x20 {
             return None;
