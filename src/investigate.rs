@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::normalize::{format_time, id_key, name_of};
@@ -173,6 +174,15 @@ fn matches(names: &BTreeSet<String>, value: Option<&str>) -> bool {
     value.is_some_and(|v| names.iter().any(|n| n.eq_ignore_ascii_case(v)))
 }
 
+/// What one part of the events adds to an investigation.
+#[derive(Default)]
+struct Part {
+    timeline: Vec<Entry>,
+    /// Per caller address: first and last time seen, and how often.
+    sources: BTreeMap<String, (i64, i64, usize)>,
+    activity: usize,
+}
+
 /// Builds the investigation of `id` over the window; `findings` are the rules' output for the
 /// same inputs.
 pub fn investigate(
@@ -182,8 +192,7 @@ pub fn investigate(
     findings: &[Finding],
 ) -> Result<Investigation> {
     let names = aliases(t, id)?;
-    // At most an entry per request, event and finding: reserved once, not grown by copying.
-    let mut timeline = Vec::with_capacity(t.requests.height() + t.events.height() + findings.len());
+    let mut timeline = Vec::new();
     let mut vms = BTreeSet::new();
     let mut sources: BTreeMap<String, (i64, i64, usize)> = BTreeMap::new();
     let mut request_windows: Vec<(i64, i64, String)> = Vec::new();
@@ -256,74 +265,97 @@ pub fn investigate(
     let eip = strs(e, schema::CALLER_IP)?;
     let corr = strs(e, schema::CORRELATION_ID)?;
     let sub_status = strs(e, schema::SUB_STATUS)?;
-    let mut activity = 0;
-    for i in 0..e.height() {
-        let Some(t) = time.get(i) else { continue };
-        if !window.contains(t) {
-            continue;
-        }
-        let mine = matches(&names, caller.get(i)) || matches(&names, object.get(i));
-        let operation = op.get(i).or(op_name.get(i)).unwrap_or("");
-        if mine {
-            // Granted initiate calls are the JIT request rows already; failed ones are not.
-            if op.get(i) == Some(ops::JIT_INITIATE) && st.get(i) != Some("Failed") {
+    // The events are many (a busy identity has hundreds of thousands of records): read in
+    // parallel, a part of the rows at a time, and gathered in row order.
+    let part = |rows: std::ops::Range<usize>| {
+        let mut found = Part::default();
+        for i in rows {
+            let Some(t) = time.get(i) else { continue };
+            if !window.contains(t) {
                 continue;
             }
-            activity += 1;
-            if let Some(a) = eip.get(i) {
-                // A new string only for a new address.
-                let s = match sources.get_mut(a) {
-                    Some(s) => s,
-                    None => sources.entry(a.to_string()).or_insert((t, t, 0)),
-                };
-                s.0 = s.0.min(t);
-                s.1 = s.1.max(t);
-                s.2 += 1;
+            let mine = matches(&names, caller.get(i)) || matches(&names, object.get(i));
+            let operation = op.get(i).or(op_name.get(i)).unwrap_or("");
+            if mine {
+                // Granted initiate calls are the JIT request rows already; failed ones are not.
+                if op.get(i) == Some(ops::JIT_INITIATE) && st.get(i) != Some("Failed") {
+                    continue;
+                }
+                found.activity += 1;
+                if let Some(a) = eip.get(i) {
+                    // A new string only for a new address.
+                    let s = match found.sources.get_mut(a) {
+                        Some(s) => s,
+                        None => found.sources.entry(a.to_string()).or_insert((t, t, 0)),
+                    };
+                    s.0 = s.0.min(t);
+                    s.1 = s.1.max(t);
+                    s.2 += 1;
+                }
+                found.timeline.push(Entry {
+                    time_utc: format_time(t),
+                    time: Some(t),
+                    end: None,
+                    kind: Kind::Activity,
+                    what: operation.to_string(),
+                    resource: res.get(i).unwrap_or("").to_string(),
+                    resource_name: String::new(),
+                    status: st.get(i).unwrap_or("").to_string(),
+                    address: eip.get(i).unwrap_or("").to_string(),
+                    detail: sub_status.get(i).unwrap_or("").to_string(),
+                    reference: corr.get(i).unwrap_or("").to_string(),
+                });
+                continue;
             }
-            timeline.push(Entry {
-                time_utc: format_time(t),
-                time: Some(t),
-                end: None,
-                kind: Kind::Activity,
-                what: operation.to_string(),
-                resource: res.get(i).unwrap_or("").to_string(),
-                resource_name: String::new(),
-                status: st.get(i).unwrap_or("").to_string(),
-                address: eip.get(i).unwrap_or("").to_string(),
-                detail: sub_status.get(i).unwrap_or("").to_string(),
-                reference: corr.get(i).unwrap_or("").to_string(),
-            });
-            continue;
+            // NSG changes on the NSG of a VM the caller opened, within minutes of the request.
+            let is_nsg = matches!(
+                op.get(i),
+                Some(ops::NSG_RULE_WRITE | ops::NSG_RULE_DELETE | ops::NSG_WRITE)
+            );
+            let key = res_key.get(i).unwrap_or("");
+            // JIT writes the allow rule just after the request and removes it at expiry.
+            let near = |edge: i64| t >= edge - 60 * NANOS && t <= edge + 10 * 60 * NANOS;
+            let related = is_nsg
+                && request_windows.iter().any(|(start, stop, vm)| {
+                    (near(*start) || near(*stop))
+                        && nsgs
+                            .get(vm)
+                            .is_some_and(|ns| ns.iter().any(|n| key.starts_with(n.as_str())))
+                });
+            if related {
+                found.timeline.push(Entry {
+                    time_utc: format_time(t),
+                    time: Some(t),
+                    end: None,
+                    kind: Kind::NsgChange,
+                    what: operation.to_string(),
+                    resource: res.get(i).unwrap_or("").to_string(),
+                    resource_name: String::new(),
+                    status: st.get(i).unwrap_or("").to_string(),
+                    address: eip.get(i).unwrap_or("").to_string(),
+                    detail: format!("by {}", caller.get(i).unwrap_or("?")),
+                    reference: corr.get(i).unwrap_or("").to_string(),
+                });
+            }
         }
-        // NSG changes on the NSG of a VM the caller opened, within minutes of the request.
-        let is_nsg = matches!(
-            op.get(i),
-            Some(ops::NSG_RULE_WRITE | ops::NSG_RULE_DELETE | ops::NSG_WRITE)
-        );
-        let key = res_key.get(i).unwrap_or("");
-        // JIT writes the allow rule just after the request and removes it at expiry.
-        let near = |edge: i64| t >= edge - 60 * NANOS && t <= edge + 10 * 60 * NANOS;
-        let related = is_nsg
-            && request_windows.iter().any(|(start, stop, vm)| {
-                (near(*start) || near(*stop))
-                    && nsgs
-                        .get(vm)
-                        .is_some_and(|ns| ns.iter().any(|n| key.starts_with(n.as_str())))
-            });
-        if related {
-            timeline.push(Entry {
-                time_utc: format_time(t),
-                time: Some(t),
-                end: None,
-                kind: Kind::NsgChange,
-                what: operation.to_string(),
-                resource: res.get(i).unwrap_or("").to_string(),
-                resource_name: String::new(),
-                status: st.get(i).unwrap_or("").to_string(),
-                address: eip.get(i).unwrap_or("").to_string(),
-                detail: format!("by {}", caller.get(i).unwrap_or("?")),
-                reference: corr.get(i).unwrap_or("").to_string(),
-            });
+        found
+    };
+    const ROWS_PER_PART: usize = 1 << 16;
+    let parts: Vec<Part> = (0..e.height().div_ceil(ROWS_PER_PART))
+        .into_par_iter()
+        .map(|p| part(p * ROWS_PER_PART..((p + 1) * ROWS_PER_PART).min(e.height())))
+        .collect();
+    // Reserved once, not grown by copying.
+    timeline.reserve(parts.iter().map(|p| p.timeline.len()).sum::<usize>() + findings.len());
+    let mut activity = 0;
+    for found in parts {
+        activity += found.activity;
+        timeline.extend(found.timeline);
+        for (address, (first, last, count)) in found.sources {
+            let s = sources.entry(address).or_insert((first, last, 0));
+            s.0 = s.0.min(first);
+            s.1 = s.1.max(last);
+            s.2 += count;
         }
     }
 
@@ -354,9 +386,9 @@ pub fn investigate(
             reference: f.evidence.clone(),
         });
     }
-    for e in &mut timeline {
+    timeline.par_iter_mut().for_each(|e| {
         e.resource_name = name_of(&e.resource).unwrap_or("").to_string();
-    }
+    });
     // A total order, so that the timeline does not depend on the order records were read in.
     fn key(e: &Entry) -> (bool, Option<i64>, Kind, [&String; 6]) {
         let text = [
@@ -371,7 +403,7 @@ pub fn investigate(
     }
     // The entries are large: their order is found first and each moved once.
     let mut order: Vec<usize> = (0..timeline.len()).collect();
-    order.sort_by(|&a, &b| key(&timeline[a]).cmp(&key(&timeline[b])));
+    order.par_sort_by(|&a, &b| key(&timeline[a]).cmp(&key(&timeline[b])));
     let mut slots: Vec<Option<Entry>> = timeline.into_iter().map(Some).collect();
     let timeline: Vec<Entry> = (order.into_iter())
         .map(|i| slots[i].take().expect("each entry once"))

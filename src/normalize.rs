@@ -95,8 +95,59 @@ pub fn parse_utc(text: &[u8]) -> Option<i64> {
 
 /// Formats nanoseconds since the epoch as RFC 3339 UTC with the fewest digits that keep it.
 pub fn format_time(nanos: i64) -> String {
-    DateTime::<Utc>::from_timestamp_nanos(nanos)
-        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    // Written digit by digit: a caller's timeline formats a time per entry (hundreds of
+    // thousands), and chrono's formatter takes several times as long. The test below holds
+    // this to chrono's `to_rfc3339_opts(SecondsFormat::AutoSi, true)` over every i64.
+    const NANOS: i64 = 1_000_000_000;
+    let secs = nanos.div_euclid(NANOS);
+    let fraction = nanos.rem_euclid(NANOS);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let of_day = secs.rem_euclid(86_400);
+    fn push(out: &mut String, value: i64, digits: u32) {
+        for place in (0..digits).rev() {
+            let digit = (value / 10_i64.pow(place) % 10) as u8;
+            out.push(char::from(b'0' + digit));
+        }
+    }
+    let mut out = String::with_capacity(30);
+    // i64 nanoseconds reach from 1677 to 2262: the year always has four digits.
+    push(&mut out, year, 4);
+    out.push('-');
+    push(&mut out, month, 2);
+    out.push('-');
+    push(&mut out, day, 2);
+    out.push('T');
+    push(&mut out, of_day / 3600, 2);
+    out.push(':');
+    push(&mut out, of_day / 60 % 60, 2);
+    out.push(':');
+    push(&mut out, of_day % 60, 2);
+    // As chrono's AutoSi: no fraction, or milli-, micro- or nanoseconds, the fewest exact.
+    if fraction != 0 {
+        out.push('.');
+        match fraction {
+            f if f % 1_000_000 == 0 => push(&mut out, f / 1_000_000, 3),
+            f if f % 1_000 == 0 => push(&mut out, f / 1_000, 6),
+            f => push(&mut out, f, 9),
+        }
+    }
+    out.push('Z');
+    out
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// One spelling per activity status: REST says `Succeeded`, storage exports `Success`,
@@ -379,8 +430,50 @@ mod tests {
         );
     }
 
+    fn chrono_format(nanos: i64) -> String {
+        DateTime::<Utc>::from_timestamp_nanos(nanos)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    }
+
+    #[test]
+    fn times_are_formatted_as_chrono_formats_them() {
+        let edges = [
+            i64::MIN,
+            i64::MAX,
+            0,
+            -1,
+            1,
+            1_000_000,
+            1_000,
+            951_782_400_000_000_000, // 2000-02-29
+            4_107_542_399_999_999_999,
+            parse_time("2026-11-05T02:00:06.298Z").unwrap(),
+            parse_time("2018-05-17T09:06:45.5691611Z").unwrap(),
+            parse_time("1900-03-01T00:00:00Z").unwrap(),
+        ];
+        for nanos in edges {
+            assert_eq!(format_time(nanos), chrono_format(nanos), "{nanos}");
+        }
+        assert_eq!(format_time(edges[9]), "2026-11-05T02:00:06.298Z");
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn any_instant_is_formatted_as_chrono_formats_it(
+            nanos in proptest::prelude::any::<i64>(),
+            rounding in 0..4u32,
+        ) {
+            // Whole seconds, milli- and microseconds as often as any nanosecond.
+            let nanos = match rounding {
+                0 => nanos / 1_000_000_000 * 1_000_000_000,
+                1 => nanos / 1_000_000 * 1_000_000,
+                2 => nanos / 1_000 * 1_000,
+                _ => nanos,
+            };
+            proptest::prop_assert_eq!(format_time(nanos), chrono_format(nanos));
+        }
+
         /// Whatever the fast path accepts, chrono reads as the same instant.
         #[test]
         fn the_fast_path_agrees_with_chrono(

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::exit::Exit;
 use crate::investigate::{self, Investigation};
 use crate::normalize::format_time;
-use crate::output::{caller_html, frame};
+use crate::output::{caller_html, caller_json, frame};
 use crate::rules;
 use crate::sources::EventColumns;
 use crate::sources::load::{self, LoadOptions, Loaded};
@@ -70,10 +70,7 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
             frame::write_table(&mut w, &timeline_frame(&inv)?, frame::terminal_width())?;
         }
         OutputFormat::Csv => frame::write_csv(&mut w, &timeline_frame(&inv)?)?,
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut w, &inv)?;
-            writeln!(w)?;
-        }
+        OutputFormat::Json => caller_json::write(&mut w, &inv)?,
     }
     w.flush()?;
     Ok(if loaded.summary.errors.is_empty() {
