@@ -7,7 +7,8 @@
 # Environment: RUNS (default 3, the median is reported), BENCH_DIR (where inputs go; default a
 # temporary directory, kept so reruns reuse it), PROFILE (release, or dev for a quick check).
 # Needs python3; installs DuckDB with pip when missing. Prints, per size and command: seconds
-# (median), MB/s, events/s, peak RSS, and DuckDB's time divided by jitaudit's (the target is 2).
+# (median), MB/s, events/s, peak RSS, and the median of DuckDB's time over jitaudit's in runs
+# taken in turn (jitaudit, then DuckDB, RUNS times), so both sides see the same machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -35,20 +36,41 @@ if [ ! -f "$work/calibration" ]; then
 fi
 read -r bytes1 bytes20 < "$work/calibration" || true
 
+# One run of a command: "seconds peak_RSS_KB".
+run_once() {
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>&1 || true
+    cat "$work/time.txt"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 # measure LABEL COMMAND...: median seconds and peak RSS (MB) over $runs runs.
 measure() {
     local label=$1; shift
-    local times=() rss=0
+    local times=() rss=0 secs m
     for _ in $(seq "$runs"); do
-        /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>&1 || true
-        local secs m
-        read -r secs m < "$work/time.txt"
+        read -r secs m <<< "$(run_once "$@")"
         times+=("$secs")
         [ "$m" -gt "$rss" ] && rss=$m
     done
-    local median
-    median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    echo "$label $median $((rss / 1024))"
+    echo "$label $(printf '%s\n' "${times[@]}" | median) $((rss / 1024))"
+}
+
+# pair QUESTION: jitaudit's command (array OURS) and DuckDB's (array DUCK) run in turn, $runs
+# times, so that both see the same machine (its speed drifts by a fifth between minutes);
+# prints each side's median and the median of the per-run ratios DuckDB / jitaudit.
+pair() {
+    local question=$1 ours=() duck=() ratios=() rss_o=0 rss_d=0 so mo sd md
+    for _ in $(seq "$runs"); do
+        read -r so mo <<< "$(run_once "${OURS[@]}")"
+        read -r sd md <<< "$(run_once "${DUCK[@]}")"
+        ours+=("$so"); duck+=("$sd")
+        ratios+=("$(python3 -c "print($sd / max($so, 0.01))")")
+        [ "$mo" -gt "$rss_o" ] && rss_o=$mo
+        [ "$md" -gt "$rss_d" ] && rss_d=$md
+    done
+    echo "$question $(printf '%s\n' "${ours[@]}" | median) $((rss_o / 1024)) $(printf '%s\n' "${ratios[@]}" | median)"
+    echo "duckdb-$question $(printf '%s\n' "${duck[@]}" | median) $((rss_d / 1024))"
 }
 
 printf '%-8s %-22s %9s %9s %12s %9s %9s\n' size command seconds MB/s events/s RSS_MB vs_duckdb
@@ -63,12 +85,15 @@ for gb in "${sizes[@]}"; do
     "$bin" ingest "$dir" --out "$dir.parquet" >/dev/null
     sql="SELECT operation_id, COUNT(*) AS n FROM events GROUP BY operation_id"
     {
-        measure "report" "$bin" report "$dir" --config "$dir/jitaudit.toml" --out "$work/out" --format json
-        measure "duckdb-report" python3 "$root/bench/duckdb_side.py" "$dir" report
-        measure "caller" "$bin" caller bob@contoso.com "$dir" --format json
-        measure "duckdb-caller" python3 "$root/bench/duckdb_side.py" "$dir" caller
-        measure "query-json" "$bin" query "$dir" "$sql" --format csv
-        measure "duckdb-query" python3 "$root/bench/duckdb_side.py" "$dir" query
+        OURS=("$bin" report "$dir" --config "$dir/jitaudit.toml" --out "$work/out" --format json)
+        DUCK=(python3 "$root/bench/duckdb_side.py" "$dir" report)
+        pair report
+        OURS=("$bin" caller bob@contoso.com "$dir" --format json)
+        DUCK=(python3 "$root/bench/duckdb_side.py" "$dir" caller)
+        pair caller
+        OURS=("$bin" query "$dir" "$sql" --format csv)
+        DUCK=(python3 "$root/bench/duckdb_side.py" "$dir" query)
+        pair query-json
         measure "query-parquet" "$bin" query "$dir.parquet" "$sql" --format csv
         # Every event twice (the JSON and the Parquet made from it): de-duplication at scale.
         measure "query-duplicated" "$bin" query "$dir" "$dir.parquet" "$sql" --format csv
@@ -76,12 +101,16 @@ for gb in "${sizes[@]}"; do
     python3 - "$work/results-${gb}gb.txt" "$gb" "$mb" "$events" <<'PY'
 import sys
 path, gb, mb, events = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
-rows = {l.split()[0]: (float(l.split()[1]), int(l.split()[2])) for l in open(path)}
-duck = {"report": "duckdb-report", "caller": "duckdb-caller", "query-json": "duckdb-query", "query-parquet": "duckdb-query",
-        "query-duplicated": "duckdb-query"}
-for name, (secs, rss) in rows.items():
+rows = {}
+for line in open(path):
+    name, secs, rss, *ratio = line.split()
+    rows[name] = (float(secs), int(rss), float(ratio[0]) if ratio else None)
+for name, (secs, rss, ratio) in rows.items():
     secs = max(secs, 0.01)
-    ratio = f"{rows[duck[name]][0] / secs:.2f}x" if name in duck else ""
-    print(f"{gb + 'GB':<8} {name:<22} {secs:9.2f} {mb / secs:9.1f} {events / secs:12.0f} {rss:9d} {ratio:>9}")
+    if ratio is None and name.startswith("query-"):
+        # Against DuckDB's median over the JSON (these have no run of their own beside it).
+        ratio = rows["duckdb-query-json"][0] / secs
+    shown = f"{ratio:.2f}x" if ratio is not None else ""
+    print(f"{gb + 'GB':<8} {name:<22} {secs:9.2f} {mb / secs:9.1f} {events / secs:12.0f} {rss:9d} {shown:>9}")
 PY
 done
