@@ -474,6 +474,36 @@ mod tests {
             proptest::prop_assert_eq!(format_time(nanos), chrono_format(nanos));
         }
 
+        /// An id is taken apart at its slashes, however many (empty segments are none), and
+        /// however long it is.
+        #[test]
+        fn resource_ids_split_at_every_slash(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "", "subscriptions", "SUBSCRIPTIONS", "s1", "resourceGroups", "rg",
+                    "providers", "Microsoft.Compute", "virtualMachines", "vm-é",
+                ]),
+                0..48,
+            ),
+            lead in proptest::bool::ANY,
+        ) {
+            let id = format!("{}{}", if lead { "/" } else { "" }, parts.join("/"));
+            let segments: Vec<&str> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
+            let after = |key: &str| {
+                let i = segments.iter().position(|p| p.eq_ignore_ascii_case(key))?;
+                segments.get(i + 1).copied()
+            };
+            let r = parse_resource_id(&id);
+            proptest::prop_assert_eq!(r.subscription, after("subscriptions"));
+            proptest::prop_assert_eq!(r.resource_group, after("resourcegroups"));
+            let last_provider = segments.iter().rposition(|p| p.eq_ignore_ascii_case("providers"));
+            let namespace = last_provider.and_then(|i| segments.get(i + 1).copied());
+            proptest::prop_assert_eq!(
+                r.resource_type.as_deref().map(|t| t.split('/').next().unwrap_or_default()),
+                namespace
+            );
+        }
+
         /// Whatever the fast path accepts, chrono reads as the same instant.
         #[test]
         fn the_fast_path_agrees_with_chrono(
