@@ -9,8 +9,8 @@ use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
 use super::activity::{self, Event};
-use super::display_names;
 use super::{Batch, FileReport, Location, SourceFormat};
+use super::{display_names, event_row};
 
 /// Which CSV this header belongs to, if any.
 pub fn classify(header: &[String]) -> Option<SourceFormat> {
@@ -128,7 +128,7 @@ pub fn read(
                         "operation name '{name}' has no known operation id; kept as a display name"
                     ));
                 }
-                activity::write(&mut batch.events, ev, &file, format.name(), at.number());
+                event_row::write(&mut batch.events, ev, &file, format.name(), at.number());
                 report.used();
             }
             Err(reject) => report.reject(reject.reason(), at, reject.detail()),

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::json::{element_lines, get};
 use super::prefilter::{self, Prefilter};
 use super::record_line::Properties;
-use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources};
+use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources, event_row};
 
 /// What a file was found to be.
 pub enum Content {
@@ -223,7 +223,7 @@ pub fn read_json_lines(
     let keeps_escapes = filter.is_some_and(Prefilter::is_first_read);
     let mut counter = prefilter::SkipCounter::default();
     let count_skipped = filter.is_none_or(Prefilter::counts_hours);
-    let properties = if !activity::FROM_PROPERTIES
+    let properties = if !event_row::FROM_PROPERTIES
         .iter()
         .any(|c| batch.events.keeps(c))
     {
@@ -284,7 +284,7 @@ pub fn read_json_lines(
         };
         match event {
             Ok(ev) => {
-                activity::write(&mut batch.events, ev, &file, format, at.number());
+                event_row::write(&mut batch.events, ev, &file, format, at.number());
                 report.used();
             }
             Err(r) => report.reject(r.reason(), at, r.detail()),
@@ -353,7 +353,7 @@ fn read_object(
     if activity::shape_of(o).is_some() {
         match activity::from_object(o) {
             Ok(ev) => {
-                activity::write(&mut batch.events, ev, file, format.name(), at.number());
+                event_row::write(&mut batch.events, ev, file, format.name(), at.number());
                 report.used();
             }
             Err(r) => report.reject(r.reason(), at, r.detail()),
@@ -404,7 +404,7 @@ fn read_query_api(
                 columns.iter().cloned().zip(cells.iter().cloned()).collect();
             match activity::from_object(&obj) {
                 Ok(ev) => {
-                    activity::write(
+                    event_row::write(
                         &mut batch.events,
                         ev,
                         &file,

@@ -9,6 +9,7 @@ pub mod arm;
 pub mod csv_sources;
 pub mod detect;
 pub mod display_names;
+pub mod event_row;
 pub mod json;
 mod line_scanner;
 pub mod load;
