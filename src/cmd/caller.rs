@@ -13,6 +13,7 @@ use crate::normalize::format_time;
 use crate::output::{caller_html, caller_json, frame};
 use crate::rules;
 use crate::sources::EventColumns;
+use crate::sources::inputs;
 use crate::sources::load::{self, LoadOptions, Loaded};
 use crate::sources::prefilter::Need;
 use crate::tables;
@@ -22,7 +23,7 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
     let window = Window::from_args(&args.window)?;
     // A pipe can be read only once: then every record is read, in one pass.
-    let once = !load::rereadable(&args.input.paths);
+    let once = !inputs::rereadable(&args.input.paths);
     let loaded = if once {
         super::ingest::load_hashing(&args.input, Need::All, false)?
     } else {
@@ -130,7 +131,7 @@ fn load(input: &crate::cli::InputArgs, id: &str) -> Result<Loaded> {
 /// input's bytes. Found here, those names spare a second read of the whole input; a name this
 /// misses, the second read finds.
 fn early_names(input: &crate::cli::InputArgs, id: &str) -> Result<Vec<String>> {
-    let files = load::input_files(&input.paths)?;
+    let files = inputs::input_files(&input.paths)?;
     let mut budget = files.iter().map(|(_, size)| size).sum::<u64>() / 16;
     let lower = id.to_ascii_lowercase();
     for (path, size) in files {

@@ -10,6 +10,7 @@ pub mod csv_sources;
 pub mod detect;
 pub mod display_names;
 pub mod event_row;
+pub mod inputs;
 pub mod json;
 mod line_scanner;
 pub mod load;
