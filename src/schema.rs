@@ -49,6 +49,33 @@ impl TableSpec {
     pub fn column_names(&self) -> impl Iterator<Item = &'static str> {
         self.columns.iter().map(|c| c.name)
     }
+
+    /// The position of the column named `name`: in a constant (`const { .. }`), worked out
+    /// when the program is built, and a build error for a name the table does not have.
+    pub const fn position(&self, name: &str) -> usize {
+        let mut i = 0;
+        while i < self.columns.len() {
+            if same_bytes(self.columns[i].name.as_bytes(), name.as_bytes()) {
+                return i;
+            }
+            i += 1;
+        }
+        panic!("the table has no column of that name");
+    }
+}
+
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 const fn col(name: &'static str, kind: ColumnKind) -> ColumnSpec {

@@ -192,6 +192,56 @@ impl TableBuilder {
     }
 }
 
+/// A column of a table addressed by its position (see [`TableSpec::position`]): the rows a
+/// source writes by the million skip the lookup of each column by name.
+#[derive(Debug, Clone, Copy)]
+pub struct At {
+    pub index: usize,
+    pub name: &'static str,
+}
+
+impl At {
+    /// Column `name` of `spec`; in a `const { .. }`, worked out when the program is built.
+    pub const fn of(spec: &TableSpec, name: &'static str) -> At {
+        At {
+            index: spec.position(name),
+            name,
+        }
+    }
+}
+
+/// How a row addresses a column: by name, or by position.
+pub trait ColumnId: Copy {
+    fn name(self) -> &'static str;
+    /// The column's index in `builder`'s table, looked for first at `hint`.
+    fn locate(self, builder: &TableBuilder, hint: usize) -> usize;
+}
+
+impl ColumnId for &'static str {
+    fn name(self) -> &'static str {
+        self
+    }
+
+    fn locate(self, builder: &TableBuilder, hint: usize) -> usize {
+        builder.index_from(self, hint)
+    }
+}
+
+impl ColumnId for At {
+    fn name(self) -> &'static str {
+        self.name
+    }
+
+    fn locate(self, builder: &TableBuilder, _hint: usize) -> usize {
+        debug_assert_eq!(
+            builder.spec.columns.get(self.index).map(|c| c.name),
+            Some(self.name),
+            "a position of another table"
+        );
+        self.index
+    }
+}
+
 /// Writes one row; columns not set are null.
 pub struct RowWriter<'a> {
     builder: &'a mut TableBuilder,
@@ -206,8 +256,9 @@ pub struct RowWriter<'a> {
 impl RowWriter<'_> {
     /// The column's data, checked to be unset in this row; `None` for a column not kept, whose
     /// value (when `present`) is counted instead.
-    fn slot(&mut self, name: &str, present: bool) -> Option<&mut Data> {
-        let i = self.builder.index_from(name, self.next);
+    fn slot(&mut self, column: impl ColumnId, present: bool) -> Option<&mut Data> {
+        let i = column.locate(self.builder, self.next);
+        let name = column.name();
         self.next = i + 1;
         debug_assert_eq!(
             self.builder.lens[i], self.builder.rows,
@@ -227,12 +278,12 @@ impl RowWriter<'_> {
     }
 
     /// A string; empty is null.
-    pub fn str(&mut self, name: &str, value: Option<impl AsRef<str>>) -> &mut Self {
+    pub fn str(&mut self, column: impl ColumnId, value: Option<impl AsRef<str>>) -> &mut Self {
         let value = value.as_ref().map(AsRef::as_ref).filter(|s| !s.is_empty());
-        match self.slot(name, value.is_some()) {
+        match self.slot(column, value.is_some()) {
             Some(Data::Str(v)) => v.append_option(value),
             None => {}
-            _ => panic!("column {name} is not a string column"),
+            _ => panic!("column {} is not a string column", column.name()),
         }
         self
     }
@@ -241,44 +292,44 @@ impl RowWriter<'_> {
     /// says whether it has one, and `value` must then give a non-empty string.
     pub fn str_with(
         &mut self,
-        name: &str,
+        column: impl ColumnId,
         present: bool,
         value: impl FnOnce() -> String,
     ) -> &mut Self {
-        match self.slot(name, present) {
+        match self.slot(column, present) {
             Some(Data::Str(v)) => {
                 v.append_option(present.then(value).as_deref().filter(|s| !s.is_empty()))
             }
             None => {}
-            _ => panic!("column {name} is not a string column"),
+            _ => panic!("column {} is not a string column", column.name()),
         }
         self
     }
 
-    pub fn int(&mut self, name: &str, value: Option<i64>) -> &mut Self {
-        match self.slot(name, value.is_some()) {
+    pub fn int(&mut self, column: impl ColumnId, value: Option<i64>) -> &mut Self {
+        match self.slot(column, value.is_some()) {
             Some(Data::Int(v)) => v.push(value),
             None => {}
-            _ => panic!("column {name} is not an integer column"),
+            _ => panic!("column {} is not an integer column", column.name()),
         }
         self
     }
 
-    pub fn bool(&mut self, name: &str, value: Option<bool>) -> &mut Self {
-        match self.slot(name, value.is_some()) {
+    pub fn bool(&mut self, column: impl ColumnId, value: Option<bool>) -> &mut Self {
+        match self.slot(column, value.is_some()) {
             Some(Data::Bool(v)) => v.push(value),
             None => {}
-            _ => panic!("column {name} is not a boolean column"),
+            _ => panic!("column {} is not a boolean column", column.name()),
         }
         self
     }
 
     /// A UTC instant in nanoseconds since the Unix epoch.
-    pub fn time(&mut self, name: &str, value: Option<i64>) -> &mut Self {
-        match self.slot(name, value.is_some()) {
+    pub fn time(&mut self, column: impl ColumnId, value: Option<i64>) -> &mut Self {
+        match self.slot(column, value.is_some()) {
             Some(Data::Time(v)) => v.push(value),
             None => {}
-            _ => panic!("column {name} is not a time column"),
+            _ => panic!("column {} is not a time column", column.name()),
         }
         self
     }
@@ -322,6 +373,47 @@ mod tests {
         assert_eq!(ids.get(1), None);
         let names = df.column(schema::DISPLAY_NAME).unwrap().str().unwrap();
         assert_eq!(names.get(0), None);
+    }
+
+    #[test]
+    fn columns_by_position_are_the_columns_by_name() {
+        const STATE: At = At::of(&SUBSCRIPTIONS, schema::STATE);
+        assert_eq!(
+            SUBSCRIPTIONS.columns[STATE.index].name,
+            schema::STATE,
+            "the position is the column's"
+        );
+        let write = |by_position: bool| {
+            let mut b = TableBuilder::keeping(&SUBSCRIPTIONS, |c| c != schema::DISPLAY_NAME);
+            let mut row = b.row();
+            if by_position {
+                row.str(
+                    const { At::of(&SUBSCRIPTIONS, schema::SUBSCRIPTION_ID) },
+                    Some("a"),
+                )
+                .str(
+                    const { At::of(&SUBSCRIPTIONS, schema::DISPLAY_NAME) },
+                    Some("n"),
+                )
+                .str(STATE, Some("Enabled"));
+            } else {
+                row.str(schema::SUBSCRIPTION_ID, Some("a"))
+                    .str(schema::DISPLAY_NAME, Some("n"))
+                    .str(schema::STATE, Some("Enabled"));
+            }
+            drop(row);
+            b.finish()
+        };
+        assert!(write(true).equals_missing(&write(false)));
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "a position of another table")]
+    fn a_position_of_another_table_is_caught_in_tests() {
+        let mut b = TableBuilder::new(&SUBSCRIPTIONS);
+        b.row()
+            .str(const { At::of(&schema::EVENTS, schema::CALLER) }, Some("x"));
     }
 
     #[test]
