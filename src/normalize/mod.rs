@@ -87,8 +87,9 @@ pub fn normalize_level(raw: &str) -> Option<Cow<'_, str>> {
 pub struct ResourceId<'a> {
     pub subscription: Option<&'a str>,
     pub resource_group: Option<&'a str>,
-    /// `Namespace/type[/subtype...]`, e.g. `Microsoft.Security/locations/jitNetworkAccessPolicies`.
-    pub resource_type: Option<String>,
+    /// `Namespace/type[/subtype...]`, e.g. `Microsoft.Security/locations/jitNetworkAccessPolicies`:
+    /// borrowed from the id where it is one stretch of it (a type without subtypes).
+    pub resource_type: Option<Cow<'a, str>>,
     /// The last name segment.
     pub name: Option<&'a str>,
 }
@@ -124,12 +125,27 @@ pub fn parse_resource_id(id: &str) -> ResourceId<'_> {
     {
         let rest = &parts[i + 1..];
         if let Some(namespace) = rest.first() {
-            let mut ty = namespace.to_string();
-            for t in rest.iter().skip(1).step_by(2) {
-                ty.push('/');
-                ty.push_str(t);
-            }
-            out.resource_type = Some(ty);
+            // Where each segment starts in the id (they are slices of it).
+            let at = |part: &str| part.as_ptr() as usize - id.as_ptr() as usize;
+            let start = at(namespace);
+            let whole = match rest.get(1) {
+                None => Some(*namespace),
+                Some(ty) if at(ty) == start + namespace.len() + 1 => {
+                    (rest.len() <= 3).then(|| &id[start..at(ty) + ty.len()])
+                }
+                Some(_) => None,
+            };
+            out.resource_type = Some(match whole {
+                Some(whole) => Cow::Borrowed(whole),
+                None => {
+                    let mut ty = namespace.to_string();
+                    for t in rest.iter().skip(1).step_by(2) {
+                        ty.push('/');
+                        ty.push_str(t);
+                    }
+                    Cow::Owned(ty)
+                }
+            });
             if rest.len() >= 3 && rest.len() % 2 == 1 {
                 out.name = rest.last().copied();
             }
@@ -255,11 +271,15 @@ mod tests {
             proptest::prop_assert_eq!(r.subscription, after("subscriptions"));
             proptest::prop_assert_eq!(r.resource_group, after("resourcegroups"));
             let last_provider = segments.iter().rposition(|p| p.eq_ignore_ascii_case("providers"));
-            let namespace = last_provider.and_then(|i| segments.get(i + 1).copied());
-            proptest::prop_assert_eq!(
-                r.resource_type.as_deref().map(|t| t.split('/').next().unwrap_or_default()),
-                namespace
-            );
+            // The namespace and every other segment after it: `ns/type[/subtype...]`.
+            let resource_type = last_provider
+                .map(|i| &segments[i + 1..])
+                .filter(|rest| !rest.is_empty())
+                .map(|rest| {
+                    let types = rest.iter().skip(1).step_by(2).copied();
+                    std::iter::once(rest[0]).chain(types).collect::<Vec<_>>().join("/")
+                });
+            proptest::prop_assert_eq!(r.resource_type.as_deref(), resource_type.as_deref());
         }
 
     }

@@ -390,7 +390,7 @@ pub fn portal(e: &Event) -> Vec<String> {
         ),
         SUBS[e.sub].id.to_string(),
         e.who.caller().to_string(),
-        parsed.resource_type.unwrap_or_default(),
+        parsed.resource_type.unwrap_or_default().into_owned(),
         parsed.resource_group.unwrap_or_default().to_string(),
         e.resource_id.clone(),
     ]

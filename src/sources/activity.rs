@@ -408,7 +408,7 @@ pub fn complete(ev: &mut Event<'_>) -> Result<(), Reject> {
                 (
                     owned_part(parsed.subscription),
                     owned_part(parsed.resource_group),
-                    parsed.resource_type,
+                    parsed.resource_type.map(|t| Cow::Owned(t.into_owned())),
                 )
             }
         };
@@ -419,7 +419,7 @@ pub fn complete(ev: &mut Event<'_>) -> Result<(), Reject> {
             ev.resource_group = group;
         }
         if ev.resource_type.is_none() {
-            ev.resource_type = resource_type.map(Cow::Owned);
+            ev.resource_type = resource_type;
         }
     }
     ev.subscription_id = ev.subscription_id.take().map(|s| {
