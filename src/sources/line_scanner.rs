@@ -22,29 +22,32 @@ fn trim(s: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
-/// The index of the first `"` or `\\` in `s`. Eight bytes at a time, inline: most strings in
-/// a record are keys and ids of a few dozen bytes, too short for a call to `memchr2` to pay.
-fn quote_or_backslash(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
-    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
-    // The high bit of each byte of `x` that is zero, and maybe of bytes after one that is.
-    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let mut chunks = s.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let found = zeros(word ^ QUOTES) | zeros(word ^ BACKSLASHES);
-        if found != 0 {
-            return Some(base + found.trailing_zeros() as usize / 8);
-        }
-        base += 8;
+/// Bit `i` set where byte `i` of the 64 is `"` or `\\`: sixteen bytes compared at once.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+fn quotes_and_backslashes(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let mut mask = 0;
+    for (i, chunk) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is enabled (the cfg above; every x86-64 processor has it), the chunk
+        // holds the sixteen bytes read, and an unaligned load may start anywhere.
+        let hits = unsafe {
+            let bytes = _mm_loadu_si128(chunk.as_ptr().cast());
+            let quotes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
+            let backslashes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
+            _mm_movemask_epi8(_mm_or_si128(quotes, backslashes))
+        };
+        mask |= u64::from(hits as u16) << (16 * i);
     }
-    let rest = chunks.remainder();
-    rest.iter()
-        .position(|&b| b == b'"' || b == b'\\')
-        .map(|i| base + i)
+    mask
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+fn quotes_and_backslashes(block: &[u8; 64]) -> u64 {
+    (block.iter().enumerate()).fold(0, |mask, (i, &b)| {
+        mask | u64::from(b == b'"' || b == b'\\') << i
+    })
 }
 
 /// A cursor over one line. Every method returns `None` to give up on the line.
@@ -52,6 +55,11 @@ pub(super) struct Scanner<'a> {
     pub(super) text: &'a str,
     pub(super) bytes: &'a [u8],
     pub(super) pos: usize,
+    /// Where the 64 bytes of `mask` start (`usize::MAX`: none yet).
+    block: usize,
+    /// The quotes and backslashes of the 64 bytes from `block`, one bit each: a string's end is
+    /// found by a bit search, with the bytes compared sixteen at a time once per block.
+    mask: u64,
 }
 
 impl<'a> Scanner<'a> {
@@ -69,7 +77,34 @@ impl<'a> Scanner<'a> {
             text: inner,
             bytes: inner.as_bytes(),
             pos: 0,
+            block: usize::MAX,
+            mask: 0,
         })
+    }
+
+    /// The index of the first `"` or `\\` at or after `at`.
+    fn quote_or_backslash(&mut self, mut at: usize) -> Option<usize> {
+        while at < self.bytes.len() {
+            let block = at & !63;
+            if block != self.block {
+                self.block = block;
+                let rest = &self.bytes[block..];
+                self.mask = match rest.first_chunk::<64>() {
+                    Some(whole) => quotes_and_backslashes(whole),
+                    None => {
+                        let mut last = [0; 64];
+                        last[..rest.len()].copy_from_slice(rest);
+                        quotes_and_backslashes(&last)
+                    }
+                };
+            }
+            let after = self.mask >> (at & 63);
+            if after != 0 {
+                return Some(at + after.trailing_zeros() as usize);
+            }
+            at = block + 64;
+        }
+        None
     }
 
     /// The next byte past spaces (the only white space left inside the line).
@@ -96,7 +131,7 @@ impl<'a> Scanner<'a> {
         let mut at = start;
         let mut escaped = false;
         loop {
-            let i = at + quote_or_backslash(self.bytes.get(at..)?)?;
+            let i = self.quote_or_backslash(at)?;
             if self.bytes[i] == b'"' {
                 self.pos = i + 1;
                 return Some((start, i, escaped));
@@ -262,5 +297,39 @@ impl<'a> Scanner<'a> {
                 depth -= 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scanner;
+
+    /// The strings' ends and escapes are found wherever they fall against the 64-byte blocks:
+    /// strings that cross one, end on one, or hold an escape at one, in lines shorter and
+    /// longer than a block.
+    #[test]
+    fn strings_are_found_across_the_blocks() {
+        for pad in 0..140 {
+            for body in ["", "a", "ab\\\"cd", "x\\\\", "\\u00e9t\\u00e9", "\\/\\n"] {
+                for repeat in [1, 20] {
+                    let content = format!("{}{}", "b".repeat(pad % 70), body.repeat(repeat));
+                    let line = format!("[{}\"{content}\",\"z\"]", " ".repeat(pad));
+                    let mut s = Scanner::new(line.as_bytes()).expect("a plain line");
+                    s.pos = 1 + pad;
+                    let (start, end, escaped) = s.string().expect("a string");
+                    assert_eq!(&line[start..end], content, "{line}");
+                    assert_eq!(escaped, content.contains('\\'), "{line}");
+                    assert_eq!(s.pos, end + 1);
+                    // The next string is found after it, with the block already scanned.
+                    s.expect(b',').expect("a comma");
+                    let (start, end, _) = s.string().expect("the second string");
+                    assert_eq!(&line[start..end], "z");
+                    assert_eq!(s.peek(), Some(b']'));
+                }
+            }
+        }
+        // A string that never ends.
+        let line = format!("\"{}", "a".repeat(200));
+        assert_eq!(Scanner::new(line.as_bytes()).unwrap().string(), None);
     }
 }
