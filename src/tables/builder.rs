@@ -10,22 +10,24 @@
 
 use polars::prelude::*;
 
+use super::strings::StrColumn;
 use crate::schema::{ColumnKind, TableSpec};
 
+// Most columns are strings, and a table has a few dozen columns: the size of the others
+// does not matter, and a box would be one more pointer to follow per value.
+#[allow(clippy::large_enum_variant)]
 enum Data {
-    /// Straight into Polars' string buffers: no allocation kept per value.
-    Str(StringChunkedBuilder),
+    /// Straight into Polars' string buffers, repeats sharing their bytes.
+    Str(StrColumn),
     Int(Vec<Option<i64>>),
     Bool(Vec<Option<bool>>),
     Time(Vec<Option<i64>>),
 }
 
 impl Data {
-    fn new(name: &'static str, kind: ColumnKind) -> Self {
+    fn new(kind: ColumnKind) -> Self {
         match kind {
-            ColumnKind::Str => {
-                Data::Str(StringChunkedBuilder::new(PlSmallStr::from_static(name), 0))
-            }
+            ColumnKind::Str => Data::Str(StrColumn::default()),
             ColumnKind::Int => Data::Int(Vec::new()),
             ColumnKind::Bool => Data::Bool(Vec::new()),
             ColumnKind::Time => Data::Time(Vec::new()),
@@ -34,7 +36,7 @@ impl Data {
 
     fn push_null(&mut self) {
         match self {
-            Data::Str(v) => v.append_null(),
+            Data::Str(v) => v.push_null(),
             Data::Int(v) | Data::Time(v) => v.push(None),
             Data::Bool(v) => v.push(None),
         }
@@ -119,7 +121,7 @@ impl TableBuilder {
     pub fn row_lean(&mut self, lean: bool) -> RowWriter<'_> {
         if self.data.is_empty() {
             self.data = (self.spec.columns.iter())
-                .map(|c| Data::new(c.name, c.kind))
+                .map(|c| Data::new(c.kind))
                 .collect();
             self.lens = vec![0; self.spec.columns.len()];
         }
@@ -171,7 +173,7 @@ impl TableBuilder {
                     return Column::full_null(name, height, &spec.kind.dtype());
                 }
                 let series = match data {
-                    Data::Str(v) => v.finish().into_series(),
+                    Data::Str(v) => v.finish(name).into_series(),
                     Data::Int(v) => Series::new(name, v),
                     Data::Bool(v) => Series::new(name, v),
                     Data::Time(v) => Int64Chunked::new(name, &v)
@@ -281,7 +283,7 @@ impl RowWriter<'_> {
     pub fn str(&mut self, column: impl ColumnId, value: Option<impl AsRef<str>>) -> &mut Self {
         let value = value.as_ref().map(AsRef::as_ref).filter(|s| !s.is_empty());
         match self.slot(column, value.is_some()) {
-            Some(Data::Str(v)) => v.append_option(value),
+            Some(Data::Str(v)) => v.push_option(value),
             None => {}
             _ => panic!("column {} is not a string column", column.name()),
         }
@@ -298,7 +300,7 @@ impl RowWriter<'_> {
     ) -> &mut Self {
         match self.slot(column, present) {
             Some(Data::Str(v)) => {
-                v.append_option(present.then(value).as_deref().filter(|s| !s.is_empty()))
+                v.push_option(present.then(value).as_deref().filter(|s| !s.is_empty()))
             }
             None => {}
             _ => panic!("column {} is not a string column", column.name()),

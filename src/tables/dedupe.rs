@@ -78,6 +78,10 @@ pub fn dedupe_keeping_counts(
     }
     columns.par_iter_mut().try_for_each(|column| {
         *column = match &mask {
+            // A column without values stays one null repeated (see `stack`).
+            _ if super::is_all_null(column) => {
+                Column::full_null(column.name().clone(), kept, column.dtype())
+            }
             Some(mask) => column.filter(mask)?.rechunk(),
             None => column.rechunk(),
         };

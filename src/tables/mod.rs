@@ -4,6 +4,7 @@
 
 pub mod builder;
 mod dedupe;
+mod strings;
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -163,8 +164,33 @@ pub fn stack(ours: &mut DataFrame, theirs: &DataFrame) -> Result<()> {
         }
         _ => theirs,
     };
-    ours.vstack_mut(theirs)?;
+    let height = ours.height() + theirs.height();
+    let mut columns = std::mem::take(ours).into_columns();
+    for (left, right) in columns.iter_mut().zip(theirs.columns()) {
+        if left.name() != right.name() || left.dtype() != right.dtype() {
+            bail!(
+                "column {} ({}) does not stack with column {} ({})",
+                left.name(),
+                left.dtype(),
+                right.name(),
+                right.dtype()
+            );
+        }
+        if is_all_null(left) && is_all_null(right) {
+            // A column no row has a value in (one a query does not read) stays one null
+            // repeated, not a null per row: Polars' stacking would write out each of them.
+            *left = Column::full_null(left.name().clone(), height, left.dtype());
+        } else {
+            left.append(right)?;
+        }
+    }
+    *ours = DataFrame::new(height, columns)?;
     Ok(())
+}
+
+/// Whether no row of the column has a value.
+pub fn is_all_null(column: &Column) -> bool {
+    column.null_count() == column.len()
 }
 
 /// Drops the counts of values not kept (see `builder`), if `df` has them.
@@ -338,4 +364,68 @@ pub fn activity_hours_frame(c: &Coverage) -> DataFrame {
             .time(schema::LAST_TIME, Some(cell.last));
     }
     b.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::{dedupe, stack};
+
+    fn frame(ids: &[&str]) -> DataFrame {
+        let n = ids.len();
+        DataFrame::new(
+            n,
+            vec![
+                Column::new(PlSmallStr::from_static("id"), ids),
+                Column::full_null(PlSmallStr::from_static("unread"), n, &DataType::String),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// A column nobody read stays one null repeated through stacking and de-duplication, which
+    /// would otherwise write out a null per row (a query over gigabytes reads few columns).
+    #[test]
+    fn columns_without_values_stay_one_null_repeated() {
+        let mut ours = frame(&["a", "b"]);
+        stack(&mut ours, &frame(&["b", "c"])).unwrap();
+        let unread = ours.column("unread").unwrap();
+        assert!(matches!(unread, Column::Scalar(_)), "{unread:?}");
+        assert_eq!((unread.len(), unread.null_count()), (4, 4));
+        let (deduped, dropped) = dedupe(ours, &["id"]).unwrap();
+        assert_eq!(dropped, 1);
+        let unread = deduped.column("unread").unwrap();
+        assert!(matches!(unread, Column::Scalar(_)), "{unread:?}");
+        assert_eq!((unread.len(), unread.null_count()), (3, 3));
+        let ids: Vec<_> = deduped
+            .column("id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(ids, [Some("a"), Some("b"), Some("c")]);
+        // Stacked with values, the column has them.
+        let mut with_values = frame(&["d"]);
+        let filled = Column::new(PlSmallStr::from_static("unread"), ["v"]);
+        with_values.replace("unread", filled).unwrap();
+        stack(&mut with_values, &frame(&["e"])).unwrap();
+        let unread: Vec<_> = with_values
+            .column("unread")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(unread, [Some("v"), None]);
+    }
+
+    #[test]
+    fn frames_of_other_columns_do_not_stack() {
+        let mut ours = frame(&["a"]);
+        let other = frame(&["b"]).select(["unread", "id"]).unwrap();
+        let err = stack(&mut ours, &other).unwrap_err();
+        assert!(err.to_string().contains("does not stack"), "{err}");
+    }
 }
