@@ -3,6 +3,7 @@
 //! its JIT requests, its other operations, the NSG changes Defender made for its requests and
 //! the findings that name it are merged into one timeline with a summary.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
@@ -38,8 +39,11 @@ impl Kind {
     }
 }
 
+/// One line of the timeline. Its texts borrow from the tables where they are a value of one
+/// (a busy identity has hundreds of thousands of entries: each would otherwise copy its
+/// operation, resource id, status, address and correlation id).
 #[derive(Debug, Clone, Serialize)]
-pub struct Entry {
+pub struct Entry<'a> {
     pub time_utc: String,
     #[serde(skip)]
     pub time: Option<i64>,
@@ -47,14 +51,14 @@ pub struct Entry {
     #[serde(skip)]
     pub end: Option<i64>,
     pub kind: Kind,
-    pub what: String,
-    pub resource: String,
+    pub what: Cow<'a, str>,
+    pub resource: Cow<'a, str>,
     /// The last segment of `resource`, for display.
-    pub resource_name: String,
-    pub status: String,
-    pub address: String,
-    pub detail: String,
-    pub reference: String,
+    pub resource_name: Cow<'a, str>,
+    pub status: Cow<'a, str>,
+    pub address: Cow<'a, str>,
+    pub detail: Cow<'a, str>,
+    pub reference: Cow<'a, str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,9 +85,9 @@ pub struct Summary {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Investigation {
+pub struct Investigation<'a> {
     pub summary: Summary,
-    pub timeline: Vec<Entry>,
+    pub timeline: Vec<Entry<'a>>,
 }
 
 /// Every identity the tables know, lower case, for matching and suggestions.
@@ -174,10 +178,27 @@ fn matches(names: &BTreeSet<String>, value: Option<&str>) -> bool {
     value.is_some_and(|v| names.iter().any(|n| n.eq_ignore_ascii_case(v)))
 }
 
+/// Puts `items` in the order `order` gives (`order[k]`: the index of the item that goes to
+/// `k`), in place: each cycle of the permutation is followed once, a swap per item.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    const DONE: usize = usize::MAX;
+    for start in 0..items.len() {
+        let mut k = start;
+        while order[k] != DONE {
+            let from = std::mem::replace(&mut order[k], DONE);
+            if from == start {
+                break;
+            }
+            items.swap(k, from);
+            k = from;
+        }
+    }
+}
+
 /// What one part of the events adds to an investigation.
 #[derive(Default)]
-struct Part {
-    timeline: Vec<Entry>,
+struct Part<'a> {
+    timeline: Vec<Entry<'a>>,
     /// Per caller address: first and last time seen, and how often.
     sources: BTreeMap<String, (i64, i64, usize)>,
     activity: usize,
@@ -185,12 +206,12 @@ struct Part {
 
 /// Builds the investigation of `id` over the window; `findings` are the rules' output for the
 /// same inputs.
-pub fn investigate(
-    t: &Tables,
+pub fn investigate<'a>(
+    t: &'a Tables,
     id: &str,
     window: &Window,
     findings: &[Finding],
-) -> Result<Investigation> {
+) -> Result<Investigation<'a>> {
     let names = aliases(t, id)?;
     let mut timeline = Vec::new();
     let mut vms = BTreeSet::new();
@@ -232,23 +253,23 @@ pub fn investigate(
             time: at.get(i),
             end: end.get(i),
             kind: Kind::JitRequest,
-            what: format!(
+            what: Cow::Owned(format!(
                 "opened {vm_name} port {}",
                 port.get(i).map(|p| p.to_string()).unwrap_or_default()
-            ),
-            resource: vm.get(i).unwrap_or("").to_string(),
-            resource_name: String::new(),
-            status: status.get(i).unwrap_or("").to_string(),
-            address,
-            detail: format!(
+            )),
+            resource: Cow::Borrowed(vm.get(i).unwrap_or("")),
+            resource_name: Cow::Borrowed(""),
+            status: Cow::Borrowed(status.get(i).unwrap_or("")),
+            address: Cow::Owned(address),
+            detail: Cow::Owned(format!(
                 "for {} to {}; justification: {}",
                 dur.get(i)
                     .map(crate::rules::enrich::human_duration)
                     .unwrap_or_else(|| "?".into()),
                 src.get(i).unwrap_or("?"),
                 why.get(i).unwrap_or("(none)")
-            ),
-            reference: rid.get(i).unwrap_or("").to_string(),
+            )),
+            reference: Cow::Borrowed(rid.get(i).unwrap_or("")),
         });
     }
 
@@ -297,13 +318,13 @@ pub fn investigate(
                     time: Some(t),
                     end: None,
                     kind: Kind::Activity,
-                    what: operation.to_string(),
-                    resource: res.get(i).unwrap_or("").to_string(),
-                    resource_name: String::new(),
-                    status: st.get(i).unwrap_or("").to_string(),
-                    address: eip.get(i).unwrap_or("").to_string(),
-                    detail: sub_status.get(i).unwrap_or("").to_string(),
-                    reference: corr.get(i).unwrap_or("").to_string(),
+                    what: Cow::Borrowed(operation),
+                    resource: Cow::Borrowed(res.get(i).unwrap_or("")),
+                    resource_name: Cow::Borrowed(""),
+                    status: Cow::Borrowed(st.get(i).unwrap_or("")),
+                    address: Cow::Borrowed(eip.get(i).unwrap_or("")),
+                    detail: Cow::Borrowed(sub_status.get(i).unwrap_or("")),
+                    reference: Cow::Borrowed(corr.get(i).unwrap_or("")),
                 });
                 continue;
             }
@@ -328,34 +349,38 @@ pub fn investigate(
                     time: Some(t),
                     end: None,
                     kind: Kind::NsgChange,
-                    what: operation.to_string(),
-                    resource: res.get(i).unwrap_or("").to_string(),
-                    resource_name: String::new(),
-                    status: st.get(i).unwrap_or("").to_string(),
-                    address: eip.get(i).unwrap_or("").to_string(),
-                    detail: format!("by {}", caller.get(i).unwrap_or("?")),
-                    reference: corr.get(i).unwrap_or("").to_string(),
+                    what: Cow::Borrowed(operation),
+                    resource: Cow::Borrowed(res.get(i).unwrap_or("")),
+                    resource_name: Cow::Borrowed(""),
+                    status: Cow::Borrowed(st.get(i).unwrap_or("")),
+                    address: Cow::Borrowed(eip.get(i).unwrap_or("")),
+                    detail: Cow::Owned(format!("by {}", caller.get(i).unwrap_or("?"))),
+                    reference: Cow::Borrowed(corr.get(i).unwrap_or("")),
                 });
             }
         }
         found
     };
     const ROWS_PER_PART: usize = 1 << 16;
-    let parts: Vec<Part> = (0..e.height().div_ceil(ROWS_PER_PART))
-        .into_par_iter()
-        .map(|p| part(p * ROWS_PER_PART..((p + 1) * ROWS_PER_PART).min(e.height())))
+    let parts: Vec<std::ops::Range<usize>> = (0..e.height().div_ceil(ROWS_PER_PART))
+        .map(|p| p * ROWS_PER_PART..((p + 1) * ROWS_PER_PART).min(e.height()))
         .collect();
-    // Reserved once, not grown by copying.
-    timeline.reserve(parts.iter().map(|p| p.timeline.len()).sum::<usize>() + findings.len());
+    // No more entries than rows: reserved once, and filled only as far as entries come (the
+    // pages past them are never touched). The parts are made a wave at a time, each wave
+    // moved into the timeline and freed before the next: memory holds the timeline once.
+    timeline.reserve(e.height() + findings.len());
     let mut activity = 0;
-    for found in parts {
-        activity += found.activity;
-        timeline.extend(found.timeline);
-        for (address, (first, last, count)) in found.sources {
-            let s = sources.entry(address).or_insert((first, last, 0));
-            s.0 = s.0.min(first);
-            s.1 = s.1.max(last);
-            s.2 += count;
+    for wave in parts.chunks(2 * rayon::current_num_threads()) {
+        let found: Vec<Part> = wave.par_iter().map(|rows| part(rows.clone())).collect();
+        for found in found {
+            activity += found.activity;
+            timeline.extend(found.timeline);
+            for (address, (first, last, count)) in found.sources {
+                let s = sources.entry(address).or_insert((first, last, 0));
+                s.0 = s.0.min(first);
+                s.1 = s.1.max(last);
+                s.2 += count;
+            }
         }
     }
 
@@ -373,41 +398,41 @@ pub fn investigate(
             time: t,
             end: None,
             kind: Kind::Finding,
-            what: format!("{} {}", f.rule_id, f.title),
-            resource: f.vm_id.clone(),
-            resource_name: String::new(),
-            status: if f.suppressed {
+            what: Cow::Owned(format!("{} {}", f.rule_id, f.title)),
+            resource: Cow::Owned(f.vm_id.clone()),
+            resource_name: Cow::Borrowed(""),
+            status: Cow::Owned(if f.suppressed {
                 format!("{} (suppressed)", f.severity)
             } else {
                 f.severity.clone()
-            },
-            address: f.source.clone(),
-            detail: f.detail.clone(),
-            reference: f.evidence.clone(),
+            }),
+            address: Cow::Owned(f.source.clone()),
+            detail: Cow::Owned(f.detail.clone()),
+            reference: Cow::Owned(f.evidence.clone()),
         });
     }
     timeline.par_iter_mut().for_each(|e| {
-        e.resource_name = name_of(&e.resource).unwrap_or("").to_string();
+        e.resource_name = match &e.resource {
+            Cow::Borrowed(id) => Cow::Borrowed(name_of(id).unwrap_or("")),
+            Cow::Owned(id) => Cow::Owned(name_of(id).unwrap_or("").to_string()),
+        };
     });
     // A total order, so that the timeline does not depend on the order records were read in.
-    fn key(e: &Entry) -> (bool, Option<i64>, Kind, [&String; 6]) {
+    fn key<'e>(e: &'e Entry) -> (bool, Option<i64>, Kind, [&'e str; 6]) {
         let text = [
-            &e.what,
-            &e.resource,
-            &e.status,
-            &e.address,
-            &e.detail,
-            &e.reference,
+            &*e.what,
+            &*e.resource,
+            &*e.status,
+            &*e.address,
+            &*e.detail,
+            &*e.reference,
         ];
         (e.time.is_none(), e.time, e.kind, text)
     }
-    // The entries are large: their order is found first and each moved once.
+    // The entries are large: their order is found first, then each is swapped into place.
     let mut order: Vec<usize> = (0..timeline.len()).collect();
     order.par_sort_by(|&a, &b| key(&timeline[a]).cmp(&key(&timeline[b])));
-    let mut slots: Vec<Option<Entry>> = timeline.into_iter().map(Some).collect();
-    let timeline: Vec<Entry> = (order.into_iter())
-        .map(|i| slots[i].take().expect("each entry once"))
-        .collect();
+    permute(&mut timeline, order);
     let dated: Vec<i64> = timeline
         .iter()
         .filter(|e| e.kind != Kind::Finding)
@@ -498,4 +523,22 @@ pub fn closest(id: &str, known: &BTreeSet<String>, n: usize) -> Vec<String> {
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.into_iter().take(n).map(|(_, k)| k.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Swapping in place gives what gathering into a new vector gives.
+        #[test]
+        fn permuting_in_place_is_gathering(keys in prop::collection::vec(0..50u32, 0..300)) {
+            let mut order: Vec<usize> = (0..keys.len()).collect();
+            order.sort_by_key(|&i| (keys[i], i));
+            let gathered: Vec<(u32, usize)> = order.iter().map(|&i| (keys[i], i)).collect();
+            let mut items: Vec<(u32, usize)> = keys.iter().copied().zip(0..).collect();
+            super::permute(&mut items, order);
+            prop_assert_eq!(items, gathered);
+        }
+    }
 }

@@ -232,12 +232,12 @@ fn timeline_frame(inv: &Investigation) -> Result<DataFrame> {
     let columns = vec![
         col("time_utc", &|e| e.time_utc.clone()),
         col("kind", &|e| e.kind.label().to_string()),
-        col("what", &|e| e.what.clone()),
-        col("resource", &|e| e.resource.clone()),
-        col("status", &|e| e.status.clone()),
-        col("address", &|e| e.address.clone()),
-        col("detail", &|e| e.detail.clone()),
-        col("reference", &|e| e.reference.clone()),
+        col("what", &|e| e.what.to_string()),
+        col("resource", &|e| e.resource.to_string()),
+        col("status", &|e| e.status.to_string()),
+        col("address", &|e| e.address.to_string()),
+        col("detail", &|e| e.detail.to_string()),
+        col("reference", &|e| e.reference.to_string()),
     ];
     Ok(DataFrame::new(inv.timeline.len(), columns)?)
 }

@@ -74,7 +74,7 @@ mod tests {
     use super::*;
     use crate::investigate::{Entry, Kind, SourceSeen, Summary};
 
-    fn investigation(entries: usize) -> Investigation {
+    fn investigation(entries: usize) -> Investigation<'static> {
         let entry = |i: usize| Entry {
             time_utc: format!("2026-11-05T02:00:{:02}Z", i % 60),
             time: Some(i as i64),
@@ -84,13 +84,13 @@ mod tests {
             } else {
                 Kind::JitRequest
             },
-            what: format!("op {i} \"quoted\"\nwith a line break\tand a tab, é, \u{1f600}"),
-            resource: "/subscriptions/s/resourceGroups/rg".to_string(),
-            resource_name: "rg".to_string(),
-            status: String::new(),
-            address: "203.0.113.11".to_string(),
-            detail: "back\\slash".to_string(),
-            reference: format!("c-{i}"),
+            what: format!("op {i} \"quoted\"\nwith a line break\tand a tab, é, \u{1f600}").into(),
+            resource: "/subscriptions/s/resourceGroups/rg".into(),
+            resource_name: "rg".into(),
+            status: "".into(),
+            address: "203.0.113.11".into(),
+            detail: "back\\slash".into(),
+            reference: format!("c-{i}").into(),
         };
         Investigation {
             summary: Summary {
