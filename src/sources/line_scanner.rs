@@ -83,6 +83,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The index of the first `"` or `\\` at or after `at`.
+    #[inline(always)]
     fn quote_or_backslash(&mut self, mut at: usize) -> Option<usize> {
         while at < self.bytes.len() {
             let block = at & !63;
@@ -126,6 +127,7 @@ impl<'a> Scanner<'a> {
 
     /// The string at the cursor (on its opening quote): the byte range of its contents and
     /// whether it holds escapes, which are checked as `serde_json` checks them.
+    #[inline(always)]
     pub(super) fn string(&mut self) -> Option<(usize, usize, bool)> {
         let start = self.pos + 1;
         let mut at = start;
