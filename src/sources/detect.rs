@@ -6,14 +6,15 @@ use std::borrow::Cow;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 
-use super::json::{element_lines, get};
+use super::json::{self, element_lines, get};
 use super::prefilter::{self, Prefilter};
 use super::record_line::Properties;
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources, event_row};
 
 /// What a file was found to be.
 pub enum Content {
-    Json(Value, SourceFormat),
+    /// The document, its format, and whether lone surrogate escapes were mended to read it.
+    Json(Value, SourceFormat, bool),
     JsonLines,
     Csv(SourceFormat),
     Parquet,
@@ -36,10 +37,11 @@ pub fn detect(data: &[u8]) -> Result<Content> {
             Ok(Content::JsonLines)
         }
         Some(b'[' | b'{') => {
-            let value: Value = serde_json::from_slice(data).map_err(|e| json_error(data, &e))?;
+            let (value, mended): (Value, bool) =
+                json::parse_lenient(data).map_err(|e| json_error(data, &e))?;
             let format = classify_document(&value)
                 .ok_or_else(|| anyhow!("unrecognised JSON document; {EXPECTED}"))?;
-            Ok(Content::Json(value, format))
+            Ok(Content::Json(value, format, mended))
         }
         Some(_) => {
             if data.iter().take(8192).any(|b| *b == 0) {
@@ -70,8 +72,8 @@ fn is_single_wrapper(data: &[u8]) -> bool {
     let trimmed = trim_start(data);
     let one_line = !trimmed.trim_ascii_end().contains(&b'\n');
     one_line
-        && serde_json::from_slice::<Map<String, Value>>(trimmed)
-            .is_ok_and(|o| activity::shape_of(&o).is_none())
+        && json::parse_lenient::<Map<String, Value>>(trimmed)
+            .is_ok_and(|(o, _)| activity::shape_of(&o).is_none())
 }
 
 fn trim_start(data: &[u8]) -> &[u8] {
@@ -96,7 +98,7 @@ fn looks_like_json_lines(data: &[u8]) -> bool {
     let Some(first) = lines.first() else {
         return false;
     };
-    let parses = |l: &&[u8]| serde_json::from_slice::<Map<String, Value>>(l).is_ok();
+    let parses = |l: &&[u8]| json::parse_lenient::<Map<String, Value>>(l).is_ok();
     if parses(first) {
         // One line holding one record is a blob with one record; a pretty-printed object
         // spans several lines and fails to parse line by line.
@@ -107,7 +109,7 @@ fn looks_like_json_lines(data: &[u8]) -> bool {
     if first.iter().filter(|b| !b.is_ascii_whitespace()).count() <= 1 {
         return false;
     }
-    if serde_json::from_slice::<Value>(data).is_ok() {
+    if json::parse_lenient::<Value>(data).is_ok() {
         return false;
     }
     lines.iter().skip(1).filter(|l| parses(l)).count() * 2 >= lines.len() - 1 && lines.len() > 1
@@ -199,8 +201,11 @@ pub fn read(
             read_json_lines(data, 1, batch, report, filter);
             Ok(())
         }
-        Content::Json(value, format) => {
+        Content::Json(value, format, mended) => {
             report.format = Some(format);
+            if mended {
+                report.note(format!("the document holds {}", json::LONE_SURROGATES));
+            }
             read_document(value, format, data, batch, report)
         }
     }
@@ -273,9 +278,16 @@ pub fn read_json_lines(
         }
         let event = match activity::from_line(line, properties) {
             Some(event) => event,
-            None => match serde_json::from_slice::<Value>(line) {
-                Ok(Value::Object(o)) => activity::from_object(&o),
-                Ok(_) => Err(activity::Reject::NotAnObject),
+            None => match json::parse_lenient::<Value>(line) {
+                Ok((value, mended)) => {
+                    if mended {
+                        report.note(format!("line {at}: {}", json::LONE_SURROGATES));
+                    }
+                    match value {
+                        Value::Object(o) => activity::from_object(&o),
+                        _ => Err(activity::Reject::NotAnObject),
+                    }
+                }
                 Err(e) => {
                     report.reject("malformed JSON line", at, Some(&e.to_string()));
                     continue;

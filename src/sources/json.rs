@@ -177,10 +177,100 @@ pub fn element_lines(data: &[u8]) -> Vec<u64> {
     lines
 }
 
+/// What [`parse_lenient`] says of a text it read only after mending it.
+pub const LONE_SURROGATES: &str =
+    "lone UTF-16 surrogate escapes (\\ud800 without its pair) read as U+FFFD";
+
+/// A JSON value from `text`, reading a lone UTF-16 surrogate escape (a `\ud800` without its
+/// pair, or the pair's second half alone), which is JSON's grammar but no character, as
+/// U+FFFD where `serde_json` refuses the whole text; also whether it had to. The scanner of
+/// plain records (`record_line`) passes over such escapes in the fields nobody reads: so a
+/// record is never lost over one, whichever path reads it. On failure, the error of the text
+/// as given.
+pub fn parse_lenient<T: serde::de::DeserializeOwned>(
+    text: &[u8],
+) -> Result<(T, bool), serde_json::Error> {
+    match serde_json::from_slice(text) {
+        Ok(v) => Ok((v, false)),
+        Err(e) => match mend_lone_surrogates(text) {
+            Some(mended) => serde_json::from_slice(&mended)
+                .map(|v| (v, true))
+                .map_err(|_| e),
+            None => Err(e),
+        },
+    }
+}
+
+/// `text` with each lone surrogate escape written `\ufffd`; `None` when it holds none.
+fn mend_lone_surrogates(text: &[u8]) -> Option<Vec<u8>> {
+    let unit = |at: usize| -> Option<u16> {
+        let hex = text.get(at..at + 6)?.strip_prefix(b"\\u")?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    let mut out: Option<Vec<u8>> = None;
+    let (mut copied, mut i) = (0, 0);
+    while let Some(found) = memchr::memchr(b'\\', &text[i..]) {
+        let at = i + found;
+        let lone = match unit(at) {
+            Some(0xD800..=0xDBFF) if matches!(unit(at + 6), Some(0xDC00..=0xDFFF)) => {
+                i = at + 12;
+                continue;
+            }
+            Some(0xD800..=0xDFFF) => true,
+            // Any other escape, `\\` included, is two bytes or a whole `\uXXXX` to pass.
+            Some(_) => {
+                i = at + 6;
+                continue;
+            }
+            None => false,
+        };
+        if lone {
+            let o = out.get_or_insert_with(|| Vec::with_capacity(text.len()));
+            o.extend_from_slice(&text[copied..at]);
+            o.extend_from_slice(b"\\ufffd");
+            copied = at + 6;
+            i = at + 6;
+        } else {
+            i = at + 2;
+        }
+        if i >= text.len() {
+            break;
+        }
+    }
+    let mut out = out?;
+    out.extend_from_slice(&text[copied..]);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn lone_surrogates_are_read_as_the_replacement_character() {
+        let read = |t: &str| parse_lenient::<Value>(t.as_bytes()).map_err(|e| e.to_string());
+        // A pair is a character; an escaped backslash before `u` is no escape.
+        assert_eq!(
+            read(r#"["\ud83d\ude00", "\\ud800"]"#),
+            Ok((json!(["\u{1f600}", "\\ud800"]), false))
+        );
+        for (text, value) in [
+            (r#"["\ud800"]"#, json!(["\u{fffd}"])),
+            (
+                r#"["a\udc00b", "\ud800\ud800\udc00"]"#,
+                json!(["a\u{fffd}b", "\u{fffd}\u{10000}"]),
+            ),
+            (r#"{"k": "\\\ud800\n"}"#, json!({"k": "\\\u{fffd}\n"})),
+        ] {
+            assert_eq!(read(text), Ok((value, true)), "{text}");
+        }
+        // Malformed for another reason: the error of the text as given.
+        let text = r#"["\ud800", tru]"#;
+        let as_given = serde_json::from_str::<Value>(text).unwrap_err().to_string();
+        assert_eq!(read(text).unwrap_err(), as_given);
+        assert!(read(r#"["ok", tru]"#).is_err());
+    }
 
     #[test]
     fn keys_match_in_any_case_and_nulls_are_absent() {

@@ -142,7 +142,8 @@ impl<'a> Scanner<'a> {
             at = match *self.bytes.get(i + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i + 2,
                 // Any four hex digits, as serde_json checks a string it passes over; a string
-                // that is read is decoded by serde_json, which refuses a lone surrogate.
+                // that is read is decoded by serde_json, which refuses a lone surrogate (the
+                // line then goes to the general path, which reads it as U+FFFD).
                 b'u' if (self.bytes.get(i + 2..i + 6)?.iter()).all(u8::is_ascii_hexdigit) => i + 6,
                 _ => return None,
             };

@@ -13,7 +13,9 @@
 //! it, so which path read a record never changes its row; tests hold the two paths to the
 //! same rows. What nobody reads is checked as `serde_json` checks what it passes over, for
 //! JSON's grammar only: a lone surrogate escape or a number out of range there does not cost
-//! the record (the general path, which builds a value of the whole record, refuses them).
+//! the record. The general path, which builds a value of the whole record, reads a lone
+//! surrogate as U+FFFD and notes it (`json::parse_lenient`), and refuses a number out of
+//! range, which Azure does not write.
 
 use std::borrow::Cow;
 
@@ -366,8 +368,8 @@ mod tests {
         assert_eq!(fast(control.as_bytes()), None);
         assert_eq!(general(control.as_bytes()), Err("malformed".to_string()));
         // A lone surrogate or an out-of-range number in a value nobody reads does not cost the
-        // record (the general path, which makes a value of the whole record, refuses it); in
-        // a value that is read, it is the general path's to report.
+        // record; in a value that is read, it is the general path's (which reads a lone
+        // surrogate as U+FFFD, and reports a number out of range).
         let plain = format!(r#"{base}/providers/x","resultType":"Success"}}"#);
         let plain = fast(plain.as_bytes()).expect("the plain line");
         for unread in [r#""\ud800""#, r#""a\udc00b""#, "1e400", "-0.5E-3"] {

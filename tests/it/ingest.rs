@@ -411,3 +411,77 @@ fn a_byte_order_mark_and_crlf_line_ends_cost_no_record() {
     assert_eq!(s["files"][0]["records_read"], 2);
     assert_eq!(s["files"][0]["records_used"], 2, "{s}");
 }
+
+/// A lone UTF-16 surrogate escape (JSON's grammar, but no character) costs no record,
+/// whichever path reads the line: the plain-record scanner passes over one in a field nobody
+/// reads, and the general path reads it as U+FFFD and says so in the file's notes.
+#[test]
+fn lone_surrogate_escapes_cost_no_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = r#"{"time":"2026-11-03T19:00:00Z","operationName":"Microsoft.Compute/virtualMachines/write","resultType":"Success","correlationId":"c-1","#;
+    let lines = [
+        // Plain: the scanner reads it and passes over `location`.
+        format!(r#"{base}"resourceId":"/subscriptions/s/resourceGroups/rg","location":"\ud800"}}"#),
+        // A key in another case sends it to the general path.
+        format!(
+            r#"{base}"ResourceID":"/subscriptions/s/resourceGroups/rg2","location":"a\udc00"}}"#
+        ),
+        // The surrogate in a field that is read.
+        format!(
+            r#"{base}"resourceId":"/subscriptions/s/resourceGroups/rg3","caller":"bob\ud800@contoso.com"}}"#
+        ),
+    ];
+    let blob = tmp.path().join("PT1H.json");
+    std::fs::write(&blob, lines.join("\n")).unwrap();
+    let document = tmp.path().join("events.json");
+    let rest = r#"[{"eventTimestamp":"2026-11-03T19:00:00Z","operationName":{"value":"Microsoft.Compute/virtualMachines/write"},"status":{"value":"Succeeded"},"correlationId":"c-2","resourceId":"/subscriptions/s/resourceGroups/rg4","caller":"eve\udfff@contoso.com","eventDataId":"e-1"}]"#;
+    std::fs::write(&document, rest).unwrap();
+
+    let (dir, out) = ingest(&[blob, document], &["--strict"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(dir.path());
+    assert_counts_balance(&s);
+    let file = |name: &str| {
+        s["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    let blob = file("PT1H.json");
+    assert_eq!(
+        (
+            blob["records_used"].as_u64(),
+            blob["records_rejected"].as_u64()
+        ),
+        (Some(3), Some(0))
+    );
+    let notes = blob["notes"].to_string();
+    assert!(
+        notes.contains("line 2: lone UTF-16 surrogate") && notes.contains("line 3:"),
+        "{notes}"
+    );
+    assert!(
+        !notes.contains("line 1:"),
+        "the scanner read nothing to mend: {notes}"
+    );
+    let document = file("events.json");
+    assert_eq!(document["records_used"].as_u64(), Some(1));
+    assert!(
+        document["notes"]
+            .to_string()
+            .contains("the document holds lone UTF-16"),
+        "{document}"
+    );
+    let callers = strings(&table(dir.path(), "events"), "caller");
+    assert!(
+        callers.contains(&Some("bob\u{fffd}@contoso.com".into())),
+        "{callers:?}"
+    );
+    assert!(
+        callers.contains(&Some("eve\u{fffd}@contoso.com".into())),
+        "{callers:?}"
+    );
+}
