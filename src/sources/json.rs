@@ -211,28 +211,19 @@ fn mend_lone_surrogates(text: &[u8]) -> Option<Vec<u8>> {
     let (mut copied, mut i) = (0, 0);
     while let Some(found) = memchr::memchr(b'\\', &text[i..]) {
         let at = i + found;
-        let lone = match unit(at) {
-            Some(0xD800..=0xDBFF) if matches!(unit(at + 6), Some(0xDC00..=0xDFFF)) => {
-                i = at + 12;
-                continue;
+        i = match unit(at) {
+            Some(0xD800..=0xDBFF) if matches!(unit(at + 6), Some(0xDC00..=0xDFFF)) => at + 12,
+            Some(0xD800..=0xDFFF) => {
+                let o = out.get_or_insert_with(|| Vec::with_capacity(text.len()));
+                o.extend_from_slice(&text[copied..at]);
+                o.extend_from_slice(b"\\ufffd");
+                copied = at + 6;
+                at + 6
             }
-            Some(0xD800..=0xDFFF) => true,
-            // Any other escape, `\\` included, is two bytes or a whole `\uXXXX` to pass.
-            Some(_) => {
-                i = at + 6;
-                continue;
-            }
-            None => false,
+            Some(_) => at + 6,
+            // Any other escape, `\\` included, is two bytes.
+            None => at + 2,
         };
-        if lone {
-            let o = out.get_or_insert_with(|| Vec::with_capacity(text.len()));
-            o.extend_from_slice(&text[copied..at]);
-            o.extend_from_slice(b"\\ufffd");
-            copied = at + 6;
-            i = at + 6;
-        } else {
-            i = at + 2;
-        }
         if i >= text.len() {
             break;
         }
