@@ -160,6 +160,15 @@ impl<'a> Scanner<'a> {
         (!escaped).then(|| &self.text[start..end])
     }
 
+    /// An object key and its colon, passed over (escapes and all).
+    fn pass_key(&mut self) -> Option<()> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.string()?;
+        self.expect(b':')
+    }
+
     /// A string (trimmed) or null; any other value gives up.
     pub(super) fn text(&mut self) -> Option<Option<Cow<'a, str>>> {
         match self.peek()? {
@@ -266,7 +275,7 @@ impl<'a> Scanner<'a> {
                         }
                         objects = objects << 1 | u64::from(open == b'{');
                         if open == b'{' {
-                            self.key()?;
+                            self.pass_key()?;
                         }
                         continue;
                     }
@@ -287,7 +296,7 @@ impl<'a> Scanner<'a> {
                     b',' => {
                         self.pos += 1;
                         if in_object {
-                            self.key()?;
+                            self.pass_key()?;
                         }
                         break;
                     }
@@ -305,7 +314,14 @@ impl<'a> Scanner<'a> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::Scanner;
+
+    /// Whether the scanner takes the line as one JSON value, with nothing after it.
+    fn accepts(line: &[u8]) -> bool {
+        Scanner::new(line).is_some_and(|mut s| s.skip().is_some() && s.pos == s.bytes.len())
+    }
 
     /// The strings' ends and escapes are found wherever they fall against the 64-byte blocks:
     /// strings that cross one, end on one, or hold an escape at one, in lines shorter and
@@ -313,26 +329,142 @@ mod tests {
     #[test]
     fn strings_are_found_across_the_blocks() {
         for pad in 0..140 {
-            for body in ["", "a", "ab\\\"cd", "x\\\\", "\\u00e9t\\u00e9", "\\/\\n"] {
+            for body in [
+                "",
+                "a",
+                "ab\\\"cd",
+                "x\\\\",
+                "\\u00e9t\\u00e9",
+                "\\/\\n",
+                "\\\\\\\"",
+            ] {
                 for repeat in [1, 20] {
                     let content = format!("{}{}", "b".repeat(pad % 70), body.repeat(repeat));
                     let line = format!("[{}\"{content}\",\"z\"]", " ".repeat(pad));
                     let mut s = Scanner::new(line.as_bytes()).expect("a plain line");
-                    s.pos = 1 + pad;
+                    s.expect(b'[').expect("the bracket");
+                    s.peek();
                     let (start, end, escaped) = s.string().expect("a string");
                     assert_eq!(&line[start..end], content, "{line}");
                     assert_eq!(escaped, content.contains('\\'), "{line}");
                     assert_eq!(s.pos, end + 1);
-                    // The next string is found after it, with the block already scanned.
                     s.expect(b',').expect("a comma");
                     let (start, end, _) = s.string().expect("the second string");
                     assert_eq!(&line[start..end], "z");
                     assert_eq!(s.peek(), Some(b']'));
+                    s.expect(b']').expect("the closing bracket");
+                    assert_eq!(s.pos, line.len());
                 }
             }
         }
-        // A string that never ends.
-        let line = format!("\"{}", "a".repeat(200));
-        assert_eq!(Scanner::new(line.as_bytes()).unwrap().string(), None);
+        // A string that never ends, one whose last quote is escaped, and a control character
+        // in the second block.
+        for line in [
+            format!("\"{}", "a".repeat(200)),
+            format!("[\"{}\\\"]", "a".repeat(61)),
+            format!("[\"{}\u{1}\"]", "a".repeat(70)),
+        ] {
+            assert!(!accepts(line.as_bytes()), "{line}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_literals_end_where_a_token_or_space_begins() {
+        for good in [
+            "[1,-0.5e+3 ,true]",
+            "{\"a\":null}",
+            "  0  ",
+            "[false]",
+            "-12E7",
+        ] {
+            assert!(accepts(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "[1 2]",
+            "[truex]",
+            "[01]",
+            "[1.]",
+            "[-]",
+            "[1\"a\"]",
+            "[nul]",
+            "[1\\\"]",
+            "x",
+            "[\"a\"b]",
+            "{\"a\" \"b\"}",
+            "[1,]",
+            "{\"a\":1,}",
+            "[\"\\x\"]",
+            "[\"\\u12\"]",
+        ] {
+            assert!(!accepts(bad.as_bytes()), "{bad}");
+            assert!(
+                serde_json::from_str::<serde::de::IgnoredAny>(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    /// A JSON value, with the bytes the index must tell apart: escapes of every kind,
+    /// multi-byte characters, spaces between tokens, and strings long enough to cross blocks.
+    fn json() -> impl Strategy<Value = String> {
+        let string =
+            "\"([a-z\u{e9}\u{2603} :,{}\\[\\]]|\\\\[\"\\\\/bfnrt]|\\\\u00[0-9a-fA-F]{2}){0,40}\"";
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("false".to_string()),
+            "-?(0|[1-9][0-9]{0,3})(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,2})?",
+            string,
+        ];
+        leaf.prop_recursive(5, 64, 6, move |inner| {
+            let sep = prop_oneof![Just(","), Just(" , "), Just(", ")];
+            prop_oneof![
+                (prop::collection::vec(inner.clone(), 0..6), sep.clone())
+                    .prop_map(|(v, sep)| format!("[{}]", v.join(sep))),
+                (prop::collection::vec((string, inner), 0..6), sep).prop_map(|(kv, sep)| {
+                    let entries: Vec<String> =
+                        kv.iter().map(|(k, v)| format!("{k} : {v}")).collect();
+                    format!("{{{}}}", entries.join(sep))
+                }),
+            ]
+        })
+    }
+
+    /// A value changed in one place: a byte dropped, a JSON-significant byte put in, or cut
+    /// short.
+    fn mutated() -> impl Strategy<Value = Vec<u8>> {
+        let bytes = prop::sample::select(br#""\/{}[],:-+.0123456789eEtfnu ax"#.to_vec());
+        (json(), any::<prop::sample::Index>(), 0..4u8, bytes).prop_map(|(v, at, how, byte)| {
+            let mut line = v.into_bytes();
+            let i = at.index(line.len() + 1);
+            match how {
+                0 if i < line.len() => {
+                    line.remove(i);
+                }
+                1 => line.insert(i, byte),
+                2 => line.truncate(i),
+                _ => {}
+            }
+            line
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        /// The scanner takes exactly what serde_json takes, and ends where the value does.
+        /// (serde_json passes over a string without checking its UTF-8, which the scanner
+        /// checks line by line: a byte dropped from a character refuses the line.)
+        #[test]
+        fn the_scanner_takes_what_serde_json_takes(line in mutated()) {
+            let serde = std::str::from_utf8(&line).is_ok()
+                && serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok();
+            prop_assert_eq!(accepts(&line), serde, "{}", String::from_utf8_lossy(&line));
+            if serde {
+                let mut s = Scanner::new(&line).expect("taken");
+                s.skip().expect("taken");
+                prop_assert_eq!(s.pos, line.trim_ascii().len());
+            }
+        }
     }
 }
