@@ -249,14 +249,16 @@ fn from_record_fields<'a>(
 }
 
 /// Normalizes one JSON Lines record read straight from its line, or `None` when the line is
-/// not the plain diagnostic-settings case and must be read through [`from_object`]. Without
-/// `properties`, the record's properties are read as empty when present: for a table that keeps
-/// none of [`super::event_row::FROM_PROPERTIES`].
+/// not the plain diagnostic-settings case and must be read through [`from_object`].
+/// `properties` and `principal_type` say what may be passed over for a table that does not
+/// keep the columns made from it ([`super::record_line::parse`]).
 pub fn from_line(
     line: &[u8],
     properties: super::record_line::Properties,
+    principal_type: bool,
 ) -> Option<Result<Event<'_>, Reject>> {
-    let (fields, claims, principal_type) = super::record_line::parse(line, properties)?;
+    let (fields, claims, principal_type) =
+        super::record_line::parse(line, properties, principal_type)?;
     let mut ev = from_record_fields(fields, claims, principal_type);
     Some(complete(&mut ev).map(|()| ev))
 }

@@ -10,6 +10,7 @@ use super::json::{self, element_lines, get};
 use super::prefilter::{self, Prefilter};
 use super::record_line::Properties;
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources, event_row};
+use crate::schema;
 
 /// What a file was found to be.
 pub enum Content {
@@ -238,6 +239,8 @@ pub fn read_json_lines(
     } else {
         Properties::Read
     };
+    // The principal type decides only the caller kind's value.
+    let principal_type = batch.events.keeps(schema::CALLER_KIND);
     let mut pos = 0;
     let mut number = first_line;
     while pos < data.len() {
@@ -276,7 +279,7 @@ pub fn read_json_lines(
             }
             continue;
         }
-        let event = match activity::from_line(line, properties) {
+        let event = match activity::from_line(line, properties, principal_type) {
             Some(event) => event,
             None => match json::parse_lenient::<Value>(line) {
                 Ok((value, mended)) => {
