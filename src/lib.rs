@@ -3,6 +3,7 @@
 //! the commands in `cmd` write the outputs.
 
 pub mod azure;
+pub mod bytes;
 pub mod cli;
 pub mod cmd;
 pub mod config;

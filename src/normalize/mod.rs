@@ -95,34 +95,65 @@ pub struct ResourceId<'a> {
 }
 
 pub fn parse_resource_id(id: &str) -> ResourceId<'_> {
-    // The segments on the stack (every record has an id to take apart); a longer id than any
-    // Azure makes goes to the heap.
-    let segments = || id.split('/').filter(|p| !p.is_empty());
+    // The segments on the stack (every record has an id to take apart), the three keys looked
+    // for as they go by (compared only when the length is theirs); a longer id than any Azure
+    // makes goes to the heap.
     let mut stack = [""; 32];
     let mut n = 0;
-    for (slot, part) in stack.iter_mut().zip(segments()) {
+    let (mut subscriptions, mut groups, mut providers) = (None, None, None);
+    // The slashes found 64 bytes at a time (`str::split` looks for them a word at a time,
+    // a general search costs more to start: either is most of the work here).
+    let mut start = 0;
+    let ends = crate::bytes::positions(id.as_bytes(), b'/').chain([id.len()]);
+    let segments = ends.filter_map(|end| {
+        let part = &id[start..end];
+        start = end + 1;
+        (!part.is_empty()).then_some(part)
+    });
+    for part in segments {
+        let Some(slot) = stack.get_mut(n) else {
+            let parts: Vec<&str> = id.split('/').filter(|p| !p.is_empty()).collect();
+            let find = |key: &str| parts.iter().position(|p| p.eq_ignore_ascii_case(key));
+            let providers = parts
+                .iter()
+                .rposition(|p| p.eq_ignore_ascii_case("providers"));
+            return resource_id_of(
+                id,
+                &parts,
+                [find("subscriptions"), find("resourcegroups"), providers],
+            );
+        };
         *slot = part;
+        match part.len() {
+            13 if subscriptions.is_none() && part.eq_ignore_ascii_case("subscriptions") => {
+                subscriptions = Some(n)
+            }
+            14 if groups.is_none() && part.eq_ignore_ascii_case("resourcegroups") => {
+                groups = Some(n)
+            }
+            9 if part.eq_ignore_ascii_case("providers") => providers = Some(n),
+            _ => {}
+        }
         n += 1;
     }
-    let heap: Vec<&str>;
-    let parts: &[&str] = if n == stack.len() && segments().nth(n).is_some() {
-        heap = segments().collect();
-        &heap
-    } else {
-        &stack[..n]
-    };
+    resource_id_of(id, &stack[..n], [subscriptions, groups, providers])
+}
+
+/// The parts of `id` from its segments and where in them its first `subscriptions`, first
+/// `resourceGroups` and last `providers` are.
+fn resource_id_of<'a>(
+    id: &'a str,
+    parts: &[&'a str],
+    [subscriptions, groups, providers]: [Option<usize>; 3],
+) -> ResourceId<'a> {
     let mut out = ResourceId::default();
-    let find = |key: &str| parts.iter().position(|p| p.eq_ignore_ascii_case(key));
-    if let Some(i) = find("subscriptions") {
+    if let Some(i) = subscriptions {
         out.subscription = parts.get(i + 1).copied();
     }
-    if let Some(i) = find("resourcegroups") {
+    if let Some(i) = groups {
         out.resource_group = parts.get(i + 1).copied();
     }
-    if let Some(i) = parts
-        .iter()
-        .rposition(|p| p.eq_ignore_ascii_case("providers"))
-    {
+    if let Some(i) = providers {
         let rest = &parts[i + 1..];
         if let Some(namespace) = rest.first() {
             // Where each segment starts in the id (they are slices of it).
@@ -255,7 +286,8 @@ mod tests {
             parts in proptest::collection::vec(
                 proptest::sample::select(vec![
                     "", "subscriptions", "SUBSCRIPTIONS", "s1", "resourceGroups", "rg",
-                    "providers", "Microsoft.Compute", "virtualMachines", "vm-é",
+                    "providers", "Microsoft.Compute", "virtualMachines", "vm-é", "PROVIDERS",
+                    "resourcegroupz", "subscription", "providerss",
                 ]),
                 0..48,
             ),
@@ -280,6 +312,17 @@ mod tests {
                     std::iter::once(rest[0]).chain(types).collect::<Vec<_>>().join("/")
                 });
             proptest::prop_assert_eq!(r.resource_type.as_deref(), resource_type.as_deref());
+            // The name: the last segment after `providers` when it ends a `type/name` pair;
+            // without `providers`, a subscription's own id names the subscription.
+            let name = match last_provider {
+                Some(i) => {
+                    let rest = &segments[i + 1..];
+                    (rest.len() >= 3 && rest.len() % 2 == 1).then(|| rest[rest.len() - 1])
+                }
+                None if after("resourcegroups").is_none() => after("subscriptions"),
+                None => None,
+            };
+            proptest::prop_assert_eq!(r.name, name);
         }
 
     }

@@ -22,34 +22,6 @@ fn trim(s: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
-/// Bit `i` set where byte `i` of the 64 is `"` or `\\`: sixteen bytes compared at once.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-fn quotes_and_backslashes(block: &[u8; 64]) -> u64 {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    let mut mask = 0;
-    for (i, chunk) in block.chunks_exact(16).enumerate() {
-        // SAFETY: SSE2 is enabled (the cfg above; every x86-64 processor has it), the chunk
-        // holds the sixteen bytes read, and an unaligned load may start anywhere.
-        let hits = unsafe {
-            let bytes = _mm_loadu_si128(chunk.as_ptr().cast());
-            let quotes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
-            let backslashes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
-            _mm_movemask_epi8(_mm_or_si128(quotes, backslashes))
-        };
-        mask |= u64::from(hits as u16) << (16 * i);
-    }
-    mask
-}
-
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-fn quotes_and_backslashes(block: &[u8; 64]) -> u64 {
-    (block.iter().enumerate()).fold(0, |mask, (i, &b)| {
-        mask | u64::from(b == b'"' || b == b'\\') << i
-    })
-}
-
 /// A cursor over one line. Every method returns `None` to give up on the line.
 pub(super) struct Scanner<'a> {
     pub(super) text: &'a str,
@@ -91,11 +63,11 @@ impl<'a> Scanner<'a> {
                 self.block = block;
                 let rest = &self.bytes[block..];
                 self.mask = match rest.first_chunk::<64>() {
-                    Some(whole) => quotes_and_backslashes(whole),
+                    Some(whole) => crate::bytes::mask(whole, [b'"', b'\\']),
                     None => {
                         let mut last = [0; 64];
                         last[..rest.len()].copy_from_slice(rest);
-                        quotes_and_backslashes(&last)
+                        crate::bytes::mask(&last, [b'"', b'\\'])
                     }
                 };
             }
