@@ -8,14 +8,14 @@
 //! The scanner takes only what it is sure of and gives up on anything unusual: a key the
 //! general path reads spelt in another case, a key twice, a value of another type than a
 //! string where one is read, a key that marks another shape, an escaped key where keys are
-//! read (not in a value passed over), a control character, malformed JSON. The line is then read by the general path
+//! read (not in a value passed over), a control character, a number out of an `f64`'s range
+//! (wherever it is), malformed JSON. The line is then read by the general path
 //! ([`super::activity::from_object`]) through `serde_json`, which reports what is wrong with
-//! it, so which path read a record never changes its row; tests hold the two paths to the
-//! same rows. What nobody reads is checked as `serde_json` checks what it passes over, for
-//! JSON's grammar only: a lone surrogate escape or a number out of range there does not cost
-//! the record. The general path, which builds a value of the whole record, reads a lone
-//! surrogate as U+FFFD and notes it (`json::parse_lenient`), and refuses a number out of
-//! range, which Azure does not write.
+//! it, so which path read a record never changes its row, nor whether it is refused; tests
+//! hold the two paths to the same rows. What nobody reads is checked as `serde_json` checks
+//! what it passes over: a lone surrogate escape there does not cost the record. The general
+//! path, which builds a value of the whole record, reads a lone surrogate as U+FFFD and notes
+//! it (`json::parse_lenient`), and refuses a number out of range, which Azure does not write.
 
 use std::borrow::Cow;
 
@@ -408,15 +408,14 @@ mod tests {
         let control = format!("{base}\",\"location\":\"a\u{1}b\"}}");
         assert_eq!(fast(control.as_bytes()), None);
         assert_eq!(general(control.as_bytes()), Err("malformed".to_string()));
-        // A lone surrogate or an out-of-range number in a value nobody reads does not cost the
-        // record; in a value that is read, it is the general path's (which reads a lone
-        // surrogate as U+FFFD, and reports a number out of range).
+        // A lone surrogate in a value nobody reads does not cost the record; in a value that
+        // is read, it is the general path's (which reads it as U+FFFD).
         let plain = format!(r#"{base}/providers/x","resultType":"Success"}}"#);
         let plain = fast(plain.as_bytes()).expect("the plain line");
         for unread in [
             r#""\ud800""#,
             r#""a\udc00b""#,
-            "1e400",
+            "1e300",
             "-0.5E-3",
             r#"{"k\u0065y":[1,{"\"":null}]}"#,
         ] {
@@ -440,6 +439,11 @@ mod tests {
             fast_and_general_without_caller_kind(broken.as_bytes()),
             None
         );
+        // A number out of range is the general path's wherever it is, which refuses the record
+        // whether or not anything reads that value.
+        let huge = format!(r#"{base}/providers/x","location":1e400}}"#);
+        assert_eq!(fast(huge.as_bytes()), None);
+        assert_eq!(general(huge.as_bytes()), Err("malformed".to_string()));
         let read = format!(r#"{base}","caller":"\ud800"}}"#);
         assert_eq!(fast(read.as_bytes()), None);
         // Not UTF-8 (Latin-1 in a value): the general path reports it as malformed.
