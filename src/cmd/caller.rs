@@ -30,6 +30,7 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
         load(&args.input, &args.id)?
     };
     super::ingest::print_errors(&loaded.summary);
+    super::ingest::print_rejections(&loaded.summary);
     let known = investigate::known_identities(&loaded.tables)?;
     if !known.contains(&args.id.to_ascii_lowercase()) {
         // The prefilter kept only JIT records and this caller's: suggest from everyone.

@@ -85,6 +85,38 @@ pub fn print_errors(summary: &IngestSummary) {
     }
 }
 
+/// Records a command left out of its answer, on standard error beside it (a query's rows, a
+/// caller's timeline, which standard output holds): how many, and each reason with its first
+/// place, so that an answer is never short without saying so.
+pub fn print_rejections(summary: &IngestSummary) {
+    let (read, _, rejected) = summary.totals();
+    if rejected == 0 {
+        return;
+    }
+    eprintln!("jitaudit: warning: {rejected} of {read} records rejected, left out of the answer");
+    for line in rejection_lines(summary) {
+        eprintln!("jitaudit: warning: {line}");
+    }
+}
+
+/// Per rejection reason: the count and the first place (`file:line: detail`).
+fn rejection_lines(summary: &IngestSummary) -> Vec<String> {
+    rejection_totals(&summary.files)
+        .into_iter()
+        .map(|(reason, count)| {
+            let first = summary
+                .files
+                .iter()
+                .flat_map(|f| &f.rejections)
+                .find(|r| r.reason == reason)
+                .and_then(|r| r.locations.first())
+                .cloned()
+                .unwrap_or_default();
+            format!("rejected {count}: {reason} (first at {first})")
+        })
+        .collect()
+}
+
 /// The short account of a load every command prints.
 pub fn print_summary(out: &mut impl Write, summary: &IngestSummary) -> Result<()> {
     let (read, used, rejected) = summary.totals();
@@ -102,16 +134,8 @@ pub fn print_summary(out: &mut impl Write, summary: &IngestSummary) -> Result<()
         })
         .collect();
     writeln!(out, "tables: {}", rows.join(", "))?;
-    for (reason, count) in rejection_totals(&summary.files) {
-        let first = summary
-            .files
-            .iter()
-            .flat_map(|f| &f.rejections)
-            .find(|r| r.reason == reason)
-            .and_then(|r| r.locations.first())
-            .cloned()
-            .unwrap_or_default();
-        writeln!(out, "rejected {count}: {reason} (first at {first})")?;
+    for line in rejection_lines(summary) {
+        writeln!(out, "{line}")?;
     }
     for f in &summary.files {
         for note in &f.notes {

@@ -47,6 +47,7 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
     // reads holds it, so a query is spared the hashing (a third of reading JSON).
     let loaded = super::ingest::load_columns(&input, Need::All, false, columns)?;
     super::ingest::print_errors(&loaded.summary);
+    super::ingest::print_rejections(&loaded.summary);
     let findings = if mentions(&sql, "findings") {
         let config = Config::load(args.config.as_deref())?;
         let outcome = rules::run(

@@ -271,3 +271,71 @@ fn an_ingested_table_missing_a_column_is_refused_by_name() {
         );
     }
 }
+
+/// Records left out are said on standard error beside the answer (standard output holds only
+/// the rows), by `query` and by `caller`: how many, why, and where the first is. A number out
+/// of range is refused whichever columns a query reads.
+#[test]
+fn records_left_out_are_said_beside_the_answer() {
+    let dir = sample().join("insights-activity-logs");
+    let bob: Vec<String> = walkdir::WalkDir::new(&dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .flat_map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| l.contains("bob@contoso.com") && l.contains("\"durationMs\":0"))
+        .take(2)
+        .collect();
+    assert_eq!(bob.len(), 2);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("PT1H.json");
+    let huge = bob[1].replace("\"durationMs\":0", "\"durationMs\":1e400");
+    let broken = r#"{"time":"2026-11-05T10:00:00Z","caller":"bob@contoso.com","#;
+    std::fs::write(
+        &file,
+        [bob[0].as_str(), &huge, broken, &bob[1]].join("\n") + "\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    for extra in [None, Some("--all-columns")] {
+        let mut args = vec![f, "SELECT COUNT(*) AS n FROM events", "--format", "csv"];
+        args.extend(extra);
+        let out = query(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "n\n2\n", "{extra:?}");
+        let err = stderr(&out);
+        assert!(err.contains("2 of 4 records rejected"), "{err}");
+        assert!(
+            err.contains(&format!("(first at {f}:2: number out of range")),
+            "{err}"
+        );
+    }
+    let out = jitaudit()
+        .args(["caller", "bob@contoso.com", f, "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("records rejected, left out of the answer"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("malformed JSON line (first at {f}:")),
+        "{err}"
+    );
+    // Nothing is said when nothing was left out.
+    std::fs::write(&file, bob.join("\n") + "\n").unwrap();
+    let out = query(&[f, "SELECT COUNT(*) AS n FROM events", "--format", "csv"]);
+    assert_eq!(
+        (stdout(&out).as_str(), stderr(&out).as_str()),
+        ("n\n2\n", "")
+    );
+}
