@@ -35,7 +35,7 @@ pub fn mask<const N: usize>(block: &[u8; 64], wanted: [u8; N]) -> u64 {
 /// The mask of `wanted` in the 64 bytes of `bytes` from `at` (a multiple of 64), the bytes
 /// past the end counting as none.
 #[inline(always)]
-pub fn mask_at<const N: usize>(bytes: &[u8], at: usize, wanted: [u8; N]) -> u64 {
+fn mask_at<const N: usize>(bytes: &[u8], at: usize, wanted: [u8; N]) -> u64 {
     let rest = &bytes[at..];
     match rest.first_chunk::<64>() {
         Some(whole) => mask(whole, wanted),

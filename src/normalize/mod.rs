@@ -101,18 +101,9 @@ pub fn parse_resource_id(id: &str) -> ResourceId<'_> {
     let mut stack = [""; 32];
     let mut n = 0;
     let (mut subscriptions, mut groups, mut providers) = (None, None, None);
-    // The slashes found 64 bytes at a time (`str::split` looks for them a word at a time,
-    // a general search costs more to start: either is most of the work here).
-    let mut start = 0;
-    let ends = crate::bytes::positions(id.as_bytes(), b'/').chain([id.len()]);
-    let segments = ends.filter_map(|end| {
-        let part = &id[start..end];
-        start = end + 1;
-        (!part.is_empty()).then_some(part)
-    });
-    for part in segments {
+    for part in segments(id) {
         let Some(slot) = stack.get_mut(n) else {
-            let parts: Vec<&str> = id.split('/').filter(|p| !p.is_empty()).collect();
+            let parts: Vec<&str> = segments(id).collect();
             let find = |key: &str| parts.iter().position(|p| p.eq_ignore_ascii_case(key));
             let providers = parts
                 .iter()
@@ -137,6 +128,19 @@ pub fn parse_resource_id(id: &str) -> ResourceId<'_> {
         n += 1;
     }
     resource_id_of(id, &stack[..n], [subscriptions, groups, providers])
+}
+
+/// The non-empty segments of an id, between its slashes (found 64 bytes at a time:
+/// `str::split` looks for them a word at a time, and a general search costs more to start; on
+/// ids, either is most of the work of taking them apart).
+fn segments(id: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let ends = crate::bytes::positions(id.as_bytes(), b'/').chain([id.len()]);
+    ends.filter_map(move |end| {
+        let part = &id[start..end];
+        start = end + 1;
+        (!part.is_empty()).then_some(part)
+    })
 }
 
 /// The parts of `id` from its segments and where in them its first `subscriptions`, first

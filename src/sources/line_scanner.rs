@@ -402,7 +402,7 @@ mod tests {
         }
     }
 
-    /// A JSON value, with the bytes the index must tell apart: escapes of every kind,
+    /// A JSON value, with the bytes the scanner must tell apart: escapes of every kind,
     /// multi-byte characters, spaces between tokens, and strings long enough to cross blocks.
     fn json() -> impl Strategy<Value = String> {
         let string =
