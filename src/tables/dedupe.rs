@@ -6,10 +6,14 @@
 //! different records. A frame stacked from a thousand files has a thousand chunks: the keys are
 //! hashed where they lie, made one chunk only once two rows are to be compared, and the frame
 //! is copied once, into one chunk per column, a column per core at a time.
+//!
+//! Hashing and grouping use every core: rows are hashed a range at a time, then parted by the
+//! top bits of their hashes, so that equal keys fall in one part and each part, small enough to
+//! stay in cache, is grouped on its own, its rows in their order.
 
-use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use anyhow::{Result, bail};
 
@@ -51,7 +55,7 @@ pub fn dedupe_keeping_counts(
     let hashes = row_hashes(&keys, df.height());
     // Scores are needed only once a key repeats; then they are counted for every row at once,
     // column by column (reading one row of a many-chunk frame walks its chunks).
-    let scores = OnceCell::new();
+    let scores = OnceLock::new();
     let keep = keep_rows(&keys, &hashes, |row| {
         scores.get_or_init(|| {
             let mut scores = non_nulls(&df);
@@ -95,7 +99,7 @@ pub fn dedupe_keeping_counts(
 /// walks them; a frame without duplicates is never compared, nor copied).
 struct Key {
     chunks: KeyValues,
-    whole: OnceCell<KeyValues>,
+    whole: OnceLock<KeyValues>,
 }
 
 enum KeyValues {
@@ -131,7 +135,7 @@ impl Key {
         let series = column.as_materialized_series().to_physical_repr();
         Ok(Key {
             chunks: KeyValues::of(&series, column.name())?,
-            whole: OnceCell::new(),
+            whole: OnceLock::new(),
         })
     }
 
@@ -151,38 +155,95 @@ impl Key {
     }
 }
 
-/// A hash of each row's key, column by column. Null hashes apart from every value.
+/// A hash of each row's key, column by column, a range of rows per task. Null hashes apart
+/// from every value.
 fn row_hashes(keys: &[Key], height: usize) -> Vec<u64> {
+    const ROWS_PER_TASK: usize = 1 << 16;
+    const NULL: u64 = 0x9e37_79b9_7f4a_7c15;
     let state = foldhash::fast::FixedState::with_seed(0x6a69_7461_7564_6974);
     let mut hashes = vec![0u64; height];
-    let mut mix = |values: &mut dyn Iterator<Item = u64>| {
-        for (h, v) in hashes.iter_mut().zip(values) {
-            *h = state.hash_one((*h, v));
-        }
-    };
-    const NULL: u64 = 0x9e37_79b9_7f4a_7c15;
-    for key in keys {
-        match &key.chunks {
-            KeyValues::Str(ca) => {
-                mix(&mut ca.iter().map(|v| v.map_or(NULL, |s| state.hash_one(s))))
+    hashes
+        .par_chunks_mut(ROWS_PER_TASK)
+        .enumerate()
+        .for_each(|(task, hashes)| {
+            let (offset, len) = ((task * ROWS_PER_TASK) as i64, hashes.len());
+            let mut mix = |values: &mut dyn Iterator<Item = u64>| {
+                for (h, v) in hashes.iter_mut().zip(values) {
+                    *h = state.hash_one((*h, v));
+                }
+            };
+            for key in keys {
+                match &key.chunks {
+                    KeyValues::Str(ca) => mix(&mut ca
+                        .slice(offset, len)
+                        .iter()
+                        .map(|v| v.map_or(NULL, |s| state.hash_one(s)))),
+                    KeyValues::Int(ca) => mix(&mut ca
+                        .slice(offset, len)
+                        .iter()
+                        .map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
+                    KeyValues::Int32(ca) => mix(&mut ca
+                        .slice(offset, len)
+                        .iter()
+                        .map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
+                    KeyValues::Bool(ca) => mix(&mut ca
+                        .slice(offset, len)
+                        .iter()
+                        .map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
+                }
             }
-            KeyValues::Int(ca) => {
-                mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x))))
-            }
-            KeyValues::Int32(ca) => {
-                mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x))))
-            }
-            KeyValues::Bool(ca) => {
-                mix(&mut ca.iter().map(|v| v.map_or(NULL, |x| state.hash_one(x))))
-            }
-        }
-    }
+        });
     hashes
 }
 
 /// Which rows to keep: per distinct key, the row with the highest `score` (the first of
 /// equals). `score` is asked only of rows whose key was seen before.
-fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize) -> Vec<bool> {
+///
+/// Rows are parted by the top bits of their hashes (equal keys have equal hashes, so a key's
+/// rows are all in one part), in row order within each part; the parts are grouped in
+/// parallel, each with a table small enough to stay in cache.
+fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize + Sync) -> Vec<bool> {
+    // A part per 16k rows or so, up to 1024; one part for a small table.
+    let bits = (hashes.len() >> 14).max(1).ilog2().min(10);
+    let part_of = |hash: u64| {
+        if bits == 0 {
+            0
+        } else {
+            (hash >> (64 - bits)) as usize
+        }
+    };
+    let mut starts = vec![0usize; (1 << bits) + 1];
+    for &hash in hashes {
+        starts[part_of(hash) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    // Each part's rows with their hashes side by side, so that a part reads only its own.
+    let mut rows = vec![(0u64, 0usize); hashes.len()];
+    let mut next = starts.clone();
+    for (row, &hash) in hashes.iter().enumerate() {
+        let part = part_of(hash);
+        rows[next[part]] = (hash, row);
+        next[part] += 1;
+    }
+    let kept: Vec<Vec<usize>> = starts
+        .par_windows(2)
+        .map(|w| keep_in_part(keys, &rows[w[0]..w[1]], &score))
+        .collect();
+    let mut keep = vec![false; hashes.len()];
+    for row in kept.into_iter().flatten() {
+        keep[row] = true;
+    }
+    keep
+}
+
+/// [`keep_rows`] of one part: its rows, in increasing order, with their hashes; the rows kept.
+fn keep_in_part(
+    keys: &[Key],
+    rows: &[(u64, usize)],
+    score: &impl Fn(usize) -> usize,
+) -> Vec<usize> {
     /// A distinct key: the row kept so far, its score once asked, and the next distinct key
     /// with the same hash.
     struct Group {
@@ -192,10 +253,10 @@ fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize) -> Ve
     }
     let same_key = |a: usize, b: usize| keys.iter().all(|k| k.same(a, b));
     let mut first: HashMap<u64, usize, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(hashes.len(), Default::default());
-    let mut groups: Vec<Group> = Vec::with_capacity(hashes.len());
-    for (row, hash) in hashes.iter().enumerate() {
-        let mut at = first.get(hash).copied();
+        HashMap::with_capacity_and_hasher(rows.len(), Default::default());
+    let mut groups: Vec<Group> = Vec::with_capacity(rows.len());
+    for &(hash, row) in rows {
+        let mut at = first.get(&hash).copied();
         let mut last = None;
         while let Some(g) = at {
             if same_key(groups[g].row, row) {
@@ -224,17 +285,13 @@ fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize) -> Ve
                 match last {
                     Some(l) => groups[l].next = Some(g),
                     None => {
-                        first.insert(*hash, g);
+                        first.insert(hash, g);
                     }
                 }
             }
         }
     }
-    let mut keep = vec![false; hashes.len()];
-    for g in &groups {
-        keep[g.row] = true;
-    }
-    keep
+    groups.into_iter().map(|g| g.row).collect()
 }
 
 /// How many of each row's values are not null.
@@ -302,6 +359,52 @@ mod tests {
         let (out, dropped) = dedupe(df, &["id", "n"]).unwrap();
         assert_eq!((dropped, out.height()), (0, 4));
         assert!(out.columns().iter().all(|c| c.n_chunks() == 1));
+    }
+
+    #[test]
+    fn a_table_parted_for_many_cores_keeps_what_one_pass_would() {
+        // 70k rows (four parts), keys repeating across the whole frame in three chunks, and a
+        // score that varies, so that which copy wins is tested, not only which keys survive.
+        let n = 70_000usize;
+        let id: Vec<Option<String>> = (0..n)
+            .map(|i| (i % 97 != 0).then(|| format!("key-{}", (i * 7919) % 40_000)))
+            .collect();
+        let extra: Vec<Option<&str>> = (0..n).map(|i| (i % 3 == 1).then_some("x")).collect();
+        let frame = |lo: usize, hi: usize| {
+            DataFrame::new(
+                hi - lo,
+                vec![
+                    Series::new("id".into(), &id[lo..hi]).into_column(),
+                    Series::new("extra".into(), &extra[lo..hi]).into_column(),
+                ],
+            )
+            .unwrap()
+        };
+        let mut df = frame(0, 20_000);
+        df.vstack_mut(&frame(20_000, 50_000)).unwrap();
+        df.vstack_mut(&frame(50_000, n)).unwrap();
+        // One pass, by hand: per key the first row of the highest score.
+        let mut best: HashMap<&Option<String>, usize> = HashMap::new();
+        for row in 0..n {
+            let score = |r: usize| usize::from(id[r].is_some()) + usize::from(extra[r].is_some());
+            best.entry(&id[row])
+                .and_modify(|held| {
+                    if score(row) > score(*held) {
+                        *held = row;
+                    }
+                })
+                .or_insert(row);
+        }
+        let mut expected: Vec<usize> = best.into_values().collect();
+        expected.sort_unstable();
+        let (out, dropped) = dedupe(df, &["id"]).unwrap();
+        assert_eq!(dropped, n - expected.len());
+        let ids: Vec<_> = out.column("id").unwrap().str().unwrap().iter().collect();
+        let extras: Vec<_> = out.column("extra").unwrap().str().unwrap().iter().collect();
+        let want_ids: Vec<_> = expected.iter().map(|&r| id[r].as_deref()).collect();
+        let want_extras: Vec<_> = expected.iter().map(|&r| extra[r]).collect();
+        assert_eq!(ids, want_ids);
+        assert_eq!(extras, want_extras);
     }
 
     #[test]
