@@ -128,7 +128,7 @@ pub fn read(
                         "operation name '{name}' has no known operation id; kept as a display name"
                     ));
                 }
-                event_row::write(&mut batch.events, ev, &file, format.name(), at.number());
+                event_row::write(&mut batch.events, &ev, &file, format.name(), at.number());
                 report.used();
             }
             Err(reject) => report.reject(reject.reason(), at, reject.detail()),

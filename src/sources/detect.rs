@@ -279,15 +279,16 @@ pub fn read_json_lines(
             }
             continue;
         }
-        let event = match activity::from_line(line, properties, principal_type) {
-            Some(event) => event,
+        let mut ev = activity::Event::default();
+        let made = match activity::from_line(line, properties, principal_type, &mut ev) {
+            Some(made) => made,
             None => match json::parse_lenient::<Value>(line) {
                 Ok((value, mended)) => {
                     if mended {
                         report.note(format!("line {at}: {}", json::LONE_SURROGATES));
                     }
                     match value {
-                        Value::Object(o) => activity::from_object(&o),
+                        Value::Object(o) => activity::from_object(&o).map(|read| ev = read),
                         _ => Err(activity::Reject::NotAnObject),
                     }
                 }
@@ -297,9 +298,9 @@ pub fn read_json_lines(
                 }
             },
         };
-        match event {
-            Ok(ev) => {
-                event_row::write(&mut batch.events, ev, &file, format, at.number());
+        match made {
+            Ok(()) => {
+                event_row::write(&mut batch.events, &ev, &file, format, at.number());
                 report.used();
             }
             Err(r) => report.reject(r.reason(), at, r.detail()),
@@ -368,7 +369,7 @@ fn read_object(
     if activity::shape_of(o).is_some() {
         match activity::from_object(o) {
             Ok(ev) => {
-                event_row::write(&mut batch.events, ev, file, format.name(), at.number());
+                event_row::write(&mut batch.events, &ev, file, format.name(), at.number());
                 report.used();
             }
             Err(r) => report.reject(r.reason(), at, r.detail()),
@@ -421,7 +422,7 @@ fn read_query_api(
                 Ok(ev) => {
                     event_row::write(
                         &mut batch.events,
-                        ev,
+                        &ev,
                         &file,
                         SourceFormat::LogAnalyticsJson.name(),
                         at.number(),

@@ -21,7 +21,13 @@ const fn at(name: &'static str) -> At {
 }
 
 /// Writes an event as a row of `events`.
-pub fn write(events: &mut TableBuilder, ev: Event<'_>, source_file: &str, format: &str, line: i64) {
+pub fn write(
+    events: &mut TableBuilder,
+    ev: &Event<'_>,
+    source_file: &str,
+    format: &str,
+    line: i64,
+) {
     // A lean builder keeps every column of the JIT policy and NSG records only; one whose
     // operation is unknown is kept whole.
     let lean = events.is_lean()
@@ -32,30 +38,48 @@ pub fn write(events: &mut TableBuilder, ev: Event<'_>, source_file: &str, format
         // Every event has an id: its own, or one made from it (the digest is worked out only
         // when the column is kept).
         .str_with(const { at(schema::EVENT_ID) }, true, || {
-            (ev.event_id.as_deref()).map_or_else(|| synthetic_id(&ev), str::to_string)
+            (ev.event_id.as_deref()).map_or_else(|| synthetic_id(ev), str::to_string)
         })
         .time(const { at(schema::TIME) }, ev.time)
-        .str(const { at(schema::SUBSCRIPTION_ID) }, ev.subscription_id)
-        .str(const { at(schema::RESOURCE_GROUP) }, ev.resource_group)
+        .str(
+            const { at(schema::SUBSCRIPTION_ID) },
+            ev.subscription_id.as_deref(),
+        )
+        .str(
+            const { at(schema::RESOURCE_GROUP) },
+            ev.resource_group.as_deref(),
+        )
         .str(const { at(schema::RESOURCE_ID) }, ev.resource_id.as_deref())
         .str(
             const { at(schema::RESOURCE_KEY) },
             ev.resource_id.as_deref().map(id_key),
         )
-        .str(const { at(schema::RESOURCE_TYPE) }, ev.resource_type)
-        .str(const { at(schema::OPERATION_ID) }, ev.operation_id)
-        .str(const { at(schema::OPERATION_NAME) }, ev.operation_name)
-        .str(const { at(schema::CATEGORY) }, ev.category)
-        .str(const { at(schema::STATUS) }, ev.status)
-        .str(const { at(schema::SUB_STATUS) }, ev.sub_status)
-        .str(const { at(schema::CALLER) }, ev.caller)
-        .str(const { at(schema::CALLER_IP) }, ev.caller_ip)
+        .str(
+            const { at(schema::RESOURCE_TYPE) },
+            ev.resource_type.as_deref(),
+        )
+        .str(
+            const { at(schema::OPERATION_ID) },
+            ev.operation_id.as_deref(),
+        )
+        .str(
+            const { at(schema::OPERATION_NAME) },
+            ev.operation_name.as_deref(),
+        )
+        .str(const { at(schema::CATEGORY) }, ev.category.as_deref())
+        .str(const { at(schema::STATUS) }, ev.status.as_deref())
+        .str(const { at(schema::SUB_STATUS) }, ev.sub_status.as_deref())
+        .str(const { at(schema::CALLER) }, ev.caller.as_deref())
+        .str(const { at(schema::CALLER_IP) }, ev.caller_ip.as_deref())
         .str(const { at(schema::CALLER_KIND) }, ev.caller_kind)
-        .str(const { at(schema::APP_ID) }, ev.app_id)
-        .str(const { at(schema::OBJECT_ID) }, ev.object_id)
-        .str(const { at(schema::CORRELATION_ID) }, ev.correlation_id)
-        .str(const { at(schema::LEVEL) }, ev.level)
-        .str(const { at(schema::DESCRIPTION) }, ev.description)
+        .str(const { at(schema::APP_ID) }, ev.app_id.as_deref())
+        .str(const { at(schema::OBJECT_ID) }, ev.object_id.as_deref())
+        .str(
+            const { at(schema::CORRELATION_ID) },
+            ev.correlation_id.as_deref(),
+        )
+        .str(const { at(schema::LEVEL) }, ev.level.as_deref())
+        .str(const { at(schema::DESCRIPTION) }, ev.description.as_deref())
         .str_with(
             const { at(schema::PROPERTIES) },
             ev.properties.is_some(),

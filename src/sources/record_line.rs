@@ -21,7 +21,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::activity::{APPID_CLAIMS, Claims, OID_CLAIMS, RecordFields, Text, UPN_CLAIMS};
+use super::activity::{APPID_CLAIMS, Claims, Event, OID_CLAIMS, RecordFields, UPN_CLAIMS};
 use super::line_scanner::Scanner;
 
 /// The top-level keys the general path reads from a record, in the spelling of the fast one.
@@ -98,48 +98,41 @@ pub fn concerns_jit(operation: &str) -> bool {
 /// which every row has, so a table that does not keep that column need not read it (and the
 /// count of values a row would have, by which de-duplication keeps the richer copy, is the
 /// same).
-pub fn parse(
-    line: &[u8],
+///
+/// The record is read into `ev`, a default event, which is left as it was when the answer is
+/// `None`.
+#[inline]
+pub fn parse<'a>(
+    line: &'a [u8],
     properties: Properties,
     principal_type: bool,
-) -> Option<(RecordFields<'_>, Claims<'_>, Text<'_>)> {
-    let record = Scanner::new(line)?.record(properties, principal_type)?;
-    let time = record.text[0].as_ref()?;
-    let operation = record.text[2].as_ref()?;
+    ev: &mut Event<'a>,
+) -> Option<()> {
+    let mut record = Record::default();
+    Scanner::new(line)?.record(&mut record, properties, principal_type)?;
+    let [time, operation] = [&record.text[0], &record.text[2]];
     // Without a time or an operation the general path has its own reasons to give.
-    if time.is_empty() || operation.is_empty() {
+    if time.as_deref().is_none_or(str::is_empty) || operation.as_deref().is_none_or(str::is_empty) {
         return None;
     }
-    let [
-        time,
-        resource_id,
-        operation_id,
-        category,
-        status,
-        sub_status,
-        caller,
-        caller_ip,
-        correlation_id,
-        level,
-        description,
-    ] = record.text.map(|t| t.filter(|s| !s.is_empty()));
+    let mut text = |i: usize| std::mem::take(&mut record.text[i]).filter(|s| !s.is_empty());
     let fields = RecordFields {
-        time_raw: time,
-        resource_id,
-        operation_id,
-        category,
-        status,
-        sub_status,
-        caller,
-        caller_ip,
-        correlation_id,
-        level,
-        description,
-        properties: record.properties,
+        time_raw: text(0),
+        resource_id: text(1),
+        operation_id: text(2),
+        category: text(3),
+        status: text(4),
+        sub_status: text(5),
+        caller: text(6),
+        caller_ip: text(7),
+        correlation_id: text(8),
+        level: text(9),
+        description: text(10),
+        properties: record.properties.take(),
     };
-    let claim = |keys: std::ops::Range<usize>| {
+    let mut claim = |keys: std::ops::Range<usize>| {
         keys.into_iter()
-            .find_map(|i| record.claims[i].clone().filter(|s| !s.is_empty()))
+            .find_map(|i| std::mem::take(&mut record.claims[i]).filter(|s| !s.is_empty()))
     };
     let claims = Claims {
         upn: claim(0..2),
@@ -148,8 +141,9 @@ pub fn parse(
         ipaddr: claim(6..7),
         idtyp: claim(7..8),
     };
-    let principal_type = record.principal_type.filter(|s| !s.is_empty());
-    Some((fields, claims, principal_type))
+    let principal_type = record.principal_type.take().filter(|s| !s.is_empty());
+    super::activity::fill_from_record_fields(ev, fields, claims, principal_type);
+    Some(())
 }
 
 /// What the scanner found; strings trimmed, `None` for absent or null.
@@ -186,8 +180,12 @@ fn first_time(seen: &mut u32, i: usize) -> Option<()> {
 
 impl<'a> Scanner<'a> {
     /// The whole line as one record, with nothing after it.
-    fn record(mut self, properties: Properties, principal_type: bool) -> Option<Record<'a>> {
-        let mut r = Record::default();
+    fn record(
+        mut self,
+        r: &mut Record<'a>,
+        properties: Properties,
+        principal_type: bool,
+    ) -> Option<()> {
         let mut seen = 0u32;
         let is_object = self.object_or_null(|s, key| {
             let Some(i) = lookup(key, &TOP, &OTHER_SHAPES)? else {
@@ -203,12 +201,12 @@ impl<'a> Scanner<'a> {
                     };
                     r.properties = s.properties(keep)?;
                 }
-                IDENTITY => s.identity(&mut r, principal_type)?,
+                IDENTITY => s.identity(r, principal_type)?,
                 _ => r.text[i] = s.text()?,
             }
             Some(())
         })?;
-        (is_object && self.pos == self.bytes.len()).then_some(r)
+        (is_object && self.pos == self.bytes.len()).then_some(())
     }
 
     /// `properties`: read whole when `keep`, else checked and read as empty.
@@ -307,9 +305,26 @@ mod tests {
         }
     }
 
+    /// The fast path's event, when it takes the line; an event it does not take is left as
+    /// it was.
+    fn read(
+        line: &[u8],
+        properties: Properties,
+        principal_type: bool,
+    ) -> Option<Result<Event<'_>, Reject>> {
+        let mut ev = Event::default();
+        match activity::from_line(line, properties, principal_type, &mut ev) {
+            Some(made) => Some(made.map(|()| ev)),
+            None => {
+                assert_eq!(format!("{ev:?}"), format!("{:?}", Event::default()));
+                None
+            }
+        }
+    }
+
     /// The fast path's answer, when it takes the line.
     fn fast(line: &[u8]) -> Option<Result<String, String>> {
-        activity::from_line(line, Properties::Read, true)
+        read(line, Properties::Read, true)
             .map(|r| r.map(|e| format!("{e:?}")).map_err(|r| format!("{r:?}")))
     }
 
@@ -327,7 +342,7 @@ mod tests {
     fn fast_and_general_without_caller_kind(
         line: &[u8],
     ) -> Option<(Result<String, String>, Result<String, String>)> {
-        let quick = without_caller_kind(activity::from_line(line, Properties::Read, false)?);
+        let quick = without_caller_kind(read(line, Properties::Read, false)?);
         let general = match serde_json::from_slice::<Value>(line) {
             Ok(Value::Object(o)) => without_caller_kind(activity::from_object(&o)),
             Ok(_) => Err(format!("{:?}", Reject::NotAnObject)),
@@ -557,9 +572,9 @@ mod tests {
         /// and then reads it as the general path does, whether or not it reads the properties.
         #[test]
         fn the_scanner_accepts_nothing_serde_json_refuses(line in mutated()) {
-            let whole = super::parse(&line, Properties::Read, true).is_some();
-            prop_assert_eq!(whole, super::parse(&line, Properties::PassOver, true).is_some());
-            prop_assert_eq!(whole, super::parse(&line, Properties::ReadForJit, true).is_some());
+            let whole = read(&line, Properties::Read, true).is_some();
+            prop_assert_eq!(whole, read(&line, Properties::PassOver, true).is_some());
+            prop_assert_eq!(whole, read(&line, Properties::ReadForJit, true).is_some());
             if let Some(quick) = fast(&line) {
                 prop_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok());
                 prop_assert_eq!(quick, general(&line), "{}", String::from_utf8_lossy(&line));
