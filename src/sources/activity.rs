@@ -258,11 +258,12 @@ pub(super) fn fill_from_record_fields<'a>(
 /// The event is made in `ev`, a default one, which is left as it was when the answer is `None`.
 pub fn from_line<'a>(
     line: &'a [u8],
+    layout: &mut super::record_line::Layout,
     properties: super::record_line::Properties,
     principal_type: bool,
     ev: &mut Event<'a>,
 ) -> Option<Result<(), Reject>> {
-    super::record_line::parse(line, properties, principal_type, ev)?;
+    super::record_line::parse(line, layout, properties, principal_type, ev)?;
     Some(complete(ev))
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::json::{self, element_lines, get};
 use super::prefilter::{self, Prefilter};
-use super::record_line::Properties;
+use super::record_line::{Layout, Properties};
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources, event_row};
 use crate::schema;
 
@@ -241,6 +241,7 @@ pub fn read_json_lines(
     };
     // The principal type decides only the caller kind's value.
     let principal_type = batch.events.keeps(schema::CALLER_KIND);
+    let mut layout = Layout::default();
     let mut pos = 0;
     let mut number = first_line;
     while pos < data.len() {
@@ -280,7 +281,8 @@ pub fn read_json_lines(
             continue;
         }
         let mut ev = activity::Event::default();
-        let made = match activity::from_line(line, properties, principal_type, &mut ev) {
+        let made = match activity::from_line(line, &mut layout, properties, principal_type, &mut ev)
+        {
             Some(made) => made,
             None => match json::parse_lenient::<Value>(line) {
                 Ok((value, mended)) => {

@@ -164,6 +164,19 @@ impl<'a> Scanner<'a> {
         &mut self,
         mut entry: impl FnMut(&mut Self, &'a str) -> Option<()>,
     ) -> Option<bool> {
+        self.entries(|s, _| {
+            let key = s.key()?;
+            entry(s, key)
+        })
+    }
+
+    /// Null, or an object whose entries `entry` reads, key and value: it is given each entry's
+    /// place in the object (0, 1, ...) with the cursor before the key, and must move past the
+    /// value. Any other value gives up.
+    pub(super) fn entries(
+        &mut self,
+        mut entry: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<bool> {
         match self.peek()? {
             b'n' => return self.literal(b"null").map(|()| false),
             b'{' => self.pos += 1,
@@ -173,9 +186,10 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
             return Some(true);
         }
+        let mut place = 0;
         loop {
-            let key = self.key()?;
-            entry(self, key)?;
+            entry(self, place)?;
+            place += 1;
             match self.peek()? {
                 b',' => self.pos += 1,
                 b'}' => {
