@@ -186,7 +186,37 @@ pub struct Layout {
 /// A key as written, from its opening quote to its colon, and what [`lookup`] said of it.
 struct Spelt {
     bytes: Box<[u8]>,
+    /// The first sixteen bytes (zeros past the end) and a mask of those that are the key's:
+    /// most keys are compared in one step, without a call to `memcmp`.
+    head: u128,
+    mask: u128,
     index: Option<usize>,
+}
+
+impl Spelt {
+    fn new(bytes: &[u8], index: Option<usize>) -> Spelt {
+        let mut head = [0u8; 16];
+        let n = bytes.len().min(16);
+        head[..n].copy_from_slice(&bytes[..n]);
+        Spelt {
+            bytes: bytes.into(),
+            head: u128::from_le_bytes(head),
+            mask: u128::MAX >> (8 * (16 - n)),
+            index,
+        }
+    }
+
+    /// Whether `rest` begins with this key.
+    #[inline(always)]
+    fn begins(&self, rest: &[u8]) -> bool {
+        match rest.first_chunk::<16>() {
+            Some(head) => {
+                (u128::from_le_bytes(*head) ^ self.head) & self.mask == 0
+                    && (self.bytes.len() <= 16 || rest[16..].starts_with(&self.bytes[16..]))
+            }
+            None => rest.starts_with(&self.bytes),
+        }
+    }
 }
 
 /// Marks key `i` as seen; `None` (give up) when it was seen before.
@@ -212,17 +242,14 @@ impl<'a> Scanner<'a> {
         self.entries(|s, place| {
             s.peek()?;
             let index = match layout.get(place) {
-                Some(last) if s.bytes[s.pos..].starts_with(&last.bytes) => {
+                Some(last) if last.begins(&s.bytes[s.pos..]) => {
                     s.pos += last.bytes.len();
                     last.index
                 }
                 _ => {
                     let start = s.pos;
                     let index = lookup(s.key()?, known, also)?;
-                    let spelt = Spelt {
-                        bytes: s.bytes[start..s.pos].into(),
-                        index,
-                    };
+                    let spelt = Spelt::new(&s.bytes[start..s.pos], index);
                     match layout.get_mut(place) {
                         Some(last) => *last = spelt,
                         None => layout.push(spelt),
