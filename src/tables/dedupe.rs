@@ -12,7 +12,7 @@
 //! stay in cache, is grouped on its own, its rows in their order.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash};
 use std::sync::OnceLock;
 
 use anyhow::{Result, bail};
@@ -159,41 +159,35 @@ impl Key {
 /// from every value.
 fn row_hashes(keys: &[Key], height: usize) -> Vec<u64> {
     const ROWS_PER_TASK: usize = 1 << 16;
-    const NULL: u64 = 0x9e37_79b9_7f4a_7c15;
-    let state = foldhash::fast::FixedState::with_seed(0x6a69_7461_7564_6974);
     let mut hashes = vec![0u64; height];
     hashes
         .par_chunks_mut(ROWS_PER_TASK)
         .enumerate()
         .for_each(|(task, hashes)| {
-            let (offset, len) = ((task * ROWS_PER_TASK) as i64, hashes.len());
-            let mut mix = |values: &mut dyn Iterator<Item = u64>| {
-                for (h, v) in hashes.iter_mut().zip(values) {
-                    *h = state.hash_one((*h, v));
-                }
-            };
+            let offset = (task * ROWS_PER_TASK) as i64;
             for key in keys {
                 match &key.chunks {
-                    KeyValues::Str(ca) => mix(&mut ca
-                        .slice(offset, len)
-                        .iter()
-                        .map(|v| v.map_or(NULL, |s| state.hash_one(s)))),
-                    KeyValues::Int(ca) => mix(&mut ca
-                        .slice(offset, len)
-                        .iter()
-                        .map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
-                    KeyValues::Int32(ca) => mix(&mut ca
-                        .slice(offset, len)
-                        .iter()
-                        .map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
-                    KeyValues::Bool(ca) => mix(&mut ca
-                        .slice(offset, len)
-                        .iter()
-                        .map(|v| v.map_or(NULL, |x| state.hash_one(x)))),
+                    KeyValues::Str(ca) => mix(hashes, ca, offset),
+                    KeyValues::Int(ca) => mix(hashes, ca, offset),
+                    KeyValues::Int32(ca) => mix(hashes, ca, offset),
+                    KeyValues::Bool(ca) => mix(hashes, ca, offset),
                 }
             }
         });
     hashes
+}
+
+/// Mixes into `hashes` the values of `column` from row `offset` on, one per hash.
+fn mix<T: PolarsDataType>(hashes: &mut [u64], column: &ChunkedArray<T>, offset: i64)
+where
+    for<'x> T::Physical<'x>: Hash,
+{
+    const NULL: u64 = 0x9e37_79b9_7f4a_7c15;
+    let state = foldhash::fast::FixedState::with_seed(0x6a69_7461_7564_6974);
+    let part = column.slice(offset, hashes.len());
+    for (h, v) in hashes.iter_mut().zip(part.iter()) {
+        *h = state.hash_one((*h, v.map_or(NULL, |x| state.hash_one(x))));
+    }
 }
 
 /// Which rows to keep: per distinct key, the row with the highest `score` (the first of
