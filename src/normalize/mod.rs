@@ -2,6 +2,8 @@
 //! and ISO 8601 durations, so that the same fact reads the same whatever shape it came in.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
 
 mod time;
 
@@ -191,6 +193,68 @@ fn resource_id_of<'a>(
     out
 }
 
+/// Resource ids already taken apart, by id: an export names the same resources over and
+/// over, and finding an id again costs a fraction of taking it apart. The parts are kept as
+/// where they lie in the id, so that they are borrowed from each new copy of it. At most
+/// [`IdParts::LIMIT`] ids are held; then the memory starts again.
+#[derive(Default)]
+pub struct IdParts {
+    known: HashMap<Box<str>, Parts, foldhash::fast::RandomState>,
+}
+
+/// Where an id's subscription and resource group lie in it, and its type: where it lies, or
+/// made of several stretches.
+struct Parts {
+    subscription: Option<Range<usize>>,
+    group: Option<Range<usize>>,
+    resource_type: Option<Result<Range<usize>, Box<str>>>,
+}
+
+impl IdParts {
+    pub const LIMIT: usize = 4096;
+
+    /// The subscription, resource group and type of `id`, as [`parse_resource_id`] gives them.
+    pub fn of<'a>(
+        &mut self,
+        id: &'a str,
+    ) -> (Option<&'a str>, Option<&'a str>, Option<Cow<'a, str>>) {
+        if let Some(parts) = self.known.get(id) {
+            let at = |range: &Range<usize>| &id[range.clone()];
+            return (
+                parts.subscription.as_ref().map(at),
+                parts.group.as_ref().map(at),
+                parts.resource_type.as_ref().map(|t| match t {
+                    Ok(range) => Cow::Borrowed(at(range)),
+                    Err(made) => Cow::Owned(made.to_string()),
+                }),
+            );
+        }
+        let parsed = parse_resource_id(id);
+        // The parts are slices of the id.
+        let range = |part: &str| {
+            let start = part.as_ptr() as usize - id.as_ptr() as usize;
+            start..start + part.len()
+        };
+        if self.known.len() >= Self::LIMIT {
+            self.known.clear();
+        }
+        let parts = Parts {
+            subscription: parsed.subscription.map(range),
+            group: parsed.resource_group.map(range),
+            resource_type: parsed.resource_type.as_ref().map(|t| match t {
+                Cow::Borrowed(stretch) => Ok(range(stretch)),
+                Cow::Owned(made) => Err(made.as_str().into()),
+            }),
+        };
+        self.known.insert(id.into(), parts);
+        (
+            parsed.subscription,
+            parsed.resource_group,
+            parsed.resource_type,
+        )
+    }
+}
+
 /// The lower-case key resource ids are compared by.
 pub fn id_key(id: &str) -> String {
     id.trim().trim_end_matches('/').to_ascii_lowercase()
@@ -327,8 +391,38 @@ mod tests {
                 None => None,
             };
             proptest::prop_assert_eq!(r.name, name);
+            // Found again in a memory of ids taken apart, from another copy of the id (as the
+            // next line's is), the parts are the same, and borrowed from that copy where they
+            // were from the first.
+            let mut ids = IdParts::default();
+            let first = ids.of(&id);
+            let again = id.clone();
+            let found = ids.of(&again);
+            let parts = (r.subscription, r.resource_group, r.resource_type.clone());
+            proptest::prop_assert_eq!(&first, &parts);
+            proptest::prop_assert_eq!(&found, &parts);
+            let within = |part: Option<&str>| {
+                part.is_none_or(|p| again.as_bytes().as_ptr_range().contains(&p.as_ptr()))
+            };
+            proptest::prop_assert!(within(found.0) && within(found.1));
+            proptest::prop_assert_eq!(
+                matches!(found.2, Some(Cow::Borrowed(_))),
+                matches!(r.resource_type, Some(Cow::Borrowed(_)))
+            );
         }
 
+    }
+
+    /// The memory of ids holds at most its limit, and an id forgotten is taken apart again.
+    #[test]
+    fn the_memory_of_ids_is_bounded() {
+        let mut ids = IdParts::default();
+        for n in 0..IdParts::LIMIT + 10 {
+            let id = format!("/subscriptions/s{n}/resourceGroups/rg/providers/a.b/c/d");
+            assert_eq!(ids.of(&id).0, Some(format!("s{n}").as_str()));
+            assert!(ids.known.len() <= IdParts::LIMIT);
+        }
+        assert_eq!(ids.of("/subscriptions/s0/resourceGroups/x").1, Some("x"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::display_names;
 use super::json::{as_map, as_object, get, localized, path, text, text_at};
-use crate::normalize::{self, is_guid, parse_resource_id};
+use crate::normalize::{self, IdParts, ResourceId, is_guid, parse_resource_id};
 use crate::schema::caller_kind;
 
 /// The claim keys identities are read from, long and short forms.
@@ -259,12 +259,13 @@ pub(super) fn fill_from_record_fields<'a>(
 pub fn from_line<'a>(
     line: &'a [u8],
     layout: &mut super::record_line::Layout,
+    ids: &mut IdParts,
     properties: super::record_line::Properties,
     principal_type: bool,
     ev: &mut Event<'a>,
 ) -> Option<Result<(), Reject>> {
     super::record_line::parse(line, layout, properties, principal_type, ev)?;
-    Some(complete(ev))
+    Some(complete_with(ev, Some(ids)))
 }
 
 fn from_log_analytics(o: &Map<String, Value>) -> Event<'static> {
@@ -389,6 +390,11 @@ fn fill_identity<'a>(ev: &mut Event<'a>, claims: Claims<'a>, principal_type: Tex
 
 /// Fills what every shape leaves to inference and checks the record is usable.
 pub fn complete(ev: &mut Event<'_>) -> Result<(), Reject> {
+    complete_with(ev, None)
+}
+
+/// [`complete`], finding the parts of resource ids taken apart before in `ids`.
+fn complete_with(ev: &mut Event<'_>, ids: Option<&mut IdParts>) -> Result<(), Reject> {
     if ev.time.is_none() {
         ev.time = Some(time_of(ev.time_raw.take())?);
     }
@@ -401,11 +407,23 @@ pub fn complete(ev: &mut Event<'_>) -> Result<(), Reject> {
         // Parts of a borrowed id are borrowed too (cloning a borrowed id copies a reference).
         let (subscription, group, resource_type) = match id {
             Cow::Borrowed(id) => {
-                let parsed = parse_resource_id(id);
+                let (subscription, group, resource_type) = match ids {
+                    Some(ids) => ids.of(id),
+                    None => {
+                        let parsed = parse_resource_id(id);
+                        let ResourceId {
+                            subscription,
+                            resource_group,
+                            resource_type,
+                            ..
+                        } = parsed;
+                        (subscription, resource_group, resource_type)
+                    }
+                };
                 (
-                    parsed.subscription.map(Cow::Borrowed),
-                    parsed.resource_group.map(Cow::Borrowed),
-                    parsed.resource_type,
+                    subscription.map(Cow::Borrowed),
+                    group.map(Cow::Borrowed),
+                    resource_type,
                 )
             }
             Cow::Owned(id) => {

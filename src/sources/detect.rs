@@ -10,6 +10,7 @@ use super::json::{self, element_lines, get};
 use super::prefilter::{self, Prefilter};
 use super::record_line::{Layout, Properties};
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources, event_row};
+use crate::normalize::IdParts;
 use crate::schema;
 
 /// What a file was found to be.
@@ -242,6 +243,7 @@ pub fn read_json_lines(
     // The principal type decides only the caller kind's value.
     let principal_type = batch.events.keeps(schema::CALLER_KIND);
     let mut layout = Layout::default();
+    let mut ids = IdParts::default();
     let mut pos = 0;
     let mut number = first_line;
     while pos < data.len() {
@@ -281,8 +283,14 @@ pub fn read_json_lines(
             continue;
         }
         let mut ev = activity::Event::default();
-        let made = match activity::from_line(line, &mut layout, properties, principal_type, &mut ev)
-        {
+        let made = match activity::from_line(
+            line,
+            &mut layout,
+            &mut ids,
+            properties,
+            principal_type,
+            &mut ev,
+        ) {
             Some(made) => made,
             None => match json::parse_lenient::<Value>(line) {
                 Ok((value, mended)) => {

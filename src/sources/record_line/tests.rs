@@ -29,7 +29,15 @@ fn read(
 ) -> Option<Result<Event<'_>, Reject>> {
     let mut ev = Event::default();
     let mut layout = super::Layout::default();
-    match activity::from_line(line, &mut layout, properties, principal_type, &mut ev) {
+    let mut ids = crate::normalize::IdParts::default();
+    match activity::from_line(
+        line,
+        &mut layout,
+        &mut ids,
+        properties,
+        principal_type,
+        &mut ev,
+    ) {
         Some(made) => Some(made.map(|()| ev)),
         None => {
             assert_eq!(format!("{ev:?}"), format!("{:?}", Event::default()));
@@ -47,10 +55,26 @@ fn fast_after(
     principal_type: bool,
 ) -> Option<Result<String, String>> {
     let mut layout = super::Layout::default();
+    let mut ids = crate::normalize::IdParts::default();
     let mut ev = Event::default();
-    activity::from_line(first, &mut layout, properties, principal_type, &mut ev);
+    activity::from_line(
+        first,
+        &mut layout,
+        &mut ids,
+        properties,
+        principal_type,
+        &mut ev,
+    );
     let mut ev = Event::default();
-    activity::from_line(second, &mut layout, properties, principal_type, &mut ev).map(|made| {
+    activity::from_line(
+        second,
+        &mut layout,
+        &mut ids,
+        properties,
+        principal_type,
+        &mut ev,
+    )
+    .map(|made| {
         made.map(|()| format!("{ev:?}"))
             .map_err(|r| format!("{r:?}"))
     })
