@@ -252,8 +252,8 @@ pub(super) fn fill_from_record_fields<'a>(
 
 /// Normalizes one JSON Lines record read straight from its line, or `None` when the line is
 /// not the plain diagnostic-settings case and must be read through [`from_object`].
-/// `properties` and `principal_type` say what may be passed over for a table that does not
-/// keep the columns made from it ([`super::record_line::parse`]).
+/// `properties` and `identity` say what may be passed over for a table that does not keep the
+/// columns made from it ([`super::record_line::parse`]).
 ///
 /// The event is made in `ev`, a default one, which is left as it was when the answer is `None`.
 pub fn from_line<'a>(
@@ -261,10 +261,10 @@ pub fn from_line<'a>(
     layout: &mut super::record_line::Layout,
     ids: &mut IdParts,
     properties: super::record_line::Properties,
-    principal_type: bool,
+    identity: super::record_line::Identity,
     ev: &mut Event<'a>,
 ) -> Option<Result<(), Reject>> {
-    super::record_line::parse(line, layout, properties, principal_type, ev)?;
+    super::record_line::parse(line, layout, properties, identity, ev)?;
     Some(complete_with(ev, Some(ids)))
 }
 

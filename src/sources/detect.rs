@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::json::{self, element_lines, get};
 use super::prefilter::{self, Prefilter};
-use super::record_line::{Layout, Properties};
+use super::record_line::{Identity, Layout, Properties};
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources, event_row};
 use crate::normalize::IdParts;
 use crate::schema;
@@ -240,8 +240,21 @@ pub fn read_json_lines(
     } else {
         Properties::Read
     };
-    // The principal type decides only the caller kind's value.
-    let principal_type = batch.events.keeps(schema::CALLER_KIND);
+    // The principal type decides only the caller kind's value; the rest of the identity, only
+    // the values of its columns and whether they have one (which a count of the values not
+    // kept would hold).
+    let identity = if batch.events.counts_not_kept()
+        || event_row::FROM_IDENTITY
+            .iter()
+            .any(|c| batch.events.keeps(c))
+    {
+        match batch.events.keeps(schema::CALLER_KIND) {
+            true => Identity::Read,
+            false => Identity::Claims,
+        }
+    } else {
+        Identity::PassOver
+    };
     let mut layout = Layout::default();
     let mut ids = IdParts::default();
     let mut pos = 0;
@@ -283,31 +296,25 @@ pub fn read_json_lines(
             continue;
         }
         let mut ev = activity::Event::default();
-        let made = match activity::from_line(
-            line,
-            &mut layout,
-            &mut ids,
-            properties,
-            principal_type,
-            &mut ev,
-        ) {
-            Some(made) => made,
-            None => match json::parse_lenient::<Value>(line) {
-                Ok((value, mended)) => {
-                    if mended {
-                        report.note(format!("line {at}: {}", json::LONE_SURROGATES));
+        let made =
+            match activity::from_line(line, &mut layout, &mut ids, properties, identity, &mut ev) {
+                Some(made) => made,
+                None => match json::parse_lenient::<Value>(line) {
+                    Ok((value, mended)) => {
+                        if mended {
+                            report.note(format!("line {at}: {}", json::LONE_SURROGATES));
+                        }
+                        match value {
+                            Value::Object(o) => activity::from_object(&o).map(|read| ev = read),
+                            _ => Err(activity::Reject::NotAnObject),
+                        }
                     }
-                    match value {
-                        Value::Object(o) => activity::from_object(&o).map(|read| ev = read),
-                        _ => Err(activity::Reject::NotAnObject),
+                    Err(e) => {
+                        report.reject("malformed JSON line", at, Some(&e.to_string()));
+                        continue;
                     }
-                }
-                Err(e) => {
-                    report.reject("malformed JSON line", at, Some(&e.to_string()));
-                    continue;
-                }
-            },
-        };
+                },
+            };
         match made {
             Ok(()) => {
                 event_row::write(&mut batch.events, &ev, &file, format, at.number());

@@ -15,6 +15,17 @@ use crate::tables::builder::At;
 /// defaults), so a table that keeps none of them need not read the properties.
 pub const FROM_PROPERTIES: [&str; 3] = [schema::EVENT_ID, schema::CATEGORY, schema::PROPERTIES];
 
+/// The columns of `events` whose values may come from a record's `identity` (the event id when
+/// it is made: the digest takes in the caller).
+pub const FROM_IDENTITY: [&str; 6] = [
+    schema::CALLER,
+    schema::CALLER_IP,
+    schema::CALLER_KIND,
+    schema::APP_ID,
+    schema::OBJECT_ID,
+    schema::EVENT_ID,
+];
+
 /// Column `name` of `events` by its position, worked out when the program is built.
 const fn at(name: &'static str) -> At {
     At::of(&schema::EVENTS, name)

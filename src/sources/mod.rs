@@ -224,6 +224,11 @@ pub enum EventColumns {
     All,
     /// These, and always those that tell duplicates apart and count activity per hour.
     Only(BTreeSet<&'static str>),
+    /// [`EventColumns::Only`] for a load read for none but the columns that tell duplicates
+    /// apart: every copy of a record has the same values there, so which copy is kept does
+    /// not matter, and the values of the other columns need not be worked out even to be
+    /// counted (a record's identity is passed over).
+    Key(BTreeSet<&'static str>),
     /// Every column of the records of JIT policies and network security groups (what the
     /// rules and the request ledger read), and only these of the others (`caller`: the
     /// rest of what one identity did).
@@ -242,8 +247,14 @@ impl EventColumns {
             .column_names()
             .filter(|c| always(c) || names.contains(c))
             .collect();
+        let key_only = schema::EVENTS
+            .column_names()
+            .filter(|c| names.contains(c))
+            .all(|c| load::EVENT_KEY.contains(&c));
         if set.len() == schema::EVENTS.columns.len() {
             EventColumns::All
+        } else if key_only {
+            EventColumns::Key(set)
         } else {
             EventColumns::Only(set)
         }
@@ -252,14 +263,14 @@ impl EventColumns {
     /// [`EventColumns::Lean`] with `names` and the columns every load needs.
     pub fn lean<'a>(names: impl IntoIterator<Item = &'a str>) -> EventColumns {
         match EventColumns::only(names) {
-            EventColumns::Only(set) => EventColumns::Lean(set),
+            EventColumns::Only(set) | EventColumns::Key(set) => EventColumns::Lean(set),
             all => all,
         }
     }
 
     /// Whether every row has every column, so the request ledger can be made.
     pub fn fills_requests(&self) -> bool {
-        !matches!(self, EventColumns::Only(_))
+        !matches!(self, EventColumns::Only(_) | EventColumns::Key(_))
     }
 }
 
@@ -299,6 +310,11 @@ impl Batch {
             EventColumns::All => Batch::default(),
             EventColumns::Only(set) => Batch {
                 events: TableBuilder::keeping(&schema::EVENTS, |c| set.contains(c)),
+                ..Batch::default()
+            },
+            EventColumns::Key(set) => Batch {
+                events: TableBuilder::keeping(&schema::EVENTS, |c| set.contains(c))
+                    .without_counts(),
                 ..Batch::default()
             },
             EventColumns::Lean(set) => Batch {

@@ -83,6 +83,22 @@ pub enum Properties {
     ReadForJit,
 }
 
+/// What to make of a record's `identity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// Read the claims and `authorization.evidence.principalType`.
+    Read,
+    /// Read the claims; check `authorization` to be JSON, pass over its contents and read the
+    /// principal type as absent. It decides only the value of `caller_kind`, which every row
+    /// has, so a table that does not keep that column need not read it (and the count of
+    /// values a row would have, by which de-duplication keeps the richer copy, is the same).
+    Claims,
+    /// Check it to be JSON, pass over its contents and read it as empty: for a table that
+    /// keeps none of the columns made from it and does not count the values of those it does
+    /// not keep (see `TableBuilder::without_counts`).
+    PassOver,
+}
+
 /// Whether an operation is of JIT policies or network security groups, in any case.
 pub fn concerns_jit(operation: &str) -> bool {
     super::prefilter::JIT_WORDS.iter().any(|w| {
@@ -93,11 +109,8 @@ pub fn concerns_jit(operation: &str) -> bool {
 /// Reads one JSON Lines record, or `None` when the line is not the plain case (the general
 /// path then reads it).
 ///
-/// With `principal_type` false, `identity.authorization` is passed over (still checked to be
-/// JSON) and the principal type read as absent: it decides only the value of `caller_kind`,
-/// which every row has, so a table that does not keep that column need not read it (and the
-/// count of values a row would have, by which de-duplication keeps the richer copy, is the
-/// same).
+/// `properties` and `identity` say what of those objects is read (see [`Properties`],
+/// [`Identity`]).
 ///
 /// The record is read into `ev`, a default event, which is left as it was when the answer is
 /// `None`.
@@ -106,11 +119,11 @@ pub fn parse<'a>(
     line: &'a [u8],
     layout: &mut Layout,
     properties: Properties,
-    principal_type: bool,
+    identity: Identity,
     ev: &mut Event<'a>,
 ) -> Option<()> {
     let mut record = Record::default();
-    Scanner::new(line)?.record(&mut record, layout, properties, principal_type)?;
+    Scanner::new(line)?.record(&mut record, layout, properties, identity)?;
     let [time, operation] = [&record.text[0], &record.text[2]];
     // Without a time or an operation the general path has its own reasons to give.
     if time.as_deref().is_none_or(str::is_empty) || operation.as_deref().is_none_or(str::is_empty) {
@@ -270,12 +283,12 @@ impl<'a> Scanner<'a> {
         r: &mut Record<'a>,
         layout: &mut Layout,
         properties: Properties,
-        principal_type: bool,
+        identity: Identity,
     ) -> Option<()> {
         let mut seen = 0u32;
         let Layout {
             top,
-            identity,
+            identity: identity_keys,
             claims,
         } = layout;
         let is_object = self.known_entries(top, &TOP, &OTHER_SHAPES, |s, i| {
@@ -289,7 +302,12 @@ impl<'a> Scanner<'a> {
                     };
                     r.properties = s.properties(keep)?;
                 }
-                IDENTITY => s.identity(r, identity, claims, principal_type)?,
+                IDENTITY => match identity {
+                    Identity::PassOver => {
+                        s.pass_over()?;
+                    }
+                    _ => s.identity(r, identity_keys, claims, identity == Identity::Read)?,
+                },
                 _ => r.text[i] = s.text()?,
             }
             Some(())

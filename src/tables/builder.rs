@@ -6,7 +6,9 @@
 //! all null, and the values offered for them are counted per row instead, in a column named
 //! [`NOT_KEPT`], so that de-duplication can still tell the richest copy of a record as if every
 //! column had been kept. De-duplication removes that column. A lean builder keeps every
-//! column, but only some of them for the rows written as lean, counting the rest alike.
+//! column, but only some of them for the rows written as lean, counting the rest alike. A
+//! builder for a table read only for columns on which every copy of a record agrees (the key
+//! it is de-duplicated by) need not count: whichever copy is kept, what is read is the same.
 
 use polars::prelude::*;
 
@@ -58,8 +60,9 @@ pub struct TableBuilder {
     kept: Option<Vec<bool>>,
     /// Which columns a lean row keeps; `None`: rows are never lean.
     lean: Option<Vec<bool>>,
-    /// Per row, the values given for columns not kept (only when some are not).
+    /// Per row, the values given for columns not kept (only when some are not, and `counts`).
     not_kept: Vec<u32>,
+    counts: bool,
 }
 
 impl TableBuilder {
@@ -74,6 +77,7 @@ impl TableBuilder {
             kept: None,
             lean: None,
             not_kept: Vec::new(),
+            counts: true,
         }
     }
 
@@ -92,6 +96,20 @@ impl TableBuilder {
             lean: Some(spec.columns.iter().map(|c| keep(c.name)).collect()),
             ..TableBuilder::new(spec)
         }
+    }
+
+    /// This builder, not counting the values of the columns it does not keep: for a table read
+    /// only for columns on which every copy of a record agrees (see the module's notes).
+    pub fn without_counts(self) -> Self {
+        TableBuilder {
+            counts: false,
+            ..self
+        }
+    }
+
+    /// Whether the values of columns not kept are counted (and must then all be worked out).
+    pub fn counts_not_kept(&self) -> bool {
+        self.counts && (self.kept.is_some() || self.lean.is_some())
     }
 
     /// Whether some rows may keep only some columns (see [`TableBuilder::lean`]).
@@ -183,7 +201,7 @@ impl TableBuilder {
                 series.into_column()
             })
             .collect();
-        if kept.is_some() || self.lean.is_some() {
+        if self.counts && (kept.is_some() || self.lean.is_some()) {
             columns.push(Column::new(
                 PlSmallStr::from_static(NOT_KEPT),
                 self.not_kept,
@@ -349,7 +367,7 @@ impl Drop for RowWriter<'_> {
                 *len = target;
             }
         }
-        if b.kept.is_some() || b.lean.is_some() {
+        if b.counts_not_kept() {
             b.not_kept.push(self.not_kept);
         }
         b.rows = target;
@@ -422,6 +440,7 @@ mod tests {
     fn a_projected_table_counts_what_it_does_not_keep() {
         let mut b = TableBuilder::keeping(&SUBSCRIPTIONS, |c| c == schema::SUBSCRIPTION_ID);
         assert!(b.keeps(schema::SUBSCRIPTION_ID) && !b.keeps(schema::STATE));
+        assert!(b.counts_not_kept());
         b.row()
             .str(schema::SUBSCRIPTION_ID, Some("a"))
             .str(schema::DISPLAY_NAME, Some("Prod"))
@@ -440,6 +459,17 @@ mod tests {
         let counts = df.column(NOT_KEPT).unwrap().u32().unwrap();
         assert_eq!(counts.iter().collect::<Vec<_>>(), vec![Some(2), Some(0)]);
         assert_eq!(df.width(), SUBSCRIPTIONS.columns.len() + 1);
+        // Without counts, the same columns and no count column.
+        let mut quiet = TableBuilder::keeping(&SUBSCRIPTIONS, |c| c == schema::SUBSCRIPTION_ID)
+            .without_counts();
+        assert!(!quiet.counts_not_kept());
+        quiet
+            .row()
+            .str(schema::SUBSCRIPTION_ID, Some("a"))
+            .str(schema::DISPLAY_NAME, Some("Prod"));
+        let quiet = quiet.finish();
+        assert!(quiet.column(NOT_KEPT).is_err());
+        assert!(quiet.equals_missing(&df.drop(NOT_KEPT).unwrap().head(Some(1))));
         // Keeping every column is the plain builder.
         let mut all = TableBuilder::keeping(&SUBSCRIPTIONS, |_| true);
         all.row().str(schema::STATE, Some("Enabled"));

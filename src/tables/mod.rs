@@ -132,7 +132,9 @@ impl Tables {
                 );
             }
             let df = match events {
-                EventColumns::Only(keep) if spec.name == schema::EVENTS.name => {
+                EventColumns::Only(keep) | EventColumns::Key(keep)
+                    if spec.name == schema::EVENTS.name =>
+                {
                     read_table_columns(&path, spec, keep)?
                 }
                 _ => read_table_file(&path, spec)?,

@@ -191,6 +191,7 @@ fn a_query_reading_few_columns_answers_as_one_reading_all() {
     let queries = [
         "SELECT caller_ip, COUNT(*) AS n FROM events GROUP BY caller_ip ORDER BY caller_ip",
         "SELECT operation_id, status, COUNT(*) AS n FROM events GROUP BY operation_id, status ORDER BY operation_id, status",
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT correlation_id) AS c, MIN(time) AS t, MAX(resource_key) AS r FROM events",
         "SELECT time, caller, caller_kind, level, sub_status FROM events ORDER BY time, caller, level, sub_status",
         "SELECT category, COUNT(*) AS n FROM events GROUP BY category ORDER BY category",
         "SELECT event_id FROM events ORDER BY event_id",

@@ -6,7 +6,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use serde_json::Value;
 
-use super::Properties;
+use super::{Identity, Properties};
 use crate::sources::activity::{self, Event, Reject};
 
 /// The row (or the rejection) the general path makes of a line.
@@ -25,19 +25,12 @@ fn general(line: &[u8]) -> Result<String, String> {
 fn read(
     line: &[u8],
     properties: Properties,
-    principal_type: bool,
+    identity: Identity,
 ) -> Option<Result<Event<'_>, Reject>> {
     let mut ev = Event::default();
     let mut layout = super::Layout::default();
     let mut ids = crate::normalize::IdParts::default();
-    match activity::from_line(
-        line,
-        &mut layout,
-        &mut ids,
-        properties,
-        principal_type,
-        &mut ev,
-    ) {
+    match activity::from_line(line, &mut layout, &mut ids, properties, identity, &mut ev) {
         Some(made) => Some(made.map(|()| ev)),
         None => {
             assert_eq!(format!("{ev:?}"), format!("{:?}", Event::default()));
@@ -52,29 +45,14 @@ fn fast_after(
     first: &[u8],
     second: &[u8],
     properties: Properties,
-    principal_type: bool,
+    identity: Identity,
 ) -> Option<Result<String, String>> {
     let mut layout = super::Layout::default();
     let mut ids = crate::normalize::IdParts::default();
     let mut ev = Event::default();
-    activity::from_line(
-        first,
-        &mut layout,
-        &mut ids,
-        properties,
-        principal_type,
-        &mut ev,
-    );
+    activity::from_line(first, &mut layout, &mut ids, properties, identity, &mut ev);
     let mut ev = Event::default();
-    activity::from_line(
-        second,
-        &mut layout,
-        &mut ids,
-        properties,
-        principal_type,
-        &mut ev,
-    )
-    .map(|made| {
+    activity::from_line(second, &mut layout, &mut ids, properties, identity, &mut ev).map(|made| {
         made.map(|()| format!("{ev:?}"))
             .map_err(|r| format!("{r:?}"))
     })
@@ -82,27 +60,37 @@ fn fast_after(
 
 /// The fast path's answer, when it takes the line.
 fn fast(line: &[u8]) -> Option<Result<String, String>> {
-    read(line, Properties::Read, true)
+    read(line, Properties::Read, Identity::Read)
         .map(|r| r.map(|e| format!("{e:?}")).map_err(|r| format!("{r:?}")))
 }
 
-/// A row with its caller kind left out, but for whether it has one.
-fn without_caller_kind(row: Result<Event<'_>, Reject>) -> Result<String, String> {
+/// A row without what `identity` leaves unread: with [`Identity::Claims`] the caller kind's
+/// value (but whether it has one), with [`Identity::PassOver`] also the caller, its address
+/// and ids (the record's own `caller` and `callerIpAddress` are still read, but the claims
+/// stand in for them when absent).
+fn without(identity: Identity, row: Result<Event<'_>, Reject>) -> Result<String, String> {
     row.map(|mut e| {
         e.caller_kind = e.caller_kind.map(|_| "some kind");
+        if identity == Identity::PassOver {
+            e.caller = None;
+            e.caller_ip = None;
+            e.app_id = None;
+            e.object_id = None;
+        }
         format!("{e:?}")
     })
     .map_err(|r| format!("{r:?}"))
 }
 
-/// The fast path's answer when it passes over the principal type, when it takes the line,
-/// and the general path's, both without the caller kind.
-fn fast_and_general_without_caller_kind(
+/// The fast path's answer when it reads the identity as `identity` says, when it takes the
+/// line, and the general path's, both without what that leaves unread.
+fn fast_and_general_but_for(
+    identity: Identity,
     line: &[u8],
 ) -> Option<(Result<String, String>, Result<String, String>)> {
-    let quick = without_caller_kind(read(line, Properties::Read, false)?);
+    let quick = without(identity, read(line, Properties::Read, identity)?);
     let general = match serde_json::from_slice::<Value>(line) {
-        Ok(Value::Object(o)) => without_caller_kind(activity::from_object(&o)),
+        Ok(Value::Object(o)) => without(identity, activity::from_object(&o)),
         Ok(_) => Err(format!("{:?}", Reject::NotAnObject)),
         Err(_) => Err("malformed".to_string()),
     };
@@ -201,15 +189,41 @@ fn unusual_lines_go_to_the_general_path() {
         r#"{base}/providers/x","identity":{{"authorization":{{"Evidence":{{}}}},"claims":{{"upn":"a@b.c"}}}}}}"#
     );
     assert_eq!(fast(odd.as_bytes()), None);
-    let (quick, slow) = fast_and_general_without_caller_kind(odd.as_bytes()).unwrap();
+    let (quick, slow) = fast_and_general_but_for(Identity::Claims, odd.as_bytes()).unwrap();
     assert!(quick.as_ref().unwrap().contains("a@b.c"));
     assert_eq!(quick, slow);
     // It is still checked to be JSON.
     let broken = format!(r#"{base}/providers/x","identity":{{"authorization":{{"a":x}}}}}}"#);
     assert_eq!(
-        fast_and_general_without_caller_kind(broken.as_bytes()),
+        fast_and_general_but_for(Identity::Claims, broken.as_bytes()),
         None
     );
+    // An identity passed over whole: claims the fast path gives up reading (a claim twice)
+    // do not send the line to the general path, and neither they nor the claims that stand
+    // in for an absent caller and address are read; the record's own caller still is.
+    let twice = format!(
+        r#"{base}/providers/x","caller":"c@d.e","identity":{{"claims":{{"upn":"a@b.c","upn":"a@b.c","ipaddr":"10.0.0.9"}}}}}}"#
+    );
+    assert_eq!(fast(twice.as_bytes()), None);
+    let passed = read(twice.as_bytes(), Properties::Read, Identity::PassOver)
+        .expect("taken")
+        .expect("made");
+    assert_eq!(passed.caller.as_deref(), Some("c@d.e"));
+    assert_eq!((passed.caller_ip, passed.object_id), (None, None));
+    let (quick, slow) = fast_and_general_but_for(Identity::PassOver, twice.as_bytes()).unwrap();
+    assert_eq!(quick, slow);
+    for (what, identity) in [
+        ("broken", r#"{"claims":{"upn":x}}"#),
+        ("not an object", r#""a@b.c""#),
+        ("cut short", r#"{"claims":{"upn":"a@b.c"}"#),
+    ] {
+        let line = format!(r#"{base}/providers/x","identity":{identity}}}"#);
+        assert_eq!(
+            read(line.as_bytes(), Properties::Read, Identity::PassOver).map(|r| r.is_ok()),
+            None,
+            "{what}"
+        );
+    }
     // A number out of range is the general path's wherever it is, which refuses the record
     // whether or not anything reads that value.
     let huge = format!(r#"{base}/providers/x","location":1e400}}"#);
@@ -243,17 +257,14 @@ fn the_keys_of_the_last_line_change_nothing() {
     ];
     for first in &lines {
         for second in &lines {
-            for (properties, principal_type) in
-                [(Properties::Read, true), (Properties::PassOver, false)]
-            {
-                let alone = read(second.as_bytes(), properties, principal_type)
+            for (properties, identity) in [
+                (Properties::Read, Identity::Read),
+                (Properties::PassOver, Identity::Claims),
+                (Properties::PassOver, Identity::PassOver),
+            ] {
+                let alone = read(second.as_bytes(), properties, identity)
                     .map(|r| r.map(|e| format!("{e:?}")).map_err(|r| format!("{r:?}")));
-                let after = fast_after(
-                    first.as_bytes(),
-                    second.as_bytes(),
-                    properties,
-                    principal_type,
-                );
+                let after = fast_after(first.as_bytes(), second.as_bytes(), properties, identity);
                 assert_eq!(after, alone, "{second} after {first}");
             }
         }
@@ -265,7 +276,7 @@ fn the_keys_of_the_last_line_change_nothing() {
             usual.as_bytes(),
             lines[4].as_bytes(),
             Properties::Read,
-            true
+            Identity::Read
         ),
         None
     );
@@ -274,7 +285,7 @@ fn the_keys_of_the_last_line_change_nothing() {
             usual.as_bytes(),
             lines[5].as_bytes(),
             Properties::Read,
-            true
+            Identity::Read
         ),
         None
     );
@@ -380,20 +391,23 @@ proptest! {
     /// and then reads it as the general path does, whether or not it reads the properties.
     #[test]
     fn the_scanner_accepts_nothing_serde_json_refuses(line in mutated()) {
-        let whole = read(&line, Properties::Read, true).is_some();
-        prop_assert_eq!(whole, read(&line, Properties::PassOver, true).is_some());
-        prop_assert_eq!(whole, read(&line, Properties::ReadForJit, true).is_some());
+        let whole = read(&line, Properties::Read, Identity::Read).is_some();
+        prop_assert_eq!(whole, read(&line, Properties::PassOver, Identity::Read).is_some());
+        prop_assert_eq!(whole, read(&line, Properties::ReadForJit, Identity::Read).is_some());
         if let Some(quick) = fast(&line) {
             prop_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok());
             prop_assert_eq!(quick, general(&line), "{}", String::from_utf8_lossy(&line));
         }
-        // Passing over the principal type takes every line reading it takes (and maybe
-        // more), and makes the general path's row but for the caller kind's value.
-        let passed = fast_and_general_without_caller_kind(&line);
-        prop_assert!(passed.is_some() || !whole);
-        if let Some((quick, general)) = passed {
-            prop_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok());
-            prop_assert_eq!(quick, general, "{}", String::from_utf8_lossy(&line));
+        // Passing over the principal type, or the whole identity, takes every line reading
+        // it takes (and maybe more), and makes the general path's row but for what it leaves
+        // unread.
+        for identity in [Identity::Claims, Identity::PassOver] {
+            let passed = fast_and_general_but_for(identity, &line);
+            prop_assert!(passed.is_some() || !whole);
+            if let Some((quick, general)) = passed {
+                prop_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok());
+                prop_assert_eq!(quick, general, "{}", String::from_utf8_lossy(&line));
+            }
         }
     }
 
@@ -401,12 +415,16 @@ proptest! {
     /// on its own.
     #[test]
     fn a_line_is_read_the_same_after_any_other(first in mutated(), second in mutated()) {
-        for (properties, principal_type) in
-            [(Properties::Read, true), (Properties::PassOver, false)]
+        for (properties, identity) in
+            [
+                (Properties::Read, Identity::Read),
+                (Properties::PassOver, Identity::Claims),
+                (Properties::PassOver, Identity::PassOver),
+            ]
         {
-            let alone = read(&second, properties, principal_type)
+            let alone = read(&second, properties, identity)
                 .map(|r| r.map(|e| format!("{e:?}")).map_err(|r| format!("{r:?}")));
-            let after = fast_after(&first, &second, properties, principal_type);
+            let after = fast_after(&first, &second, properties, identity);
             prop_assert_eq!(after, alone, "{}", String::from_utf8_lossy(&second));
         }
     }
@@ -414,7 +432,7 @@ proptest! {
     #[test]
     fn a_record_is_read_the_same_after_any_other(first in record(), second in record()) {
         let alone = fast(second.as_bytes());
-        let after = fast_after(first.as_bytes(), second.as_bytes(), Properties::Read, true);
+        let after = fast_after(first.as_bytes(), second.as_bytes(), Properties::Read, Identity::Read);
         prop_assert_eq!(after, alone, "{}", second);
     }
 
@@ -423,8 +441,10 @@ proptest! {
         if let Some(quick) = fast(line.as_bytes()) {
             prop_assert_eq!(quick, general(line.as_bytes()), "{}", line);
         }
-        if let Some((quick, general)) = fast_and_general_without_caller_kind(line.as_bytes()) {
-            prop_assert_eq!(quick, general, "{}", line);
+        for identity in [Identity::Claims, Identity::PassOver] {
+            if let Some((quick, general)) = fast_and_general_but_for(identity, line.as_bytes()) {
+                prop_assert_eq!(quick, general, "{}", line);
+            }
         }
     }
 }
