@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use sha2::{Digest, Sha256};
 
 use super::activity::Event;
-use crate::normalize::id_key;
+use crate::normalize::{id_key, id_key_in};
 use crate::schema;
 use crate::tables::TableBuilder;
 use crate::tables::builder::At;
@@ -43,6 +43,7 @@ pub fn write(
     // operation is unknown is kept whole.
     let lean = events.is_lean()
         && (ev.operation_id.as_deref()).is_some_and(|op| !super::record_line::concerns_jit(op));
+    let mut key = [0; 256];
     // In the order of the table's columns, each addressed by its position.
     events
         .row_lean(lean)
@@ -63,7 +64,7 @@ pub fn write(
         .str(const { at(schema::RESOURCE_ID) }, ev.resource_id.as_deref())
         .str(
             const { at(schema::RESOURCE_KEY) },
-            ev.resource_id.as_deref().map(id_key),
+            (ev.resource_id.as_deref()).map(|id| id_key_in(id, &mut key)),
         )
         .str(
             const { at(schema::RESOURCE_TYPE) },

@@ -140,15 +140,37 @@ pub struct Cell {
 
 pub const HOUR_NS: i64 = 3_600_000_000_000;
 
+impl Cell {
+    /// One record at `time`.
+    pub fn at(time: i64) -> Cell {
+        Cell {
+            records: 1,
+            first: time,
+            last: time,
+        }
+    }
+
+    /// Adds the records of `other`.
+    pub fn merge(&mut self, other: Cell) {
+        self.records += other.records;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+}
+
+/// The UTC hour of `time`, as its first instant.
+pub fn hour_of(time: i64) -> i64 {
+    time.div_euclid(HOUR_NS) * HOUR_NS
+}
+
 impl Coverage {
     pub fn add(&mut self, time: i64, subscription: Option<String>, records: u64) {
         self.add_cell(
-            time.div_euclid(HOUR_NS) * HOUR_NS,
+            hour_of(time),
             subscription,
             Cell {
                 records,
-                first: time,
-                last: time,
+                ..Cell::at(time)
             },
         );
     }
@@ -156,11 +178,7 @@ impl Coverage {
     pub fn add_cell(&mut self, hour: i64, subscription: Option<String>, cell: Cell) {
         self.cells
             .entry((hour, subscription))
-            .and_modify(|c| {
-                c.records += cell.records;
-                c.first = c.first.min(cell.first);
-                c.last = c.last.max(cell.last);
-            })
+            .and_modify(|c| c.merge(cell))
             .or_insert(cell);
     }
 
@@ -237,14 +255,12 @@ impl SkipCounter {
         let Some((time, raw)) = sketch(line) else {
             return;
         };
-        let hour = time.div_euclid(HOUR_NS) * HOUR_NS;
+        let hour = hour_of(time);
         if let Some(run) = &mut self.run
             && run.hour == hour
             && run.raw.as_deref() == raw
         {
-            run.cell.records += 1;
-            run.cell.first = run.cell.first.min(time);
-            run.cell.last = run.cell.last.max(time);
+            run.cell.merge(Cell::at(time));
             return;
         }
         // A new run: the subscription is the last run's when only the hour changed.
@@ -258,11 +274,7 @@ impl SkipCounter {
             hour,
             raw: raw.map(<[u8]>::to_vec),
             subscription,
-            cell: Cell {
-                records: 1,
-                first: time,
-                last: time,
-            },
+            cell: Cell::at(time),
         };
         if let Some(done) = self.run.replace(next) {
             coverage.add_cell(done.hour, done.subscription, done.cell);

@@ -6,7 +6,7 @@ pub mod builder;
 mod dedupe;
 mod strings;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::path::Path;
 
@@ -18,7 +18,7 @@ use polars::prelude::{
 
 use crate::schema::{self, TableSpec};
 use crate::sources::EventColumns;
-use crate::sources::prefilter::{Cell, Coverage};
+use crate::sources::prefilter::{self, Cell, Coverage};
 pub use builder::TableBuilder;
 pub use dedupe::{dedupe, dedupe_keeping_counts};
 
@@ -323,10 +323,20 @@ pub fn coverage_of_events(events: &DataFrame) -> Coverage {
     ) else {
         return c;
     };
+    // Counted with the subscriptions borrowed from the frame, each copied once per cell
+    // rather than once per row.
+    let mut cells: HashMap<(i64, Option<&str>), Cell, foldhash::fast::RandomState> =
+        HashMap::default();
     for (t, s) in time.iter().zip(sub.iter()) {
         if let Some(t) = t {
-            c.add(t, s.map(str::to_string), 1);
+            cells
+                .entry((prefilter::hour_of(t), s))
+                .and_modify(|c| c.merge(Cell::at(t)))
+                .or_insert(Cell::at(t));
         }
+    }
+    for ((hour, sub), cell) in cells {
+        c.add_cell(hour, sub.map(str::to_string), cell);
     }
     c
 }
@@ -373,6 +383,40 @@ mod tests {
     use polars::prelude::*;
 
     use super::{dedupe, stack};
+    use crate::schema;
+    use crate::sources::prefilter::Coverage;
+
+    /// Events counted per hour and subscription give what adding them one by one gives: rows
+    /// of hours and subscriptions interleaved, a null subscription, a row without a time.
+    #[test]
+    fn events_are_counted_per_hour_and_subscription() {
+        const NS: i64 = 1_000_000_000;
+        let mut b = super::TableBuilder::new(&schema::EVENTS);
+        let rows: Vec<(Option<i64>, Option<&str>)> = (0..500i64)
+            .map(|i| {
+                let time = (i % 97 != 0).then_some(1_800_000_000 * NS + i * 97 * NS);
+                let sub = ["a", "b", ""][(i % 3) as usize];
+                (time, (!sub.is_empty()).then_some(sub))
+            })
+            .collect();
+        let mut one_by_one = Coverage::default();
+        for (time, sub) in &rows {
+            b.row()
+                .time(schema::TIME, *time)
+                .str(schema::SUBSCRIPTION_ID, *sub);
+            if let Some(t) = time {
+                one_by_one.add(*t, sub.map(str::to_string), 1);
+            }
+        }
+        let counted = super::coverage_of_events(&b.finish());
+        let cells = |c: &Coverage| {
+            (c.cells.iter())
+                .map(|(k, v)| (k.clone(), v.records, v.first, v.last))
+                .collect::<Vec<_>>()
+        };
+        assert!(one_by_one.cells.len() > 6, "{:?}", cells(&one_by_one));
+        assert_eq!(cells(&counted), cells(&one_by_one));
+    }
 
     fn frame(ids: &[&str]) -> DataFrame {
         let n = ids.len();
