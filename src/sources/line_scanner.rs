@@ -81,6 +81,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The next byte past spaces (the only white space left inside the line).
+    #[inline(always)]
     pub(super) fn peek(&mut self) -> Option<u8> {
         while self.bytes.get(self.pos) == Some(&b' ') {
             self.pos += 1;
@@ -88,6 +89,7 @@ impl<'a> Scanner<'a> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline(always)]
     pub(super) fn expect(&mut self, byte: u8) -> Option<()> {
         (self.peek()? == byte).then(|| self.pos += 1)
     }
@@ -133,6 +135,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// An object key and its colon, passed over (escapes and all).
+    #[inline(always)]
     fn pass_key(&mut self) -> Option<()> {
         if self.peek()? != b'"' {
             return None;
