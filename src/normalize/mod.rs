@@ -16,6 +16,17 @@ pub fn normalize_status(raw: &str) -> Option<Cow<'_, str>> {
     if t.is_empty() {
         return None;
     }
+    // The spellings Azure writes (`Start` and `Success` in exports, the kept ones in REST
+    // answers): nothing to fold.
+    match t {
+        "Start" | "Started" => return Some(Cow::Borrowed("Started")),
+        "Success" | "Succeeded" => return Some(Cow::Borrowed("Succeeded")),
+        "Failure" | "Failed" => return Some(Cow::Borrowed("Failed")),
+        "Accepted" | "InProgress" | "Active" | "Resolved" | "Updated" | "Canceled" => {
+            return Some(Cow::Borrowed(t));
+        }
+        _ => {}
+    }
     // Folded on the stack when ASCII and short (every status Azure writes).
     let mut buf = [0u8; 24];
     let owned;
@@ -67,6 +78,12 @@ pub fn normalize_level(raw: &str) -> Option<Cow<'_, str>> {
     let t = raw.trim();
     if t.is_empty() {
         return None;
+    }
+    // The spellings Azure writes, before a search in any case.
+    match t {
+        "Information" | "Informational" => return Some(Cow::Borrowed("Informational")),
+        "Warning" | "Error" | "Critical" | "Verbose" => return Some(Cow::Borrowed(t)),
+        _ => {}
     }
     const LEVELS: [(&str, &str); 7] = [
         ("information", "Informational"),
@@ -359,6 +376,8 @@ pub struct DurationError(pub String);
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy;
+
     use super::*;
 
     proptest::proptest! {
@@ -461,6 +480,34 @@ mod tests {
             normalize_level("Informational").as_deref(),
             Some("Informational")
         );
+        // Every level in any case, as the search in any case has it.
+        for spelling in [
+            "Information",
+            "INFORMATIONAL",
+            "info",
+            "Warning",
+            "warning",
+            "Error",
+            "Critical",
+            "Verbose",
+            "VERBOSE",
+            " Error ",
+            "Debug",
+        ] {
+            let want = match spelling.trim().to_ascii_lowercase().as_str() {
+                "information" | "informational" | "info" => "Informational",
+                "warning" => "Warning",
+                "error" => "Error",
+                "critical" => "Critical",
+                "verbose" => "Verbose",
+                _ => spelling.trim(),
+            };
+            assert_eq!(
+                normalize_level(spelling).as_deref(),
+                Some(want),
+                "{spelling}"
+            );
+        }
         assert_eq!(normalize_status(""), None);
         assert_eq!(
             normalize_status("Suc\u{b}ceeded_ ").as_deref(),
@@ -479,7 +526,18 @@ mod tests {
     proptest::proptest! {
         /// The status folded on the stack is the status folded through strings, as before.
         #[test]
-        fn statuses_fold_as_through_strings(raw in "[ _\t\u{b}\u{a0}\u{2003}sSuUcCeEdDfFaAiIlLnNpPrRoOgGx]{0,30}") {
+        fn statuses_fold_as_through_strings(
+            raw in proptest::prop_oneof![
+                "[ _\t\u{b}\u{a0}\u{2003}sSuUcCeEdDfFaAiIlLnNpPrRoOgGx]{0,30}",
+                // The spellings taken as they are, and others near them.
+                proptest::sample::select(vec![
+                    "Succeeded", "Started", "Failed", "Accepted", "InProgress", "Active",
+                    "Resolved", "Updated", "Canceled", "Cancelled", "succeeded", " Failed ",
+                    "In Progress", "ACTIVE", "Success", "Start", "Failure", "Fail", "Canceled\u{a0}",
+                ])
+                .prop_map(String::from),
+            ],
+        ) {
             let t = raw.trim();
             let reference = (!t.is_empty()).then(|| {
                 let folded: String = t
