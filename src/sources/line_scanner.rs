@@ -83,6 +83,16 @@ impl<'a> Scanner<'a> {
     /// The next byte past spaces (the only white space left inside the line).
     #[inline(always)]
     pub(super) fn peek(&mut self) -> Option<u8> {
+        // Azure writes its records without spaces between tokens (Microsoft's examples have
+        // them): one look in the usual case.
+        match self.bytes.get(self.pos) {
+            Some(b' ') => self.peek_past_spaces(),
+            next => next.copied(),
+        }
+    }
+
+    #[cold]
+    fn peek_past_spaces(&mut self) -> Option<u8> {
         while self.bytes.get(self.pos) == Some(&b' ') {
             self.pos += 1;
         }
