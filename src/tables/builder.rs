@@ -53,8 +53,11 @@ pub const NOT_KEPT: &str = "__values_not_kept";
 pub struct TableBuilder {
     spec: &'static TableSpec,
     data: Vec<Data>,
-    /// Values in each column so far: the row being written pads the columns it left unset.
+    /// Values in each column kept so far: the row being written pads the columns it left
+    /// unset.
     lens: Vec<usize>,
+    /// The columns kept, whose values are held, in order.
+    with_values: Vec<usize>,
     rows: usize,
     /// Which of the spec's columns are kept; `None`: all of them.
     kept: Option<Vec<bool>>,
@@ -73,6 +76,7 @@ impl TableBuilder {
             spec,
             data: Vec::new(),
             lens: Vec::new(),
+            with_values: Vec::new(),
             rows: 0,
             kept: None,
             lean: None,
@@ -142,6 +146,9 @@ impl TableBuilder {
                 .map(|c| Data::new(c.kind))
                 .collect();
             self.lens = vec![0; self.spec.columns.len()];
+            self.with_values = (0..self.spec.columns.len())
+                .filter(|&i| self.kept.as_ref().is_none_or(|k| k[i]))
+                .collect();
         }
         let lean = lean && self.lean.is_some();
         RowWriter {
@@ -280,15 +287,16 @@ impl RowWriter<'_> {
         let i = column.locate(self.builder, self.next);
         let name = column.name();
         self.next = i + 1;
+        // A column not kept has no values to count (most of a projected table's columns).
+        if self.builder.kept.as_ref().is_some_and(|k| !k[i]) {
+            self.not_kept += u32::from(present);
+            return None;
+        }
         debug_assert_eq!(
             self.builder.lens[i], self.builder.rows,
             "column {name} set twice in one row"
         );
         self.builder.lens[i] += 1;
-        if self.builder.kept.as_ref().is_some_and(|k| !k[i]) {
-            self.not_kept += u32::from(present);
-            return None;
-        }
         if self.lean && self.builder.lean.as_ref().is_some_and(|k| !k[i]) {
             self.not_kept += u32::from(present);
             self.builder.data[i].push_null();
@@ -359,12 +367,10 @@ impl Drop for RowWriter<'_> {
     fn drop(&mut self) {
         let b = &mut *self.builder;
         let target = b.rows + 1;
-        for (i, (data, len)) in b.data.iter_mut().zip(&mut b.lens).enumerate() {
-            if *len < target {
-                if b.kept.as_ref().is_none_or(|k| k[i]) {
-                    data.push_null();
-                }
-                *len = target;
+        for &i in &b.with_values {
+            if b.lens[i] < target {
+                b.data[i].push_null();
+                b.lens[i] = target;
             }
         }
         if b.counts_not_kept() {
