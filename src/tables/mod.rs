@@ -16,6 +16,8 @@ use polars::prelude::{
     SerReader, StatisticsOptions, StringChunked,
 };
 
+use polars_arrow::array::Array;
+
 use crate::schema::{self, TableSpec};
 use crate::sources::EventColumns;
 use crate::sources::prefilter::{self, Cell, Coverage};
@@ -323,20 +325,29 @@ pub fn coverage_of_events(events: &DataFrame) -> Coverage {
     ) else {
         return c;
     };
-    // Counted with the subscriptions borrowed from the frame, each copied once per cell
-    // rather than once per row.
-    let mut cells: HashMap<(i64, Option<&str>), Cell, foldhash::fast::RandomState> =
+    // Rows grouped by their subscription's view, without hashing its bytes: equal short
+    // values have equal views, and a long value stored once in its column (see `strings`) has
+    // one view, so a cell's rows share one. A value stored twice makes two cells, added
+    // together by their strings below. A batch's frame is one chunk.
+    let (time, sub) = (time.rechunk(), sub.rechunk());
+    let (Some(times), Some(subs)) = (time.downcast_iter().next(), sub.downcast_iter().next())
+    else {
+        return c;
+    };
+    let mut cells: HashMap<(i64, Option<u128>), (usize, Cell), foldhash::fast::RandomState> =
         HashMap::default();
-    for (t, s) in time.iter().zip(sub.iter()) {
-        if let Some(t) = t {
+    for (row, t) in times.iter().enumerate() {
+        if let Some(&t) = t {
+            let view = subs.is_valid(row).then(|| subs.views()[row].as_u128());
             cells
-                .entry((prefilter::hour_of(t), s))
-                .and_modify(|c| c.merge(Cell::at(t)))
-                .or_insert(Cell::at(t));
+                .entry((prefilter::hour_of(t), view))
+                .and_modify(|(_, c)| c.merge(Cell::at(t)))
+                .or_insert((row, Cell::at(t)));
         }
     }
-    for ((hour, sub), cell) in cells {
-        c.add_cell(hour, sub.map(str::to_string), cell);
+    for ((hour, view), (row, cell)) in cells {
+        let sub = view.map(|_| subs.value(row).to_string());
+        c.add_cell(hour, sub, cell);
     }
     c
 }
@@ -387,19 +398,22 @@ mod tests {
     use crate::sources::prefilter::Coverage;
 
     /// Events counted per hour and subscription give what adding them one by one gives: rows
-    /// of hours and subscriptions interleaved, a null subscription, a row without a time.
+    /// of hours and subscriptions interleaved, short and long subscriptions, a null one, a row
+    /// without a time; in a frame a builder made (a long value stored once) and in one each of
+    /// whose long values is stored apart.
     #[test]
     fn events_are_counted_per_hour_and_subscription() {
         const NS: i64 = 1_000_000_000;
-        let mut b = super::TableBuilder::new(&schema::EVENTS);
+        let long = "11111111-aaaa-4bbb-8ccc-000000000001";
         let rows: Vec<(Option<i64>, Option<&str>)> = (0..500i64)
             .map(|i| {
                 let time = (i % 97 != 0).then_some(1_800_000_000 * NS + i * 97 * NS);
-                let sub = ["a", "b", ""][(i % 3) as usize];
+                let sub = ["a", long, "b", ""][(i % 4) as usize];
                 (time, (!sub.is_empty()).then_some(sub))
             })
             .collect();
         let mut one_by_one = Coverage::default();
+        let mut b = super::TableBuilder::new(&schema::EVENTS);
         for (time, sub) in &rows {
             b.row()
                 .time(schema::TIME, *time)
@@ -408,14 +422,26 @@ mod tests {
                 one_by_one.add(*t, sub.map(str::to_string), 1);
             }
         }
-        let counted = super::coverage_of_events(&b.finish());
+        let built = b.finish();
+        let times: Vec<Option<i64>> = rows.iter().map(|r| r.0).collect();
+        let subs: Vec<Option<&str>> = rows.iter().map(|r| r.1).collect();
+        let apart = df!(
+            schema::TIME => Int64Chunked::new(PlSmallStr::from_static(schema::TIME), &times)
+                .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+                .into_series(),
+            schema::SUBSCRIPTION_ID => subs,
+        )
+        .unwrap();
         let cells = |c: &Coverage| {
             (c.cells.iter())
                 .map(|(k, v)| (k.clone(), v.records, v.first, v.last))
                 .collect::<Vec<_>>()
         };
-        assert!(one_by_one.cells.len() > 6, "{:?}", cells(&one_by_one));
-        assert_eq!(cells(&counted), cells(&one_by_one));
+        assert!(one_by_one.cells.len() > 12, "{:?}", cells(&one_by_one));
+        for frame in [built, apart] {
+            let counted = super::coverage_of_events(&frame);
+            assert_eq!(cells(&counted), cells(&one_by_one));
+        }
     }
 
     fn frame(ids: &[&str]) -> DataFrame {
