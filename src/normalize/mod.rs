@@ -216,7 +216,9 @@ fn resource_id_of<'a>(
 /// [`IdParts::LIMIT`] ids are held; then the memory starts again.
 #[derive(Default)]
 pub struct IdParts {
-    known: HashMap<Box<str>, Parts, foldhash::fast::RandomState>,
+    /// By the id's sampled hash (see [`crate::bytes::sampled_hash`]): the id and its parts.
+    /// An id whose hash another holds takes its place.
+    known: HashMap<u64, (Box<str>, Parts), foldhash::fast::RandomState>,
 }
 
 /// Where an id's subscription and resource group lie in it, and its type: where it lies, or
@@ -235,7 +237,8 @@ impl IdParts {
         &mut self,
         id: &'a str,
     ) -> (Option<&'a str>, Option<&'a str>, Option<Cow<'a, str>>) {
-        if let Some(parts) = self.known.get(id) {
+        let hash = crate::bytes::sampled_hash(id.as_bytes());
+        if let Some((_, parts)) = self.known.get(&hash).filter(|(known, _)| **known == *id) {
             let at = |range: &Range<usize>| &id[range.clone()];
             return (
                 parts.subscription.as_ref().map(at),
@@ -263,7 +266,7 @@ impl IdParts {
                 Cow::Owned(made) => Err(made.as_str().into()),
             }),
         };
-        self.known.insert(id.into(), parts);
+        self.known.insert(hash, (id.into(), parts));
         (
             parsed.subscription,
             parsed.resource_group,
@@ -458,6 +461,27 @@ mod tests {
             assert!(ids.known.len() <= IdParts::LIMIT);
         }
         assert_eq!(ids.of("/subscriptions/s0/resourceGroups/x").1, Some("x"));
+    }
+
+    /// Ids that differ only where their hash does not look (here the resource group) take
+    /// each other's place in the memory, and each is taken apart as itself.
+    #[test]
+    fn ids_alike_where_hashed_are_told_apart() {
+        let id = |group: &str| {
+            format!(
+                "/subscriptions/11111111-aaaa-4bbb-8ccc-000000000001/resourceGroups/{group}/providers/Microsoft.Compute/virtualMachines/web-01"
+            )
+        };
+        let (a, b) = (id("rg-aaaa"), id("rg-bbbb"));
+        assert_eq!(
+            crate::bytes::sampled_hash(a.as_bytes()),
+            crate::bytes::sampled_hash(b.as_bytes())
+        );
+        let mut ids = IdParts::default();
+        for _ in 0..3 {
+            assert_eq!(ids.of(&a).1, Some("rg-aaaa"));
+            assert_eq!(ids.of(&b).1, Some("rg-bbbb"));
+        }
     }
 
     #[test]

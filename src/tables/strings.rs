@@ -7,8 +7,6 @@
 //! found there costs its 16-byte view instead of its bytes again. Values of up to twelve bytes
 //! live in their views anyway.
 
-use std::hash::BuildHasher;
-
 use polars::prelude::{PlSmallStr, StringChunked};
 use polars_arrow::array::{MutableBinaryViewArray, Utf8ViewArray, View};
 use polars_arrow::bitmap::MutableBitmap;
@@ -22,19 +20,6 @@ const MAX_SLOTS: usize = 4096;
 /// A hash's slot in a table of `slots` (a power of two): its top bits.
 fn slot_of(hash: u64, slots: usize) -> usize {
     (hash >> (64 - slots.trailing_zeros())) as usize
-}
-
-/// A hash of a value, to find where it was stored: of a long one only its length and three
-/// sixteen-byte stretches, its first, middle and last (hashing every byte of each resource id
-/// of millions of rows was 3% of reading). Values that share a hash share only a slot: a value
-/// found there is compared whole.
-fn hash(bytes: &[u8]) -> u64 {
-    let state = foldhash::fast::FixedState::default();
-    let at = |i: usize| u128::from_le_bytes(bytes[i..i + 16].try_into().expect("16 bytes"));
-    match bytes.len() {
-        n if n > 48 => state.hash_one((n, at(0), at(n / 2 - 8), at(n - 16))),
-        _ => state.hash_one(bytes),
-    }
 }
 
 #[derive(Default)]
@@ -67,7 +52,7 @@ impl StrColumn {
         if self.seen.len() < MAX_SLOTS && self.views.len() >= 4 * self.seen.len() {
             self.grow();
         }
-        let hash = hash(bytes);
+        let hash = crate::bytes::sampled_hash(bytes);
         let slot = slot_of(hash, self.seen.len());
         let (seen_hash, index) = self.seen[slot];
         if seen_hash == hash && (index as usize) < self.store.len() {
@@ -174,8 +159,8 @@ mod tests {
     fn values_alike_where_hashed_are_told_apart() {
         let value = |c: char| format!("{}{c}{}", "a".repeat(20), "b".repeat(79));
         assert_eq!(
-            super::hash(value('x').as_bytes()),
-            super::hash(value('y').as_bytes())
+            crate::bytes::sampled_hash(value('x').as_bytes()),
+            crate::bytes::sampled_hash(value('y').as_bytes())
         );
         let values: Vec<String> = (0..100).map(|i| value(['x', 'y', 'z'][i % 3])).collect();
         let values: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
