@@ -12,7 +12,7 @@
 //! stay in cache, is grouped on its own, its rows in their order.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash};
+use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
 use anyhow::{Result, bail};
@@ -167,26 +167,36 @@ fn row_hashes(keys: &[Key], height: usize) -> Vec<u64> {
             let offset = (task * ROWS_PER_TASK) as i64;
             for key in keys {
                 match &key.chunks {
-                    KeyValues::Str(ca) => mix(hashes, ca, offset),
-                    KeyValues::Int(ca) => mix(hashes, ca, offset),
-                    KeyValues::Int32(ca) => mix(hashes, ca, offset),
-                    KeyValues::Bool(ca) => mix(hashes, ca, offset),
+                    // A long string (a resource key) by its sampled bytes: a hash two keys
+                    // share is told apart by comparing them whole.
+                    KeyValues::Str(ca) => mix(hashes, ca, offset, |s| {
+                        crate::bytes::sampled_hash(s.as_bytes())
+                    }),
+                    KeyValues::Int(ca) => mix(hashes, ca, offset, |v| STATE.hash_one(v)),
+                    KeyValues::Int32(ca) => mix(hashes, ca, offset, |v| STATE.hash_one(v)),
+                    KeyValues::Bool(ca) => mix(hashes, ca, offset, |v| STATE.hash_one(v)),
                 }
             }
         });
     hashes
 }
 
-/// Mixes into `hashes` the values of `column` from row `offset` on, one per hash.
-fn mix<T: PolarsDataType>(hashes: &mut [u64], column: &ChunkedArray<T>, offset: i64)
-where
-    for<'x> T::Physical<'x>: Hash,
-{
+/// The hasher of de-duplication's row hashes.
+const STATE: foldhash::fast::FixedState =
+    foldhash::fast::FixedState::with_seed(0x6a69_7461_7564_6974);
+
+/// Mixes into `hashes` the values of `column` from row `offset` on, one per hash, each hashed
+/// by `value`.
+fn mix<T: PolarsDataType>(
+    hashes: &mut [u64],
+    column: &ChunkedArray<T>,
+    offset: i64,
+    value: impl Fn(T::Physical<'_>) -> u64,
+) {
     const NULL: u64 = 0x9e37_79b9_7f4a_7c15;
-    let state = foldhash::fast::FixedState::with_seed(0x6a69_7461_7564_6974);
     let part = column.slice(offset, hashes.len());
     for (h, v) in hashes.iter_mut().zip(part.iter()) {
-        *h = state.hash_one((*h, v.map_or(NULL, |x| state.hash_one(x))));
+        *h = STATE.hash_one((*h, v.map_or(NULL, &value)));
     }
 }
 
