@@ -185,6 +185,7 @@ impl TableBuilder {
                 .collect();
             return DataFrame::new(0, columns).expect("empty columns");
         }
+        let counts = self.counts_not_kept();
         let kept = self.kept;
         let mut columns: Vec<Column> = self
             .spec
@@ -208,7 +209,7 @@ impl TableBuilder {
                 series.into_column()
             })
             .collect();
-        if self.counts && (kept.is_some() || self.lean.is_some()) {
+        if counts {
             columns.push(Column::new(
                 PlSmallStr::from_static(NOT_KEPT),
                 self.not_kept,
