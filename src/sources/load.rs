@@ -465,5 +465,30 @@ mod tests {
             all.events.column(schema::CALLER).unwrap()
         );
         assert!(some.vms.equals_missing(&all.vms));
+        // A load of the key's columns alone holds no subscription once the hours are counted
+        // by it, and counts them as a full load does.
+        let key = load_with(EventColumns::only([schema::OPERATION_ID]));
+        assert!(matches!(
+            EventColumns::only([schema::OPERATION_ID]),
+            EventColumns::Key(_)
+        ));
+        assert_eq!(key.events.height(), all.events.height());
+        let subscriptions = key.events.column(schema::SUBSCRIPTION_ID).unwrap();
+        assert_eq!(subscriptions.null_count(), key.events.height());
+        assert!(key.activity_hours.equals_missing(&all.activity_hours));
+        assert!(all.activity_hours.height() > 1);
+        // The same operations, though of an event held twice another copy may be kept (any
+        // copy will do), so not in the same order.
+        let operations = |t: &Tables| {
+            let mut ops: Vec<Option<String>> = (t.events.column(schema::OPERATION_ID).unwrap())
+                .str()
+                .unwrap()
+                .iter()
+                .map(|o| o.map(str::to_string))
+                .collect();
+            ops.sort();
+            ops
+        };
+        assert_eq!(operations(&key), operations(&all));
     }
 }

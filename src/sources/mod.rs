@@ -20,6 +20,7 @@ mod record_line;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use polars::prelude::{Column, DataType, PlSmallStr};
 use serde::{Deserialize, Serialize};
 
 use crate::schema;
@@ -325,9 +326,23 @@ impl Batch {
     }
 
     pub fn finish(self) -> Tables {
-        let events = self.events.finish();
+        let any_copy = self.events.is_projected() && !self.events.counts_not_kept();
+        let mut events = self.events.finish();
         let mut coverage = self.skipped;
         coverage.merge(crate::tables::coverage_of_events(&events));
+        if any_copy {
+            // A load of the key's columns (EventColumns::Key) keeps the subscription only to
+            // count hours by: nothing reads it after, so it is not held (nor copied when the
+            // frames are stacked and de-duplicated).
+            let none = Column::full_null(
+                PlSmallStr::from_static(schema::SUBSCRIPTION_ID),
+                events.height(),
+                &DataType::String,
+            );
+            events
+                .with_column(none)
+                .expect("a column of the frame's height, replacing its own");
+        }
         Tables {
             activity_hours: crate::tables::activity_hours_frame(&coverage),
             events,

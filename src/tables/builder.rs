@@ -116,6 +116,11 @@ impl TableBuilder {
         self.counts && (self.kept.is_some() || self.lean.is_some())
     }
 
+    /// Whether some columns are not kept by any row (see [`TableBuilder::keeping`]).
+    pub fn is_projected(&self) -> bool {
+        self.kept.is_some()
+    }
+
     /// Whether some rows may keep only some columns (see [`TableBuilder::lean`]).
     pub fn is_lean(&self) -> bool {
         self.lean.is_some()
