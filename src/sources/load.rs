@@ -384,9 +384,15 @@ fn finish_tables(
     ];
     for (table, key) in keys {
         let df = t.get_mut(table).expect("known table");
-        // Lean rows keep their counts of what they left out, for the caller to merge reads.
-        let counts = *table == EVENTS.name && matches!(events, EventColumns::Lean(_));
-        let (deduped, dropped) = tables::dedupe_keeping_counts(std::mem::take(df), key, counts)?;
+        // Lean rows keep their counts of what they left out, for the caller to merge reads; a
+        // query's events go to the query engine in the chunks they were read in.
+        let shape = match events {
+            _ if *table != EVENTS.name => tables::Shape::OneChunk,
+            EventColumns::Lean(_) => tables::Shape::KeepingCounts,
+            EventColumns::Only(_) | EventColumns::Key(_) => tables::Shape::AsItCame,
+            EventColumns::All => tables::Shape::OneChunk,
+        };
+        let (deduped, dropped) = tables::dedupe_with(std::mem::take(df), key, shape)?;
         *df = deduped;
         if dropped > 0 {
             summary

@@ -11,7 +11,6 @@
 //! top bits of their hashes, so that equal keys fall in one part and each part, small enough to
 //! stay in cache, is grouped on its own, its rows in their order.
 
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
@@ -34,15 +33,27 @@ use rayon::prelude::*;
 /// keep ([`NOT_KEPT`]): they are added to the row's score, so the copy kept is the one a frame
 /// of every column would keep, and the count column is dropped.
 pub fn dedupe(df: DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)> {
-    dedupe_keeping_counts(df, key_columns, false)
+    dedupe_with(df, key_columns, Shape::OneChunk)
 }
 
-/// [`dedupe`], keeping the counts of values not kept (as the last column) when `counts`, for
-/// frames to be stacked and de-duplicated again.
-pub fn dedupe_keeping_counts(
+/// What [`dedupe_with`] gives back besides the rows kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// One chunk per column, for frames read row by row.
+    OneChunk,
+    /// The chunks the frame came in, without their dropped rows: no copy of a frame without
+    /// duplicates (for a frame handed whole to a query engine, which reads chunks as they are).
+    AsItCame,
+    /// One chunk per column, with the counts of values not kept as the last column, for frames
+    /// to be stacked and de-duplicated again.
+    KeepingCounts,
+}
+
+/// [`dedupe`], giving the frame back in `shape`.
+pub fn dedupe_with(
     mut df: DataFrame,
     key_columns: &[&str],
-    counts: bool,
+    shape: Shape,
 ) -> Result<(DataFrame, usize)> {
     let not_kept = match df.get_column_index(NOT_KEPT) {
         Some(_) => Some(df.drop_in_place(NOT_KEPT)?),
@@ -77,17 +88,21 @@ pub fn dedupe_keeping_counts(
     // peaks at the frame and a column per core, not two frames (a full `query` holds
     // gigabytes of events).
     let mut columns = df.into_columns();
-    if counts && let Some(not_kept) = not_kept {
+    if shape == Shape::KeepingCounts
+        && let Some(not_kept) = not_kept
+    {
         columns.push(not_kept);
     }
     columns.par_iter_mut().try_for_each(|column| {
-        *column = match &mask {
+        *column = match (&mask, shape) {
             // A column without values stays one null repeated (see `stack`).
             _ if super::is_all_null(column) => {
                 Column::full_null(column.name().clone(), kept, column.dtype())
             }
-            Some(mask) => column.filter(mask)?.rechunk(),
-            None => column.rechunk(),
+            (Some(mask), Shape::AsItCame) => column.filter(mask)?,
+            (None, Shape::AsItCame) => return Ok(()),
+            (Some(mask), _) => column.filter(mask)?.rechunk(),
+            (None, _) => column.rechunk(),
         };
         PolarsResult::Ok(())
     })?;
@@ -233,7 +248,9 @@ fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize + Sync
     }
     let kept: Vec<Vec<usize>> = starts
         .par_windows(2)
-        .map(|w| keep_in_part(keys, &rows[w[0]..w[1]], &score))
+        .map_init(Scratch::default, |scratch, w| {
+            keep_in_part(keys, &rows[w[0]..w[1]], &score, scratch)
+        })
         .collect();
     let mut keep = vec![false; hashes.len()];
     for row in kept.into_iter().flatten() {
@@ -242,60 +259,67 @@ fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize + Sync
     keep
 }
 
+/// The room [`keep_in_part`] groups a part in, used again for the next part: a table made
+/// for each part was fresh memory each time, and the kernel's zeroing of it cost more than
+/// the grouping.
+#[derive(Default)]
+struct Scratch {
+    /// Open addressing by the hash's low bits (its top bits chose the part): the index in
+    /// `groups` of the distinct key there, `EMPTY` for none.
+    slots: Vec<u32>,
+    groups: Vec<Group>,
+}
+
+/// A distinct key: its hash, the row kept so far and its score once asked.
+struct Group {
+    hash: u64,
+    row: usize,
+    score: Option<usize>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
 /// [`keep_rows`] of one part: its rows, in increasing order, with their hashes; the rows kept.
 fn keep_in_part(
     keys: &[Key],
     rows: &[(u64, usize)],
     score: &impl Fn(usize) -> usize,
+    scratch: &mut Scratch,
 ) -> Vec<usize> {
-    /// A distinct key: the row kept so far, its score once asked, and the next distinct key
-    /// with the same hash.
-    struct Group {
-        row: usize,
-        score: Option<usize>,
-        next: Option<usize>,
-    }
     let same_key = |a: usize, b: usize| keys.iter().all(|k| k.same(a, b));
-    let mut first: HashMap<u64, usize, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(rows.len(), Default::default());
-    let mut groups: Vec<Group> = Vec::with_capacity(rows.len());
+    let Scratch { slots, groups } = scratch;
+    let mask = (2 * rows.len()).next_power_of_two().max(16) - 1;
+    slots.clear();
+    slots.resize(mask + 1, EMPTY);
+    groups.clear();
     for &(hash, row) in rows {
-        let mut at = first.get(&hash).copied();
-        let mut last = None;
-        while let Some(g) = at {
-            if same_key(groups[g].row, row) {
+        let mut at = hash as usize & mask;
+        loop {
+            let g = slots[at];
+            if g == EMPTY {
+                slots[at] = u32::try_from(groups.len()).expect("a part of fewer than 2^32 rows");
+                groups.push(Group {
+                    hash,
+                    row,
+                    score: None,
+                });
                 break;
             }
-            last = Some(g);
-            at = groups[g].next;
-        }
-        match at {
-            Some(g) => {
-                let group = &mut groups[g];
+            let group = &mut groups[g as usize];
+            if group.hash == hash && same_key(group.row, row) {
                 let held = *group.score.get_or_insert_with(|| score(group.row));
                 let challenger = score(row);
                 if challenger > held {
                     group.row = row;
                     group.score = Some(challenger);
                 }
+                break;
             }
-            None => {
-                groups.push(Group {
-                    row,
-                    score: None,
-                    next: None,
-                });
-                let g = groups.len() - 1;
-                match last {
-                    Some(l) => groups[l].next = Some(g),
-                    None => {
-                        first.insert(hash, g);
-                    }
-                }
-            }
+            // Another key here (another hash, or the same hash told apart by the key).
+            at = (at + 1) & mask;
         }
     }
-    groups.into_iter().map(|g| g.row).collect()
+    groups.iter().map(|g| g.row).collect()
 }
 
 /// How many of each row's values are not null.
@@ -314,6 +338,7 @@ fn non_nulls(df: &DataFrame) -> Vec<u32> {
 mod tests {
     use super::*;
     use polars::prelude::{IntoColumn, NamedFrom};
+    use std::collections::HashMap;
 
     fn frame() -> DataFrame {
         let id = Series::new(
@@ -363,6 +388,35 @@ mod tests {
         let (out, dropped) = dedupe(df, &["id", "n"]).unwrap();
         assert_eq!((dropped, out.height()), (0, 4));
         assert!(out.columns().iter().all(|c| c.n_chunks() == 1));
+    }
+
+    #[test]
+    fn a_frame_for_the_query_engine_keeps_its_chunks() {
+        let stacked = |parts: &[(i64, usize)]| {
+            let mut df = frame().slice(parts[0].0, parts[0].1);
+            for &(at, len) in &parts[1..] {
+                df.vstack_mut(&frame().slice(at, len)).unwrap();
+            }
+            df
+        };
+        // The same rows as one chunk would hold, in the chunks they came in.
+        let three = [(0, 2), (2, 2), (4, 2)];
+        let (out, dropped) = dedupe_with(stacked(&three), &["id", "n"], Shape::AsItCame).unwrap();
+        let (whole, _) = dedupe(stacked(&three), &["id", "n"]).unwrap();
+        assert_eq!(dropped, 2);
+        assert!(out.equals_missing(&whole));
+        assert!(out.columns().iter().all(|c| c.n_chunks() == 3));
+        // Without duplicates, the frame comes back as it was: its chunks, not copied.
+        let two = [(0, 2), (4, 2)];
+        let df = stacked(&two);
+        let before = df.column("extra").unwrap().str().unwrap().clone();
+        let (out, dropped) = dedupe_with(df, &["id", "n"], Shape::AsItCame).unwrap();
+        assert_eq!((dropped, out.height()), (0, 4));
+        let after = out.column("extra").unwrap().str().unwrap();
+        assert_eq!(after.chunks().len(), 2);
+        for (a, b) in before.downcast_iter().zip(after.downcast_iter()) {
+            assert!(std::ptr::eq(a.views().as_ptr(), b.views().as_ptr()));
+        }
     }
 
     #[test]

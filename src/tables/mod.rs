@@ -22,7 +22,7 @@ use crate::schema::{self, TableSpec};
 use crate::sources::EventColumns;
 use crate::sources::prefilter::{self, Cell, Coverage};
 pub use builder::TableBuilder;
-pub use dedupe::{dedupe, dedupe_keeping_counts};
+pub use dedupe::{Shape, dedupe, dedupe_with};
 
 /// One frame per canonical table. Every frame always has exactly its spec's columns, in
 /// order, with its spec's types, even when it has no rows.
