@@ -5,11 +5,12 @@
 //! whose hashes meet are then compared on the whole key, so a hash collision can never merge two
 //! different records. A frame stacked from a thousand files has a thousand chunks: the keys are
 //! hashed where they lie, made one chunk only once two rows are to be compared, and the frame
-//! is copied once, into one chunk per column, a column per core at a time.
+//! is copied once, into one chunk per column, a column per core at a time; or, for a query
+//! engine, which reads chunks as they are, left in its chunks ([`Shape::AsItCame`]).
 //!
 //! Hashing and grouping use every core: rows are hashed a range at a time, then parted by the
 //! top bits of their hashes, so that equal keys fall in one part and each part, small enough to
-//! stay in cache, is grouped on its own, its rows in their order.
+//! stay in cache, is grouped on its own, its rows in their order, in a table each core reuses.
 
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
