@@ -73,6 +73,8 @@ pair() {
     echo "duckdb-$question $(printf '%s\n' "${duck[@]}" | median) $((rss_d / 1024))"
 }
 
+# DuckDB's speed differs between its releases: the figures name the one they were taken with.
+echo "jitaudit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), DuckDB $(python3 -c 'import duckdb; print(duckdb.__version__)'), $(nproc) cores"
 printf '%-8s %-22s %9s %9s %12s %9s %9s\n' size command seconds MB/s events/s RSS_MB vs_duckdb
 for gb in "${sizes[@]}"; do
     dir="$work/input-${gb}gb"
