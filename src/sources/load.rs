@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use super::detect::{self, Content};
 use super::inputs::{Input, collect_inputs};
 use super::prefilter::{Need, Prefilter};
-use super::reader::{self, Opened};
+use super::reader::{self, Opened, Stamp};
+use super::sha256;
 use super::{Batch, EventColumns, FileReport, SourceFormat};
 use crate::derive;
 use crate::schema::{self, INGEST_SUMMARY_FILE};
@@ -146,17 +147,16 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         total_bytes,
     );
     // Files are read and parsed in parallel; their results are applied in input order, so
-    // the tables and the summary do not depend on which thread finished first.
+    // the tables and the summary do not depend on which thread finished first. Where there
+    // are files enough to keep every core busy, a thread takes them two at a time and hashes
+    // both at once (see `sha256`).
+    let group = match opts.hash && inputs.len() >= 4 * rayon::current_num_threads() {
+        true => 2,
+        false => 1,
+    };
     let outcomes: Vec<Option<Result<FileOutcome>>> = inputs
-        .par_iter()
-        .map(|input| match input {
-            Input::File(path) => {
-                let outcome = read_one(path, &opts, filter.as_ref());
-                bar.inc(outcome.as_ref().map(|o| o.report.bytes).unwrap_or(0));
-                Some(outcome)
-            }
-            Input::Ingested(_) => None,
-        })
+        .par_chunks(group)
+        .flat_map_iter(|inputs| read_group(inputs, &opts, filter.as_ref(), &bar))
         .collect();
     let mut tables = Tables::default();
     for (input, outcome) in inputs.iter().zip(outcomes) {
@@ -234,12 +234,58 @@ struct FileOutcome {
     skipped: Option<Skipped>,
 }
 
-/// Reads one file into its own batch, so a file that fails halfway adds nothing. An error is
-/// returned only in strict mode; otherwise it is recorded in the outcome.
-fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Result<FileOutcome> {
+/// Reads the files among `inputs`, each into its own outcome (none for an ingested
+/// directory). When two files are read whole, their SHA-256s are taken together.
+fn read_group(
+    inputs: &[Input],
+    opts: &LoadOptions,
+    filter: Option<&Prefilter>,
+    bar: &ProgressBar,
+) -> Vec<Option<Result<FileOutcome>>> {
+    let opened: Vec<Option<Result<_>>> = inputs
+        .iter()
+        .map(|input| match input {
+            Input::File(path) => Some(
+                reader::open(path).with_context(|| format!("{}: cannot read file", path.display())),
+            ),
+            Input::Ingested(_) => None,
+        })
+        .collect();
+    let mut hashes = [None, None];
+    if opts.hash
+        && let [
+            Some(Ok((Opened::Whole(a), _))),
+            Some(Ok((Opened::Whole(b), _))),
+        ] = opened.as_slice()
+    {
+        hashes = sha256::digest_pair(a, b).map(Some);
+    }
+    inputs
+        .iter()
+        .zip(opened)
+        .zip(hashes)
+        .map(|((input, opened), hash)| {
+            let (Input::File(path), Some(opened)) = (input, opened) else {
+                return None;
+            };
+            let outcome = opened.and_then(|opened| read_one(path, opened, hash, opts, filter));
+            bar.inc(outcome.as_ref().map(|o| o.report.bytes).unwrap_or(0));
+            Some(outcome)
+        })
+        .collect()
+}
+
+/// Reads one opened file into its own batch, so a file that fails halfway adds nothing. Its
+/// SHA-256 is taken here unless `hash` holds it already. An error is returned only in strict
+/// mode; otherwise it is recorded in the outcome.
+fn read_one(
+    path: &Path,
+    (opened, stamp): (Opened, Option<Stamp>),
+    hash: Option<String>,
+    opts: &LoadOptions,
+    filter: Option<&Prefilter>,
+) -> Result<FileOutcome> {
     let display = path.display().to_string();
-    let (opened, stamp) =
-        reader::open(path).with_context(|| format!("{display}: cannot read file"))?;
     let parsed: Result<Option<Batch>>;
     let mut report;
     match opened {
@@ -269,10 +315,10 @@ fn read_one(path: &Path, opts: &LoadOptions, filter: Option<&Prefilter>) -> Resu
                 .unwrap_or_default();
         }
         Opened::Whole(raw) => {
-            let sha = if opts.hash {
-                hex::encode(Sha256::digest(&*raw))
-            } else {
-                String::new()
+            let sha = match hash {
+                Some(hash) => hash,
+                None if opts.hash => hex::encode(Sha256::digest(&*raw)),
+                None => String::new(),
             };
             report = FileReport::new(display.clone(), sha, raw.len() as u64);
             let r = &mut report;

@@ -17,6 +17,7 @@ pub mod load;
 pub mod prefilter;
 mod reader;
 mod record_line;
+mod sha256;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -372,6 +372,47 @@ fn an_ingested_directory_reads_back_to_the_same_tables() {
 }
 
 #[test]
+fn each_file_is_cited_by_its_own_sha256() {
+    // Enough files that each thread takes them two at a time and hashes the pair at once;
+    // each of a different length, so that a hash given to the wrong file of its pair, or a
+    // longer file's last blocks lost, shows.
+    let dir = tempfile::tempdir().unwrap();
+    let pt1h = std::fs::read(fixture("microsoft/PT1H.json")).unwrap();
+    let mut expected = std::collections::BTreeMap::new();
+    for i in 0..17 {
+        let path = dir.path().join(format!("PT1H-{i:02}.json"));
+        let mut bytes = pt1h.clone();
+        bytes.extend(std::iter::repeat_n(b'\n', i * 23));
+        std::fs::write(&path, &bytes).unwrap();
+        use sha2::Digest;
+        expected.insert(
+            path.display().to_string(),
+            hex::encode(sha2::Sha256::digest(&bytes)),
+        );
+    }
+    let out = tempfile::tempdir().unwrap();
+    let o = jitaudit()
+        .arg("ingest")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(out.path())
+        .env("RAYON_NUM_THREADS", "2")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cited: std::collections::BTreeMap<String, String> = summary(out.path())["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap().to_string();
+            (path, f["sha256"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(cited, expected);
+}
+
+#[test]
 fn an_ingested_directory_missing_a_table_says_to_ingest_again() {
     let (dir, out) = ingest(&[fixture("microsoft/PT1H.json")], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
