@@ -90,7 +90,16 @@ impl StrColumn {
 
     pub fn finish(mut self, name: PlSmallStr) -> StringChunked {
         self.store.finish_in_progress();
-        let (_, buffers) = self.store.take();
+        let (_, mut buffers) = self.store.take();
+        if let Some(last) = buffers.pop() {
+            buffers.push(last.into_mut().either(
+                |shared| shared,
+                |mut owned| {
+                    owned.shrink_to_fit();
+                    owned.into()
+                },
+            ));
+        }
         let total_buffer_len = buffers.iter().map(|b| b.len()).sum();
         let validity = (self.validity.unset_bits() > 0).then(|| self.validity.into());
         // SAFETY: every view is inline or one `store` made for a value in its buffers, which
