@@ -91,6 +91,10 @@ impl StrColumn {
     pub fn finish(mut self, name: PlSmallStr) -> StringChunked {
         self.store.finish_in_progress();
         let (_, mut buffers) = self.store.take();
+        // Polars grows the blocks of bytes by doubling and keeps each whole: a file's column of
+        // a few hundred values held its last block up to half empty, in every column of every
+        // file. That block is cut to what it holds (the allocator copies it only when less
+        // than half of it is used, and keeps it where it is otherwise).
         if let Some(last) = buffers.pop() {
             buffers.push(last.into_mut().either(
                 |shared| shared,
