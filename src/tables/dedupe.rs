@@ -68,7 +68,7 @@ pub fn dedupe_with(
     // Scores are needed only once a key repeats; then they are counted for every row at once,
     // column by column (reading one row of a many-chunk frame walks its chunks).
     let scores = OnceLock::new();
-    let keep = keep_rows(&keys, &hashes, |row| {
+    let dropped_rows = dropped_rows(&keys, &hashes, |row| {
         scores.get_or_init(|| {
             let mut scores = non_nulls(&df);
             if let Some(extra) = &not_kept {
@@ -81,10 +81,15 @@ pub fn dedupe_with(
         })[row] as usize
     });
     drop(keys);
-    let kept = keep.iter().filter(|k| **k).count();
-    let dropped = df.height() - kept;
-    let mask =
-        (dropped > 0).then(|| BooleanChunked::from_slice(PlSmallStr::from_static("keep"), &keep));
+    let dropped = dropped_rows.len();
+    let kept = df.height() - dropped;
+    let mask = (dropped > 0).then(|| {
+        let mut keep = vec![true; df.height()];
+        for row in dropped_rows {
+            keep[row] = false;
+        }
+        BooleanChunked::from_slice(PlSmallStr::from_static("keep"), &keep)
+    });
     // Column by column, each old column freed as its new one is made, on every core: memory
     // peaks at the frame and a column per core, not two frames (a full `query` holds
     // gigabytes of events).
@@ -216,13 +221,15 @@ fn mix<T: PolarsDataType>(
     }
 }
 
-/// Which rows to keep: per distinct key, the row with the highest `score` (the first of
-/// equals). `score` is asked only of rows whose key was seen before.
+/// Which rows to drop: all but one per distinct key, the one kept being the row with the
+/// highest `score` (the first of equals). `score` is asked only of rows whose key was seen
+/// before. The rows dropped, not those kept, are listed: most frames have few duplicates or
+/// none, and a list of every row kept was 8 bytes a row of fresh memory to fill and read.
 ///
 /// Rows are parted by the top bits of their hashes (equal keys have equal hashes, so a key's
 /// rows are all in one part), in row order within each part; the parts are grouped in
 /// parallel, each with a table small enough to stay in cache.
-fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize + Sync) -> Vec<bool> {
+fn dropped_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize + Sync) -> Vec<usize> {
     // A part per 16k rows or so, up to 1024; one part for a small table.
     let bits = (hashes.len() >> 14).max(1).ilog2().min(10);
     let part_of = |hash: u64| {
@@ -247,20 +254,18 @@ fn keep_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize + Sync
         rows[next[part]] = (hash, row);
         next[part] += 1;
     }
-    let kept: Vec<Vec<usize>> = starts
+    let dropped: Vec<Vec<usize>> = starts
         .par_windows(2)
         .map_init(Scratch::default, |scratch, w| {
-            keep_in_part(keys, &rows[w[0]..w[1]], &score, scratch)
+            drop_in_part(keys, &rows[w[0]..w[1]], &score, scratch)
         })
         .collect();
-    let mut keep = vec![false; hashes.len()];
-    for row in kept.into_iter().flatten() {
-        keep[row] = true;
-    }
-    keep
+    let mut dropped: Vec<usize> = dropped.into_iter().flatten().collect();
+    dropped.sort_unstable();
+    dropped
 }
 
-/// The room [`keep_in_part`] groups a part in, used again for the next part: a table made
+/// The room [`drop_in_part`] groups a part in, used again for the next part: a table made
 /// for each part was fresh memory each time, and the kernel's zeroing of it cost more than
 /// the grouping.
 #[derive(Default)]
@@ -280,8 +285,9 @@ struct Group {
 
 const EMPTY: u32 = u32::MAX;
 
-/// [`keep_rows`] of one part: its rows, in increasing order, with their hashes; the rows kept.
-fn keep_in_part(
+/// [`dropped_rows`] of one part: its rows, in increasing order, with their hashes; the rows
+/// dropped.
+fn drop_in_part(
     keys: &[Key],
     rows: &[(u64, usize)],
     score: &impl Fn(usize) -> usize,
@@ -293,6 +299,7 @@ fn keep_in_part(
     slots.clear();
     slots.resize(mask + 1, EMPTY);
     groups.clear();
+    let mut dropped = Vec::new();
     for &(hash, row) in rows {
         let mut at = hash as usize & mask;
         loop {
@@ -311,8 +318,11 @@ fn keep_in_part(
                 let held = *group.score.get_or_insert_with(|| score(group.row));
                 let challenger = score(row);
                 if challenger > held {
+                    dropped.push(group.row);
                     group.row = row;
                     group.score = Some(challenger);
+                } else {
+                    dropped.push(row);
                 }
                 break;
             }
@@ -320,7 +330,7 @@ fn keep_in_part(
             at = (at + 1) & mask;
         }
     }
-    groups.iter().map(|g| g.row).collect()
+    dropped
 }
 
 /// How many of each row's values are not null.
@@ -472,7 +482,7 @@ mod tests {
         let keys = vec![Key::of(df.column("id").unwrap()).unwrap()];
         // Every row given the same hash: only the key comparison separates them.
         let scores = non_nulls(&df);
-        let keep = keep_rows(&keys, &[7; 6], |row| scores[row] as usize);
-        assert_eq!(keep, vec![false, true, true, false, true, false]);
+        let dropped = dropped_rows(&keys, &[7; 6], |row| scores[row] as usize);
+        assert_eq!(dropped, vec![0, 3, 5]);
     }
 }
