@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use anyhow::{Context, Result, bail};
 use polars::prelude::{
     AnonymousScan, AnonymousScanArgs, DataFrame, IntoLazy, LazyFrame, PolarsResult,
-    ScanArgsAnonymous,
+    ScanArgsAnonymous, len,
 };
 use polars::sql::SQLContext;
 
@@ -21,9 +21,10 @@ use crate::output::frame;
 use crate::rules;
 use crate::schema::{self, ALL_TABLES, TableSpec};
 use crate::sources::EventColumns;
+use crate::sources::load::{self, IngestSummary};
 use crate::sources::prefilter::Need;
 use crate::sql::{Literal, bind, statements};
-use crate::tables::{self, Tables};
+use crate::tables;
 use crate::window::{self, Window};
 
 pub fn run(args: QueryArgs) -> Result<Exit> {
@@ -31,6 +32,18 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
     let params = parse_params(&args.param)?;
     if args.format == QueryFormat::Parquet && args.out.is_none() {
         bail!("--format parquet writes a binary file: give --out FILE");
+    }
+    // A directory `ingest` wrote, on its own, is queried where it lies: Polars reads from its
+    // Parquet the columns and row groups the statements need (the findings need the rules
+    // run over whole tables, so they load it).
+    if !mentions(&sql, "findings")
+        && let Some((dir, summary)) = load::lone_ingested(&paths)?
+    {
+        super::ingest::print_errors(&summary);
+        super::ingest::print_rejections(&summary);
+        let df = execute(tables::scan_parquet(&dir)?, &sql, &params)?;
+        write(&df, args.format, args.out.as_ref())?;
+        return Ok(exit_for(&summary));
     }
     let input = InputArgs {
         paths,
@@ -61,13 +74,28 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
     } else {
         None
     };
-    let df = execute(&loaded.tables, findings, &sql, &params)?;
+    let mut frames: Vec<(&str, LazyFrame)> = ALL_TABLES
+        .iter()
+        .map(|spec| {
+            let df = loaded.tables.get(spec.name).expect("every table");
+            (spec.name, df.clone().lazy())
+        })
+        .collect();
+    if let Some(f) = findings {
+        frames.push(("findings", f.lazy()));
+    }
+    let df = execute(frames, &sql, &params)?;
     write(&df, args.format, args.out.as_ref())?;
-    Ok(if loaded.summary.errors.is_empty() {
+    Ok(exit_for(&loaded.summary))
+}
+
+/// A query's answer stands, but an input that could not be read fails the run.
+fn exit_for(summary: &IngestSummary) -> Exit {
+    if summary.errors.is_empty() {
         Exit::Clean
     } else {
         Exit::Error
-    })
+    }
 }
 
 /// Without `--file`, the last positional argument is the SQL and the others are inputs.
@@ -125,28 +153,16 @@ fn mentions(sql: &str, word: &str) -> bool {
         .any(|w| w == word)
 }
 
-/// Runs every statement in one context; the last one's result is returned.
+/// Runs every statement in one context over the named tables; the last one's result is
+/// returned.
 pub fn execute(
-    t: &Tables,
-    findings: Option<DataFrame>,
+    frames: Vec<(&str, LazyFrame)>,
     sql: &str,
     params: &BTreeMap<String, Literal>,
 ) -> Result<DataFrame> {
     let mut ctx = SQLContext::new();
-    let mut names: Vec<(String, DataFrame)> = ALL_TABLES
-        .iter()
-        .map(|spec| {
-            (
-                spec.name.to_string(),
-                t.get(spec.name).expect("every table").clone(),
-            )
-        })
-        .collect();
-    if let Some(f) = findings {
-        names.push(("findings".to_string(), f));
-    }
-    for (name, df) in &names {
-        ctx.register(name, df.clone().lazy());
+    for (name, lf) in &frames {
+        ctx.register(name, lf.clone());
     }
     let stmts = statements(sql);
     if stmts.is_empty() {
@@ -162,7 +178,7 @@ pub fn execute(
                 "statement {} of {}: {e}\n\n{}",
                 i + 1,
                 stmts.len(),
-                describe(&names)
+                describe(&frames)
             ),
         }
     }
@@ -249,20 +265,23 @@ impl AnonymousScan for NotingScan {
     }
 }
 
-/// The tables and their columns, for SQL error messages.
-fn describe(tables: &[(String, DataFrame)]) -> String {
+/// The tables, their rows and their columns, for SQL error messages.
+fn describe(frames: &[(&str, LazyFrame)]) -> String {
     let mut s = String::from("Tables (see docs/tables.md):\n");
-    for (name, df) in tables {
-        let cols: Vec<String> = df
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        s.push_str(&format!(
-            "  {name} ({} rows): {}\n",
-            df.height(),
-            cols.join(", ")
-        ));
+    for (name, lf) in frames {
+        let mut lf = lf.clone();
+        let cols: Vec<String> = match lf.collect_schema() {
+            Ok(schema) => schema.iter_names().map(|c| c.to_string()).collect(),
+            Err(_) => Vec::new(),
+        };
+        let rows = lf
+            .select([len()])
+            .collect()
+            .ok()
+            .and_then(|df| df.column("len").ok()?.u32().ok()?.get(0))
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "?".to_string());
+        s.push_str(&format!("  {name} ({rows} rows): {}\n", cols.join(", ")));
     }
     s
 }

@@ -174,15 +174,7 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                     Tables::read_parquet(dir)?
                 };
                 tables.append(&t)?;
-                summary
-                    .files
-                    .extend(previous.files.into_iter().map(|mut f| {
-                        f.carried_from
-                            .get_or_insert_with(|| dir.display().to_string());
-                        f
-                    }));
-                summary.skipped.extend(previous.skipped);
-                summary.errors.extend(previous.errors);
+                carry(dir, previous, &mut summary);
             }
             (Input::File(_), Some(outcome)) => {
                 let outcome = outcome?;
@@ -218,6 +210,34 @@ fn progress_bar(show: bool, total: u64) -> ProgressBar {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
+}
+
+/// The directory `ingest` wrote, when it is the whole of the input, with the summary a load of
+/// it would give: a query of it alone can scan its tables where they lie.
+pub fn lone_ingested(paths: &[PathBuf]) -> Result<Option<(PathBuf, IngestSummary)>> {
+    let mut summary = IngestSummary::default();
+    let inputs = collect_inputs(paths, &mut summary)?;
+    let [Input::Ingested(dir)] = inputs.as_slice() else {
+        return Ok(None);
+    };
+    for warning in &summary.warnings {
+        eprintln!("jitaudit: warning: {warning}");
+    }
+    carry(dir, read_summary(dir)?, &mut summary);
+    Ok(Some((dir.clone(), summary)))
+}
+
+/// Adds what `ingest` recorded of the files it read into `dir` to `summary`.
+fn carry(dir: &Path, previous: IngestSummary, summary: &mut IngestSummary) {
+    summary
+        .files
+        .extend(previous.files.into_iter().map(|mut f| {
+            f.carried_from
+                .get_or_insert_with(|| dir.display().to_string());
+            f
+        }));
+    summary.skipped.extend(previous.skipped);
+    summary.errors.extend(previous.errors);
 }
 
 fn read_summary(dir: &Path) -> Result<IngestSummary> {

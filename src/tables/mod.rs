@@ -12,8 +12,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use polars::prelude::{
-    BooleanChunked, Column, DataFrame, Int64Chunked, ParquetReader, ParquetWriter, PlSmallStr,
-    SerReader, StatisticsOptions, StringChunked,
+    BooleanChunked, Column, DataFrame, Expr, Int64Chunked, LazyFrame, ParquetReader, ParquetWriter,
+    PlRefPath, PlSmallStr, ScanArgsParquet, SerReader, StatisticsOptions, StringChunked, col,
 };
 
 use polars_arrow::array::Array;
@@ -145,6 +145,56 @@ impl Tables {
         }
         Ok(tables)
     }
+}
+
+/// The tables of a directory written by [`Tables::write_parquet`], each as a scan of its file:
+/// what is collected from them reads only the columns and row groups it needs, so a question
+/// over an ingested directory costs what it asks, not the whole of the directory. Each file's
+/// columns are checked against its spec here, from the file's metadata.
+pub fn scan_parquet(dir: &Path) -> Result<Vec<(&'static str, LazyFrame)>> {
+    schema::ALL_TABLES
+        .iter()
+        .map(|spec| {
+            let path = dir.join(spec.parquet_file());
+            if !path.is_file() {
+                bail!(
+                    "{}: the ingested directory has no {} table; it is incomplete or was written by an older jitaudit: run `jitaudit ingest` on the original files again",
+                    dir.display(),
+                    spec.name
+                );
+            }
+            let scanned = || -> Result<LazyFrame> {
+                let args = ScanArgsParquet {
+                    // A directory's name is a path, never a pattern.
+                    glob: false,
+                    ..ScanArgsParquet::default()
+                };
+                let mut lf = LazyFrame::scan_parquet(PlRefPath::try_from_path(&path)?, args)?;
+                let have = lf.collect_schema()?;
+                let missing: Vec<&str> = spec
+                    .column_names()
+                    .filter(|c| have.get(c).is_none())
+                    .collect();
+                if !missing.is_empty() {
+                    bail!("missing columns: {}", missing.join(", "));
+                }
+                // Exactly the spec's columns, in its order and of its types (as `conform`).
+                let columns: Vec<Expr> = spec
+                    .columns
+                    .iter()
+                    .map(|c| match have.get(c.name) {
+                        Some(t) if *t == c.kind.dtype() => col(c.name),
+                        _ => col(c.name).strict_cast(c.kind.dtype()),
+                    })
+                    .collect();
+                Ok(lf.select(columns))
+            };
+            let lf = scanned().with_context(|| {
+                format!("{} is not a jitaudit {} table", path.display(), spec.name)
+            })?;
+            Ok((spec.name, lf))
+        })
+        .collect()
 }
 
 /// Stacks `theirs` under `ours`, two frames of one table.

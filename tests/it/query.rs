@@ -218,6 +218,29 @@ fn a_query_reading_few_columns_answers_as_one_reading_all() {
             assert_eq!(few, all, "{sql} on {args:?}");
         }
     }
+    // On its own, an ingested directory is scanned where it lies (not loaded): it answers as
+    // the files it was made from.
+    let made_from = [
+        sample(),
+        fixtures().join("quirks"),
+        plain.clone(),
+        rich.clone(),
+    ];
+    for sql in queries {
+        let answer = |paths: &[&str]| {
+            let mut a = paths.to_vec();
+            a.extend(["--skip-unknown", sql, "--format", "csv"]);
+            let out = query(&a);
+            assert!(out.status.success(), "{sql} on {a:?}: {}", stderr(&out));
+            stdout(&out)
+        };
+        let raw: Vec<&str> = made_from.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(
+            answer(&[ingested_all.path().to_str().unwrap()]),
+            answer(&raw),
+            "{sql}"
+        );
+    }
     // What the richer copy's properties hold is read when a query reads them.
     let out = query(&[
         rich.to_str().unwrap(),
