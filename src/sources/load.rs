@@ -148,13 +148,16 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     );
     // Files are read and parsed in parallel; their results are applied in input order, so
     // the tables and the summary do not depend on which thread finished first. Where there
-    // are files enough to keep every core busy, a thread takes them two at a time and hashes
-    // both at once (see `sha256`). Each group is a task of its own: left to split as it
-    // likes, rayon handed a thread a run of a quarter of the files, and the other core sat
-    // idle while the last such run finished (a tenth of a second over 5 GB).
-    let group = match opts.hash && inputs.len() >= 4 * rayon::current_num_threads() {
-        true => 2,
-        false => 1,
+    // are files enough to keep every core busy, a thread takes them four (or two) at a time
+    // and hashes them at once (see `sha256`). Each group is a task of its own: left to split
+    // as it likes, rayon handed a thread a run of a quarter of the files, and the other core
+    // sat idle while the last such run finished (a tenth of a second over 5 GB).
+    let threads = rayon::current_num_threads();
+    let group = match inputs.len() {
+        _ if !opts.hash => 1,
+        n if n >= 8 * threads => 4,
+        n if n >= 4 * threads => 2,
+        _ => 1,
     };
     let outcomes: Vec<Option<Result<FileOutcome>>> = inputs
         .par_chunks(group)
@@ -258,7 +261,7 @@ struct FileOutcome {
 }
 
 /// Reads the files among `inputs`, each into its own outcome (none for an ingested
-/// directory). When two files are read whole, their SHA-256s are taken together.
+/// directory). The SHA-256s of the files read whole are taken together.
 fn read_group(
     inputs: &[Input],
     opts: &LoadOptions,
@@ -274,14 +277,19 @@ fn read_group(
             Input::Ingested(_) => None,
         })
         .collect();
-    let mut hashes = [None, None];
-    if opts.hash
-        && let [
-            Some(Ok((Opened::Whole(a), _))),
-            Some(Ok((Opened::Whole(b), _))),
-        ] = opened.as_slice()
-    {
-        hashes = sha256::digest_pair(a, b).map(Some);
+    // The files read whole are hashed together (see `sha256`).
+    let mut hashes: Vec<Option<String>> = vec![None; inputs.len()];
+    if opts.hash {
+        let whole: Vec<(usize, &[u8])> = (opened.iter().enumerate())
+            .filter_map(|(i, o)| match o {
+                Some(Ok((Opened::Whole(bytes), _))) => Some((i, &**bytes)),
+                _ => None,
+            })
+            .collect();
+        let files: Vec<&[u8]> = whole.iter().map(|(_, bytes)| *bytes).collect();
+        for ((i, _), digest) in whole.iter().zip(sha256::digest_all(&files)) {
+            hashes[*i] = Some(digest);
+        }
     }
     inputs
         .iter()
