@@ -125,14 +125,7 @@ impl Tables {
     pub fn read_parquet_keeping(dir: &Path, events: &EventColumns) -> Result<Tables> {
         let mut tables = Tables::default();
         for spec in schema::ALL_TABLES {
-            let path = dir.join(spec.parquet_file());
-            if !path.is_file() {
-                bail!(
-                    "{}: the ingested directory has no {} table; it is incomplete or was written by an older jitaudit: run `jitaudit ingest` on the original files again",
-                    dir.display(),
-                    spec.name
-                );
-            }
+            let path = table_file(dir, spec)?;
             let df = match events {
                 EventColumns::Only(keep) | EventColumns::Key(keep)
                     if spec.name == schema::EVENTS.name =>
@@ -147,6 +140,20 @@ impl Tables {
     }
 }
 
+/// The file of `spec`'s table in a directory `ingest` wrote. A table file that is missing is
+/// an error: a partial directory would silently lose data.
+fn table_file(dir: &Path, spec: &TableSpec) -> Result<std::path::PathBuf> {
+    let path = dir.join(spec.parquet_file());
+    if !path.is_file() {
+        bail!(
+            "{}: the ingested directory has no {} table; it is incomplete or was written by an older jitaudit: run `jitaudit ingest` on the original files again",
+            dir.display(),
+            spec.name
+        );
+    }
+    Ok(path)
+}
+
 /// The tables of a directory written by [`Tables::write_parquet`], each as a scan of its file:
 /// what is collected from them reads only the columns and row groups it needs, so a question
 /// over an ingested directory costs what it asks, not the whole of the directory. Each file's
@@ -155,14 +162,7 @@ pub fn scan_parquet(dir: &Path) -> Result<Vec<(&'static str, LazyFrame)>> {
     schema::ALL_TABLES
         .iter()
         .map(|spec| {
-            let path = dir.join(spec.parquet_file());
-            if !path.is_file() {
-                bail!(
-                    "{}: the ingested directory has no {} table; it is incomplete or was written by an older jitaudit: run `jitaudit ingest` on the original files again",
-                    dir.display(),
-                    spec.name
-                );
-            }
+            let path = table_file(dir, spec)?;
             let scanned = || -> Result<LazyFrame> {
                 let args = ScanArgsParquet {
                     // A directory's name is a path, never a pattern.
