@@ -306,10 +306,17 @@ impl<'a> Scanner<'a> {
                 match self.peek()? {
                     b',' => {
                         self.pos += 1;
-                        if in_object {
-                            self.pass_key()?;
+                        if !in_object {
+                            break;
                         }
-                        break;
+                        self.pass_key()?;
+                        // Most values in an object are strings: one is passed over here, and
+                        // what follows it read as after any value.
+                        if self.peek()? != b'"' {
+                            break;
+                        }
+                        self.string()?;
+                        continue;
                     }
                     b'}' if in_object => {}
                     b']' if !in_object => {}
