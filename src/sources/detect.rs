@@ -266,6 +266,7 @@ pub fn read_json_lines(
             let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
             (end, false)
         };
+        crate::bytes::prefetch_ahead(data, end, end - pos);
         let line = &data[pos..end];
         // A byte order mark before the first record (a file saved by a Windows editor).
         let line = match number {
