@@ -101,8 +101,15 @@ pub enum Identity {
 
 /// Whether an operation is of JIT policies or network security groups, in any case.
 pub fn concerns_jit(operation: &str) -> bool {
+    let op = operation.as_bytes();
     super::prefilter::JIT_WORDS.iter().any(|w| {
-        (operation.as_bytes().windows(w.len())).any(|part| part.eq_ignore_ascii_case(w.as_bytes()))
+        // A word is compared only where the operation has its first letter, in either case
+        // (comparing at every place was 2% of `caller`, which asks twice per record).
+        let w = w.as_bytes();
+        memchr::memchr2_iter(w[0], w[0].to_ascii_uppercase(), op).any(|i| {
+            op.get(i..i + w.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(w))
+        })
     })
 }
 

@@ -448,3 +448,31 @@ proptest! {
         }
     }
 }
+
+/// Operations made of pieces of the JIT words, in any case.
+fn operation() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "jitNetworkAccessPolicies",
+        "JITNETWORKACCESSPOLICIES",
+        "jitNetworkAccessPolicie",
+        "networkSecurityGroups",
+        "NetworkSecurityGroup",
+        "nnetworksecuritygroupss",
+        "Microsoft.Network/",
+        "/write",
+        "n",
+        "J",
+        "é",
+    ]);
+    prop::collection::vec(pieces, 0..6).prop_map(|p| p.concat())
+}
+
+proptest! {
+    #[test]
+    fn concerns_jit_finds_the_words_wherever_they_are(op in operation()) {
+        let naive = crate::sources::prefilter::JIT_WORDS.iter().any(|w| {
+            op.as_bytes().windows(w.len()).any(|part| part.eq_ignore_ascii_case(w.as_bytes()))
+        });
+        prop_assert_eq!(super::concerns_jit(&op), naive);
+    }
+}
