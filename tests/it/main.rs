@@ -5,6 +5,7 @@ mod arm;
 mod caller;
 mod collect;
 mod fuzz;
+mod golden;
 mod ingest;
 mod prefilter;
 mod query;
