@@ -5,7 +5,8 @@
 #   bench/run.sh [GB ...]        sizes of JSON Lines input to make, default "1 5"
 #
 # Environment: RUNS (default 3, the median is reported), BENCH_DIR (where inputs go; default a
-# temporary directory, kept so reruns reuse it), PROFILE (release, or dev for a quick check).
+# temporary directory, kept so reruns reuse it), PROFILE (release; profiling, the release
+# build with line tables for perf; or dev for a quick check).
 # Needs python3; installs DuckDB with pip when missing. Prints, per size and command: seconds
 # (median), MB/s, events/s, peak RSS, and the median of DuckDB's time over jitaudit's in runs
 # taken in turn (jitaudit, then DuckDB, RUNS times), so both sides see the same machine.
@@ -14,8 +15,10 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitaudit-target}"
 profile="${PROFILE:-release}"
-if [ "$profile" = release ]; then cargo build --release --quiet; bin="$CARGO_TARGET_DIR/release/jitaudit";
-else cargo build --quiet; bin="$CARGO_TARGET_DIR/debug/jitaudit"; fi
+case "$profile" in
+    release | profiling) cargo build --profile "$profile" --quiet; bin="$CARGO_TARGET_DIR/$profile/jitaudit" ;;
+    *) cargo build --quiet; bin="$CARGO_TARGET_DIR/debug/jitaudit" ;;
+esac
 python3 -c 'import duckdb' 2>/dev/null || pip install --quiet duckdb
 runs="${RUNS:-3}"
 work="${BENCH_DIR:-${TMPDIR:-/tmp}/jitaudit-bench}"

@@ -1,6 +1,7 @@
 //! The command line, as clap types. These stay here: each command turns its arguments into
 //! plain settings before doing any work.
 
+pub use crate::severity::Severity;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -191,24 +192,14 @@ pub struct WindowArgs {
     pub since: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
+impl WindowArgs {
+    /// The window these flags ask for.
+    pub fn window(&self) -> anyhow::Result<crate::window::Window> {
+        crate::window::Window::resolve(
+            self.from.as_deref(),
+            self.to.as_deref(),
+            self.since.as_deref(),
+        )
     }
 }
 
@@ -247,6 +238,9 @@ pub struct RulesArgs {
     /// `explain ID`: print one rule's rationale, logic, configuration keys and references.
     #[command(subcommand)]
     pub explain: Option<RulesCommand>,
+    /// Print the whole catalogue as Markdown (what `docs/rules.md` holds).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -300,4 +294,16 @@ pub struct SampleArgs {
     /// Write the Activity Log only as diagnostic-settings JSON Lines blobs (for benchmarks).
     #[arg(long)]
     pub jsonl_only: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own checks of the command line's definition (names, conflicts, defaults), which
+    /// otherwise fail only when the command is run.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -15,7 +15,9 @@ use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::catalogue;
 use crate::normalize::parse_iso_duration;
+use crate::severity::Severity;
 
 /// The compiled configuration.
 #[derive(Debug, Clone)]
@@ -42,7 +44,7 @@ pub struct Config {
     /// Per-caller business-hours zone, keyed by lower-case caller.
     pub caller_zones: BTreeMap<String, Tz>,
     /// Severity overrides by rule id.
-    pub severity: BTreeMap<String, String>,
+    pub severity: BTreeMap<String, Severity>,
     pub suppressions: Vec<Suppression>,
 }
 
@@ -160,6 +162,22 @@ struct RawSuppression {
     subscription: Option<String>,
     reason: String,
     expires: Option<String>,
+}
+
+/// A rule id the catalogue has (in any case), or why not: a typo would otherwise override or
+/// suppress nothing, silently.
+fn check_rule(id: &str) -> std::result::Result<(), String> {
+    if catalogue::rule(id).is_some() {
+        return Ok(());
+    }
+    let nearest = catalogue::RULES
+        .iter()
+        .map(|r| r.id)
+        .min_by_key(|r| strsim::levenshtein(&r.to_ascii_lowercase(), &id.to_ascii_lowercase()))
+        .unwrap_or_default();
+    Err(format!(
+        "no rule {id} in the catalogue (did you mean {nearest}? `jitaudit rules` lists them)"
+    ))
 }
 
 /// The built-in defaults, as a config file would write them.
@@ -327,14 +345,14 @@ impl Config {
         }
         let mut severity = BTreeMap::new();
         for (rule, s) in &raw.severity {
-            let level = s.get_ref().to_ascii_lowercase();
-            if !["info", "low", "medium", "high", "critical"].contains(&level.as_str()) {
+            check_rule(rule).map_err(|e| anyhow!("{}: severity.{rule}: {e}", at(s.span())))?;
+            let Some(level) = Severity::parse(s.get_ref()) else {
                 bail!(
                     "{}: severity.{rule} = \"{}\": expected info, low, medium, high or critical",
                     at(s.span()),
                     s.get_ref()
                 );
-            }
+            };
             severity.insert(rule.to_ascii_uppercase(), level);
         }
         let mut suppressions = Vec::new();
@@ -360,6 +378,7 @@ impl Config {
             if r.reason.trim().is_empty() {
                 bail!("{name}:{line}: a [[suppress]] entry needs a reason");
             }
+            check_rule(&r.rule).map_err(|e| anyhow!("{name}:{line}: suppress.rule: {e}"))?;
             suppressions.push(Suppression {
                 rule: r.rule.to_ascii_uppercase(),
                 vm: r.vm.clone(),
@@ -459,6 +478,34 @@ mod tests {
         assert_eq!(c.max_request_duration, 3 * 3600);
         assert_eq!(c.burst_requests_per_day, 8);
         assert!(c.approved_sources.is_empty());
+    }
+
+    /// A rule id the catalogue does not have, in `[severity]` or `[[suppress]]`, is an error
+    /// naming the line and the nearest id: a typo would otherwise change nothing, silently.
+    #[test]
+    fn rule_ids_are_checked_against_the_catalogue() {
+        let e = Config::parse("[severity]\nJIT08 = \"high\"\n", "t.toml").unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("no rule JIT08"),
+            "{e}"
+        );
+        let e = Config::parse(
+            "\n[[suppress]]\nrule = \"JIT0005\"\nvm = \"a\"\nreason = \"r\"\n",
+            "t.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("did you mean JIT005"),
+            "{e}"
+        );
+        let ok = Config::parse(
+            "[severity]\njit008 = \"HIGH\"\n[[suppress]]\nrule = \"jit005\"\nvm = \"a\"\nreason = \"r\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(ok.severity.get("JIT008"), Some(&Severity::High));
     }
 
     #[test]

@@ -122,6 +122,10 @@ pub const OBJECT_ID: &str = "object_id";
 pub const LEVEL: &str = "level";
 pub const PROPERTIES: &str = "properties";
 
+/// One event seen in two exports: same instant, resource, operation, status and call. Not the
+/// event id (storage records carry none) nor the caller IP (the portal CSV has none).
+pub const EVENT_KEY: &[&str] = &[TIME, RESOURCE_KEY, OPERATION_ID, STATUS, CORRELATION_ID];
+
 pub const EVENTS: TableSpec = TableSpec {
     name: "events",
     columns: &[
@@ -151,6 +155,25 @@ pub const EVENTS: TableSpec = TableSpec {
         col(SOURCE_LINE, Int),
     ],
 };
+
+/// The `events` columns the caller view and the rules read of the records that are not of JIT
+/// policies or network security groups (of those, they read every column): `caller` fills
+/// only these for the rest of what an identity did.
+pub const ACTIVITY_COLUMNS: [&str; 13] = [
+    TIME,
+    CALLER,
+    OBJECT_ID,
+    APP_ID,
+    CALLER_KIND,
+    CALLER_IP,
+    OPERATION_ID,
+    OPERATION_NAME,
+    STATUS,
+    SUB_STATUS,
+    RESOURCE_ID,
+    RESOURCE_KEY,
+    CORRELATION_ID,
+];
 
 // requests (the ledger)
 pub const REQUEST_ID: &str = "request_id";
@@ -291,10 +314,6 @@ pub const VMS: TableSpec = TableSpec {
         col(SOURCE_FILE, Str),
     ],
 };
-
-/// The columns of `vms` computed from `nics` when tables are built; recomputed (never doubled)
-/// when an ingested directory is read back.
-pub const VM_DERIVED_COLUMNS: &[&str] = &[PRIVATE_IPS, HAS_PUBLIC_IP, NSG_IDS, SUBNET_IDS];
 
 // nics
 pub const NIC_ID: &str = "nic_id";
@@ -468,5 +487,103 @@ mod tests {
                 );
             }
         }
+    }
+}
+
+// The rules' inputs: what enrichment (`src/enrich/`) computes in Rust for the SQL rules, named
+// here beside the tables it extends. `jitaudit rules explain` lists them; a test in
+// `src/enrich/` holds the frames to these lists.
+
+/// A table the SQL rules read: a canonical table with the columns enrichment adds after its
+/// own, or (`base: None`) a table enrichment makes whole.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInput {
+    pub name: &'static str,
+    pub base: Option<&'static TableSpec>,
+    pub added: &'static [ColumnSpec],
+}
+
+/// Which NSG rules reach which VMs, with what they open and from where (JIT013; JIT005 grades
+/// its severity by it).
+pub const EXPOSURES: TableSpec = TableSpec {
+    name: "exposures",
+    columns: &[
+        col(SUBSCRIPTION_ID, Str),
+        col(VM_ID, Str),
+        col(VM_NAME, Str),
+        col("nsg_name", Str),
+        col("rule_name", Str),
+        col("rule_id", Str),
+        col("priority", Int),
+        col("direction", Str),
+        col("access", Str),
+        col("ports", Str),
+        col(PORT, Int),
+        col("sources", Str),
+        col("via", Str),
+        col("opens_management_port", Bool),
+        col("from_internet", Bool),
+        col("is_jit", Bool),
+        col("is_default", Bool),
+    ],
+};
+
+/// The tables the SQL rules run over, in the order they are registered.
+pub const RULE_INPUTS: &[RuleInput] = &[
+    RuleInput {
+        name: "requests",
+        base: Some(&REQUESTS),
+        added: &[
+            col("time_utc", Str),
+            col("in_business_hours", Bool),
+            col("local_time", Str),
+            col("local_day", Str),
+            col("zone", Str),
+            col("off_hours_reason", Str),
+            col("caller_ip_approved", Bool),
+            col("source_approved", Bool),
+            col("source_wide", Bool),
+            col("source_contains_caller_ip", Bool),
+            col("requestor_kind", Str),
+            col("requestor_problem", Str),
+            col("justification_problem", Str),
+            col("duration_limit_seconds", Int),
+            col("duration_limit_text", Str),
+            col("duration_text", Str),
+        ],
+    },
+    RuleInput {
+        name: "policies",
+        base: Some(&POLICIES),
+        added: &[col("source_wide", Bool)],
+    },
+    RuleInput {
+        name: "vms",
+        base: Some(&VMS),
+        added: &[col("has_jit", Bool), col("exposure", Str)],
+    },
+    RuleInput {
+        name: "exposures",
+        base: None,
+        added: EXPOSURES.columns,
+    },
+    RuleInput {
+        name: "jit_events",
+        base: Some(&EVENTS),
+        added: &[
+            col("time_utc", Str),
+            col("failure_code", Str),
+            col("allowed_writer", Bool),
+            col("change", Str),
+        ],
+    },
+];
+
+impl RuleInput {
+    /// Every column, the base table's first.
+    #[cfg(test)]
+    pub fn column_names(&self) -> Vec<&'static str> {
+        let base = self.base.into_iter().flat_map(|b| b.column_names());
+        base.chain(self.added.iter().map(|c| c.name)).collect()
     }
 }

@@ -1,18 +1,100 @@
-//! Binding `:name` parameters in SQL text to literals, quoted properly, never by pasting
-//! raw text: a string becomes `'...'` with quotes doubled, a number its digits. Placeholders
-//! inside string literals, quoted identifiers and comments are left alone.
+//! The one SQL engine under the rules and `query`: frames registered by name ([`Engine`]),
+//! `:name` parameters bound to literals, several statements in one text (the last one's result
+//! is the answer), and an error that says which statement failed and what the tables hold.
+//!
+//! Parameters are bound quoted, never by pasting raw text: a string becomes `'...'` with
+//! quotes doubled, a number its digits. Placeholders inside string literals, quoted
+//! identifiers and comments are left alone.
 
 use std::collections::BTreeMap;
 
+use anyhow::{Result, bail};
+use polars::prelude::{DataFrame, LazyFrame, len};
+use polars::sql::SQLContext;
 use thiserror::Error;
+
+/// Polars SQL over named frames.
+#[derive(Default)]
+pub struct Engine {
+    ctx: SQLContext,
+    /// What was registered, in order, to describe the tables when a statement fails.
+    frames: Vec<(String, LazyFrame)>,
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        Engine {
+            ctx: SQLContext::new(),
+            frames: Vec::new(),
+        }
+    }
+
+    /// Makes `frame` readable as the table `name`.
+    pub fn register(&mut self, name: &str, frame: LazyFrame) {
+        self.ctx.register(name, frame.clone());
+        self.frames.push((name.to_string(), frame));
+    }
+
+    /// Runs every statement of `sql`, with `params` bound, in this engine's context (a
+    /// statement sees the tables an earlier one created); returns the last one's result.
+    pub fn run(&mut self, sql: &str, params: &BTreeMap<String, Literal>) -> Result<DataFrame> {
+        let stmts = statements(sql);
+        if stmts.is_empty() {
+            bail!("the query has no statement");
+        }
+        let mut last = DataFrame::default();
+        for (i, stmt) in stmts.iter().enumerate() {
+            let bound = bind(stmt, params)?;
+            match self.ctx.execute(&bound).and_then(LazyFrame::collect) {
+                Ok(df) => last = df,
+                Err(e) => bail!(
+                    "statement {} of {}: {e}\n\n{}",
+                    i + 1,
+                    stmts.len(),
+                    self.describe()
+                ),
+            }
+        }
+        Ok(last)
+    }
+
+    /// [`Engine::run`] for a caller that only needs to know whether the statements run.
+    pub fn runs(&mut self, sql: &str, params: &BTreeMap<String, Literal>) -> bool {
+        statements(sql).iter().all(|stmt| {
+            bind(stmt, params)
+                .ok()
+                .and_then(|bound| self.ctx.execute(&bound).and_then(LazyFrame::collect).ok())
+                .is_some()
+        })
+    }
+
+    /// The registered tables with their rows and columns, for an error message.
+    fn describe(&self) -> String {
+        let mut s = String::from("Tables (see docs/tables.md):\n");
+        for (name, lf) in &self.frames {
+            let mut lf = lf.clone();
+            let cols: Vec<String> = match lf.collect_schema() {
+                Ok(schema) => schema.iter_names().map(|c| c.to_string()).collect(),
+                Err(_) => Vec::new(),
+            };
+            let rows = lf
+                .select([len()])
+                .collect()
+                .ok()
+                .and_then(|df| df.column("len").ok()?.u32().ok()?.get(0))
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "?".to_string());
+            s.push_str(&format!("  {name} ({rows} rows): {}\n", cols.join(", ")));
+        }
+        s
+    }
+}
 
 /// A value bound to a parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
     Str(String),
     Int(i64),
-    Float(f64),
-    Bool(bool),
 }
 
 impl Literal {
@@ -20,8 +102,6 @@ impl Literal {
         match self {
             Literal::Str(s) => format!("'{}'", s.replace('\'', "''")),
             Literal::Int(i) => i.to_string(),
-            Literal::Float(f) => format!("{f:?}"),
-            Literal::Bool(b) => b.to_string(),
         }
     }
 }
@@ -143,6 +223,7 @@ pub fn statements(sql: &str) -> Vec<String> {
 }
 
 /// The `:name` parameters a query uses, in order of first use.
+#[cfg(test)]
 pub fn parameters(sql: &str) -> Vec<String> {
     let mut seen = Vec::new();
     let mut probe = BTreeMap::new();

@@ -49,11 +49,6 @@ pub fn parse_since(text: &str) -> Result<i64> {
 }
 
 impl Window {
-    /// The window the command line asks for.
-    pub fn from_args(w: &crate::cli::WindowArgs) -> Result<Window> {
-        Window::resolve(w.from.as_deref(), w.to.as_deref(), w.since.as_deref())
-    }
-
     pub fn resolve(from: Option<&str>, to: Option<&str>, since: Option<&str>) -> Result<Window> {
         let time = |flag: &str, t: &str| {
             parse_time(t).with_context(|| {

@@ -3,28 +3,27 @@
 //! is the output), and results as a table, CSV, JSON or Parquet.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result, bail};
 use polars::prelude::{
     AnonymousScan, AnonymousScanArgs, DataFrame, IntoLazy, LazyFrame, PolarsResult,
-    ScanArgsAnonymous, len,
+    ScanArgsAnonymous,
 };
-use polars::sql::SQLContext;
 
 use crate::cli::{InputArgs, QueryArgs, QueryFormat};
 use crate::config::Config;
 use crate::exit::Exit;
-use crate::output::frame;
+use crate::output;
+use crate::output::frame::{self, FrameForm, FrameOut};
+use crate::output::load::{print_errors, print_rejections};
+use crate::pipeline::{self, Need};
 use crate::rules;
 use crate::schema::{self, ALL_TABLES, TableSpec};
-use crate::sources::EventColumns;
-use crate::sources::load::{self, IngestSummary};
-use crate::sources::prefilter::Need;
-use crate::sql::{Literal, bind, statements};
+use crate::sql::{Engine, Literal};
 use crate::tables;
+use crate::tables::EventColumns;
 use crate::window::{self, Window};
 
 pub fn run(args: QueryArgs) -> Result<Exit> {
@@ -37,13 +36,13 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
     // Parquet the columns and row groups the statements need (the findings need the rules
     // run over whole tables, so they load it).
     if !mentions(&sql, "findings")
-        && let Some((dir, summary)) = load::lone_ingested(&paths)?
+        && let Some((dir, summary)) = pipeline::lone_ingested(&paths)?
     {
-        super::ingest::print_errors(&summary);
-        super::ingest::print_rejections(&summary);
+        print_errors(&summary);
+        print_rejections(&summary);
         let df = execute(tables::scan_parquet(&dir)?, &sql, &params)?;
         write(&df, args.format, args.out.as_ref())?;
-        return Ok(exit_for(&summary));
+        return Ok(summary.exit());
     }
     let input = InputArgs {
         paths,
@@ -58,9 +57,9 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
     };
     // The SHA-256 of each input is evidence in reports and ingest summaries; no table a query
     // reads holds it, so a query is spared the hashing (a third of reading JSON).
-    let loaded = super::ingest::load_columns(&input, Need::All, false, columns)?;
-    super::ingest::print_errors(&loaded.summary);
-    super::ingest::print_rejections(&loaded.summary);
+    let loaded = super::load(&input, Need::All, false, columns)?;
+    print_errors(&loaded.summary);
+    print_rejections(&loaded.summary);
     let findings = if mentions(&sql, "findings") {
         let config = Config::load(args.config.as_deref())?;
         let outcome = rules::run(
@@ -86,16 +85,7 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
     }
     let df = execute(frames, &sql, &params)?;
     write(&df, args.format, args.out.as_ref())?;
-    Ok(exit_for(&loaded.summary))
-}
-
-/// A query's answer stands, but an input that could not be read fails the run.
-fn exit_for(summary: &IngestSummary) -> Exit {
-    if summary.errors.is_empty() {
-        Exit::Clean
-    } else {
-        Exit::Error
-    }
+    Ok(loaded.summary.exit())
 }
 
 /// Without `--file`, the last positional argument is the SQL and the others are inputs.
@@ -153,36 +143,17 @@ fn mentions(sql: &str, word: &str) -> bool {
         .any(|w| w == word)
 }
 
-/// Runs every statement in one context over the named tables; the last one's result is
-/// returned.
-pub fn execute(
+/// Runs every statement over the named tables; the last one's result is returned.
+fn execute(
     frames: Vec<(&str, LazyFrame)>,
     sql: &str,
     params: &BTreeMap<String, Literal>,
 ) -> Result<DataFrame> {
-    let mut ctx = SQLContext::new();
-    for (name, lf) in &frames {
-        ctx.register(name, lf.clone());
+    let mut engine = Engine::new();
+    for (name, lf) in frames {
+        engine.register(name, lf);
     }
-    let stmts = statements(sql);
-    if stmts.is_empty() {
-        bail!("the query has no statement");
-    }
-    let mut last = DataFrame::default();
-    for (i, stmt) in stmts.iter().enumerate() {
-        let bound = bind(stmt, params)?;
-        let result = ctx.execute(&bound).and_then(LazyFrame::collect);
-        match result {
-            Ok(df) => last = df,
-            Err(e) => bail!(
-                "statement {} of {}: {e}\n\n{}",
-                i + 1,
-                stmts.len(),
-                describe(&frames)
-            ),
-        }
-    }
-    Ok(last)
+    engine.run(sql, params)
 }
 
 /// Which columns of `events` the statements read. They are run first over empty tables whose
@@ -191,7 +162,7 @@ pub fn execute(
 /// them; so does a statement that fails here (the run over the real tables reports it).
 fn events_columns_read(sql: &str, params: &BTreeMap<String, Literal>) -> EventColumns {
     let asked = Asked::default();
-    let mut ctx = SQLContext::new();
+    let mut engine = Engine::new();
     for spec in ALL_TABLES {
         let scan = Arc::new(NotingScan {
             spec,
@@ -203,17 +174,12 @@ fn events_columns_read(sql: &str, params: &BTreeMap<String, Literal>) -> EventCo
             ..ScanArgsAnonymous::default()
         };
         match LazyFrame::anonymous_scan(scan, args) {
-            Ok(lf) => ctx.register(spec.name, lf),
+            Ok(lf) => engine.register(spec.name, lf),
             Err(_) => return EventColumns::All,
         }
     }
-    for stmt in statements(sql) {
-        let ran = bind(&stmt, params)
-            .ok()
-            .and_then(|bound| ctx.execute(&bound).and_then(LazyFrame::collect).ok());
-        if ran.is_none() {
-            return EventColumns::All;
-        }
+    if !engine.runs(sql, params) {
+        return EventColumns::All;
     }
     let asked = asked.lock().unwrap_or_else(PoisonError::into_inner);
     let mut names: Vec<&str> = Vec::new();
@@ -266,43 +232,18 @@ impl AnonymousScan for NotingScan {
 }
 
 /// The tables, their rows and their columns, for SQL error messages.
-fn describe(frames: &[(&str, LazyFrame)]) -> String {
-    let mut s = String::from("Tables (see docs/tables.md):\n");
-    for (name, lf) in frames {
-        let mut lf = lf.clone();
-        let cols: Vec<String> = match lf.collect_schema() {
-            Ok(schema) => schema.iter_names().map(|c| c.to_string()).collect(),
-            Err(_) => Vec::new(),
-        };
-        let rows = lf
-            .select([len()])
-            .collect()
-            .ok()
-            .and_then(|df| df.column("len").ok()?.u32().ok()?.get(0))
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "?".to_string());
-        s.push_str(&format!("  {name} ({rows} rows): {}\n", cols.join(", ")));
-    }
-    s
-}
-
 fn write(df: &DataFrame, format: QueryFormat, out: Option<&PathBuf>) -> Result<()> {
-    let sink: Box<dyn Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        // Standard output is line-buffered: a large result would be one write per line.
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    let form = match format {
+        QueryFormat::Table => FrameForm::Table(frame::terminal_width()),
+        QueryFormat::Csv => FrameForm::Csv,
+        QueryFormat::Json => FrameForm::Json,
+        QueryFormat::Parquet => FrameForm::Parquet,
     };
-    let mut sink = sink;
-    match format {
-        QueryFormat::Table => frame::write_table(&mut sink, df, frame::terminal_width())?,
-        QueryFormat::Csv => frame::write_csv(&mut sink, df)?,
-        QueryFormat::Json => frame::write_json(&mut sink, df)?,
-        QueryFormat::Parquet => frame::write_parquet(&mut sink, df)?,
+    let answer = FrameOut { df, form };
+    match out {
+        Some(path) => output::to_file(path, &answer),
+        None => output::to_stdout(&answer),
     }
-    sink.flush()?;
-    Ok(())
 }
 
 #[cfg(test)]

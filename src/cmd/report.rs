@@ -2,7 +2,6 @@
 //! 0, 1 when unsuppressed findings reach `--fail-on`, or 2 on error, so a scheduler can gate.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -10,22 +9,25 @@ use crate::cli::{ReportArgs, ReportFormat};
 use crate::config::Config;
 use crate::exit::Exit;
 use crate::normalize::format_time;
-use crate::report::{self, summary};
-use crate::rules;
-use crate::sources::prefilter::Need;
-use crate::window::{self, Window};
-
-const LAST_SUMMARY: &str = "last-summary.json";
+use crate::output::findings::FindingsCsv;
+use crate::output::load::print_errors;
+use crate::output::report::{LedgerCsv, ReportHtml, ReportJson, ReportMarkdown};
+use crate::output::{self, Export};
+use crate::pipeline::Need;
+use crate::rules::{self, stateful::Baseline};
+use crate::summary::report::{self as summary, Change, ReportSummary};
+use crate::tables::EventColumns;
+use crate::window;
 
 pub fn run(args: ReportArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
-    let window = Window::from_args(&args.window)?;
-    let loaded = super::ingest::load_for(&args.input, Need::Jit)?;
-    super::ingest::print_errors(&loaded.summary);
+    let window = args.window.window()?;
+    let loaded = super::load(&args.input, Need::Jit, true, EventColumns::All)?;
+    print_errors(&loaded.summary);
     let state = args
         .state
         .as_deref()
-        .map(super::scan::read_state)
+        .map(Baseline::read)
         .transpose()?
         .flatten();
     let now = window::now()?;
@@ -49,22 +51,12 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         &title,
     )?;
     if let Some(dir) = &args.state {
-        s.change = previous(dir)?.map(|p| summary::Change {
-            findings: s.counts.findings as i64 - p.counts.findings as i64,
-            requests: s.counts.requests as i64 - p.counts.requests as i64,
-            vms_without_jit: (s.counts.vms - s.counts.vms_with_jit) as i64
-                - (p.counts.vms - p.counts.vms_with_jit) as i64,
-            previous_generated: p.window_to,
-        });
+        s.change = ReportSummary::read_previous(dir)?.map(|p| Change::between(&p, &s));
     }
     let generated_at = format_time(now.timestamp_nanos_opt().context("now out of range")?);
     let ledger = summary::window_requests(&loaded.tables, &window)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let write = |name: &str, text: String| -> Result<()> {
-        let path = args.out.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
-    };
     let formats = if args.format.is_empty() {
         vec![
             ReportFormat::Html,
@@ -75,26 +67,36 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
     } else {
         args.format.clone()
     };
+    let (html, md, json) = (
+        ReportHtml {
+            summary: &s,
+            ledger: &ledger,
+            generated_at: &generated_at,
+        },
+        ReportMarkdown {
+            summary: &s,
+            generated_at: &generated_at,
+        },
+        ReportJson {
+            summary: &s,
+            generated_at: &generated_at,
+        },
+    );
+    let (findings_csv, ledger_csv) = (FindingsCsv(&s.findings), LedgerCsv(&ledger));
     let mut written = Vec::new();
     for f in formats {
-        match f {
-            ReportFormat::Html => {
-                write("report.html", report::html(&s, &ledger, &generated_at)?)?;
-                written.push("report.html");
-            }
-            ReportFormat::Csv => {
-                report::findings_csv(&args.out.join("findings.csv"), &s)?;
-                report::requests_csv(&args.out.join("requests.csv"), &ledger)?;
-                written.extend(["findings.csv", "requests.csv"]);
-            }
-            ReportFormat::Json => {
-                write("summary.json", report::json(&s, &generated_at)?)?;
-                written.push("summary.json");
-            }
-            ReportFormat::Md => {
-                write("report.md", report::markdown(&s, &generated_at))?;
-                written.push("report.md");
-            }
+        let files: Vec<(&str, &dyn Export)> = match f {
+            ReportFormat::Html => vec![("report.html", &html)],
+            ReportFormat::Csv => vec![
+                ("findings.csv", &findings_csv),
+                ("requests.csv", &ledger_csv),
+            ],
+            ReportFormat::Json => vec![("summary.json", &json)],
+            ReportFormat::Md => vec![("report.md", &md)],
+        };
+        for (name, what) in files {
+            output::to_file(&args.out.join(name), what)?;
+            written.push(name);
         }
     }
     let mut out = std::io::stdout().lock();
@@ -114,15 +116,11 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         return Ok(Exit::Error);
     }
     if let Some(dir) = &args.state {
-        super::scan::write_state(dir, &outcome.baseline)?;
-        crate::state::write(dir, LAST_SUMMARY, &s)?;
+        outcome.baseline.write(dir)?;
+        s.keep(dir)?;
     }
     let failed = args
         .fail_on
-        .is_some_and(|g| summary::gate_reached(&s.findings, g.name()));
+        .is_some_and(|g| summary::gate_reached(&s.findings, g));
     Ok(if failed { Exit::Findings } else { Exit::Clean })
-}
-
-fn previous(dir: &Path) -> Result<Option<summary::ReportSummary>> {
-    crate::state::read(dir, LAST_SUMMARY, "summary")
 }

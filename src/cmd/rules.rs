@@ -6,10 +6,19 @@ use anyhow::{Result, bail};
 
 use crate::cli::{RulesArgs, RulesCommand};
 use crate::exit::Exit;
+use crate::output::rules_doc::{self, names_table};
 use crate::rules::catalogue::{Logic, RULES};
+use crate::schema::RULE_INPUTS;
 
 pub fn run(args: RulesArgs) -> Result<Exit> {
     let mut w = std::io::stdout().lock();
+    if args.markdown && args.explain.is_some() {
+        bail!("--markdown prints the whole catalogue; leave out `explain ID`");
+    }
+    if args.markdown {
+        w.write_all(rules_doc::markdown().as_bytes())?;
+        return Ok(Exit::Clean);
+    }
     match args.explain {
         None => {
             writeln!(w, "{:<7} {:<9} {:<8} TITLE", "ID", "SEVERITY", "KIND")?;
@@ -37,11 +46,30 @@ pub fn run(args: RulesArgs) -> Result<Exit> {
             match r.logic {
                 Logic::Sql(sql) => writeln!(
                     w,
-                    "Logic (queries/rules/{}.sql, Polars SQL over the enriched tables):\n\n{}",
-                    r.id,
+                    "Logic ({}/rule.sql, Polars SQL over the enriched tables):\n\n{}",
+                    r.folder,
                     sql.trim_end()
                 )?,
-                Logic::Rust(text) => writeln!(w, "Logic (in Rust): {text}")?,
+                Logic::Builtin(_, text) => writeln!(w, "Logic (in Rust): {text}")?,
+            }
+            if let Logic::Sql(sql) = r.logic {
+                writeln!(
+                    w,
+                    "\nTables read, with the columns Rust computes for the rules:"
+                )?;
+                for input in RULE_INPUTS.iter().filter(|i| names_table(sql, i.name)) {
+                    let added: Vec<&str> = input.added.iter().map(|c| c.name).collect();
+                    match input.base {
+                        Some(base) => writeln!(
+                            w,
+                            "- {}: the {} table, and {}",
+                            input.name,
+                            base.name,
+                            added.join(", ")
+                        )?,
+                        None => writeln!(w, "- {}: {}", input.name, added.join(", "))?,
+                    }
+                }
             }
             let keys = if r.config_keys.is_empty() {
                 "none".to_string()

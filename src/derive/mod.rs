@@ -1,7 +1,9 @@
 //! Tables computed from other tables once all inputs are in: the VM inventory completed from
 //! its network interfaces, and the JIT request ledger. Both are recomputed from scratch on
 //! every load, so reading an ingested directory back gives the same result as the raw files.
+//! [`identities`] reads the names one identity goes by (`caller`, and its loading).
 
+pub mod identities;
 pub mod ledger;
 
 use std::collections::{BTreeSet, HashMap};

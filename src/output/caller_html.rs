@@ -7,7 +7,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 
 use super::charts;
-use crate::investigate::Investigation;
+use crate::summary::caller::Investigation;
 
 const TEMPLATE: &str = include_str!("../../reports/caller.html");
 

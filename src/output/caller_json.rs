@@ -8,7 +8,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::investigate::Investigation;
+use crate::summary::caller::Investigation;
 
 /// Entries written together by one task.
 const ENTRIES_PER_TASK: usize = 2048;
@@ -72,7 +72,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::investigate::{Entry, Kind, SourceSeen, Summary};
+    use crate::summary::caller::{Entry, Kind, SourceSeen, Summary};
 
     fn investigation(entries: usize) -> Investigation<'static> {
         let entry = |i: usize| Entry {

@@ -4,8 +4,8 @@
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
-use crate::investigate::{Investigation, Kind};
 use crate::normalize::format_time;
+use crate::summary::caller::{Investigation, Kind};
 
 const LANES: [Kind; 4] = [
     Kind::JitRequest,
@@ -110,7 +110,7 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
     Ok(svg)
 }
 
-use crate::report::summary::ChartData;
+use crate::summary::report::ChartData;
 
 fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("chart: {e}")

@@ -6,26 +6,11 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use super::Export;
+use crate::config::Suppression;
 use crate::normalize::name_of;
 use crate::rules::Finding;
-
-/// The findings CSV columns, in contract order.
-pub const CSV_COLUMNS: &[&str] = &[
-    "rule_id",
-    "severity",
-    "title",
-    "time_utc",
-    "subscription_id",
-    "vm_id",
-    "caller",
-    "source",
-    "port",
-    "detail",
-    "evidence",
-    "recommendation",
-    "suppressed",
-    "suppression_reason",
-];
+use crate::rules::finding::COLUMNS;
 
 /// A cell safe to open in Excel or Sheets.
 pub fn safe_cell(value: &str) -> String {
@@ -37,27 +22,9 @@ pub fn safe_cell(value: &str) -> String {
 
 pub fn write_csv(out: impl Write, findings: &[Finding]) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(CSV_COLUMNS)?;
+    w.write_record(COLUMNS)?;
     for f in findings {
-        let port = f.port.map(|p| p.to_string()).unwrap_or_default();
-        let suppressed = f.suppressed.to_string();
-        let cells = [
-            &f.rule_id,
-            &f.severity,
-            &f.title,
-            &f.time_utc,
-            &f.subscription_id,
-            &f.vm_id,
-            &f.caller,
-            &f.source,
-            &port,
-            &f.detail,
-            &f.evidence,
-            &f.recommendation,
-            &suppressed,
-            &f.suppression_reason,
-        ];
-        w.write_record(cells.iter().map(|c| safe_cell(c)))?;
+        w.write_record(f.cells().iter().map(|c| safe_cell(&c.text())))?;
     }
     w.flush()?;
     Ok(())
@@ -87,7 +54,7 @@ pub fn write_table(mut out: impl Write, findings: &[Finding], width: usize) -> R
             .unwrap_or(&f.time_utc)
             .replace('T', " ");
         let vm = name_of(&f.vm_id).unwrap_or("-");
-        let mut sev = f.severity.clone();
+        let mut sev = f.severity.to_string();
         if f.suppressed {
             sev.push('*');
         }
@@ -122,6 +89,60 @@ fn cut(s: &str, n: usize) -> String {
         let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
         t.push('…');
         t
+    }
+}
+
+/// The findings as `findings.csv` (the contract's columns).
+pub struct FindingsCsv<'a>(pub &'a [Finding]);
+
+impl Export for FindingsCsv<'_> {
+    fn export(&self, out: &mut dyn Write) -> Result<()> {
+        write_csv(out, self.0)
+    }
+}
+
+/// The findings as a JSON array.
+pub struct FindingsJson<'a>(pub &'a [Finding]);
+
+impl Export for FindingsJson<'_> {
+    fn export(&self, out: &mut dyn Write) -> Result<()> {
+        write_json(out, self.0)
+    }
+}
+
+/// `scan`'s terminal view: the findings shown, then a line of counts and the suppressions
+/// that have expired.
+pub struct ScanTable<'a> {
+    pub findings: &'a [Finding],
+    pub requests: usize,
+    /// What the load read, used and rejected, in words.
+    pub counts_line: String,
+    pub expired: &'a [Suppression],
+    pub width: usize,
+}
+
+impl Export for ScanTable<'_> {
+    fn export(&self, out: &mut dyn Write) -> Result<()> {
+        write_table(&mut *out, self.findings, self.width)?;
+        writeln!(
+            out,
+            "\n{} finding(s) ({} suppressed) from {} requests; {}",
+            self.findings.len(),
+            self.findings.iter().filter(|f| f.suppressed).count(),
+            self.requests,
+            self.counts_line
+        )?;
+        for s in self.expired {
+            writeln!(
+                out,
+                "expired suppression (no longer applied): {} line {}: {} ({})",
+                s.rule,
+                s.line,
+                s.reason,
+                s.expires.map(|d| d.to_string()).unwrap_or_default()
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ use anyhow::Result;
 use polars::prelude::{AnyValue, DataFrame, ParquetWriter, TimeUnit};
 use serde_json::{Map, Value};
 
+use super::Export;
 use super::findings::safe_cell;
 use crate::normalize::format_time;
 
@@ -185,6 +186,32 @@ fn fit(s: &str, w: usize) -> String {
         let mut t: String = s.chars().take(w.saturating_sub(1)).collect();
         t.push('…');
         t
+    }
+}
+
+/// A table in one of the forms `query` writes.
+pub struct FrameOut<'a> {
+    pub df: &'a DataFrame,
+    pub form: FrameForm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameForm {
+    /// Aligned columns cut to this width.
+    Table(usize),
+    Csv,
+    Json,
+    Parquet,
+}
+
+impl Export for FrameOut<'_> {
+    fn export(&self, out: &mut dyn Write) -> Result<()> {
+        match self.form {
+            FrameForm::Table(width) => write_table(out, self.df, width),
+            FrameForm::Csv => write_csv(out, self.df),
+            FrameForm::Json => write_json(out, self.df),
+            FrameForm::Parquet => write_parquet(out, self.df),
+        }
     }
 }
 

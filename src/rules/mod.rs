@@ -3,25 +3,23 @@
 //! Polars SQL; the two that need ordered state (baselines, interval unions) are in
 //! [`stateful`]. Severity overrides and suppressions from the configuration are applied last.
 
-pub mod catalogue;
-pub mod enrich;
-pub mod exposure;
 pub mod finding;
-pub mod jit_events;
+
+pub use crate::catalogue;
 pub mod stateful;
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use polars::prelude::{IntoLazy, LazyFrame};
-use polars::sql::SQLContext;
+use polars::prelude::IntoLazy;
 
 use crate::config::{Config, Suppression};
-use crate::sql::{Literal, bind};
+use crate::enrich;
+use crate::sql::{Engine, Literal};
 use crate::tables::Tables;
 use crate::window::Window;
-use catalogue::{Logic, RULES};
+use catalogue::{Builtin, Logic, RULES};
 pub use finding::Finding;
 
 /// What a rules run produced.
@@ -44,40 +42,44 @@ pub fn run(
     today: NaiveDate,
     state: Option<&stateful::Baseline>,
 ) -> Result<Outcome> {
-    let requests = window.filter(&t.requests, crate::schema::REQUESTED_AT, true)?;
+    // Every request is enriched once: the window's are what the rules judge, and the baseline
+    // of JIT009 learns from all of them. Enrichment is row by row, so the window's rows are
+    // the same whether they are picked before or after.
+    let rt = enrich::enrich(t, &t.requests, config)?;
+    let requests = window.filter(&rt.requests, crate::schema::REQUESTED_AT, true)?;
     let events = window.filter(&t.events, crate::schema::TIME, false)?;
-    let rt = enrich::enrich(t, &requests, config)?;
-    let jit_events = jit_events::jit_events(&events, config)?;
-    let mut ctx = SQLContext::new();
-    ctx.register("requests", rt.requests.clone().lazy());
-    ctx.register("policies", rt.policies.lazy());
-    ctx.register("vms", rt.vms.lazy());
-    ctx.register("exposures", rt.exposures.lazy());
-    ctx.register("jit_events", jit_events.lazy());
+    let jit_events = enrich::jit_events::jit_events(&events, config)?;
+    let mut engine = Engine::new();
+    engine.register("requests", requests.clone().lazy());
+    engine.register("policies", rt.policies.lazy());
+    engine.register("vms", rt.vms.lazy());
+    engine.register("exposures", rt.exposures.lazy());
+    engine.register("jit_events", jit_events.lazy());
     let params = params(config);
     let mut findings = Vec::new();
+    let mut baseline = stateful::Baseline::default();
     for rule in RULES {
         match rule.logic {
             Logic::Sql(sql) => {
-                let bound = bind(sql, &params).with_context(|| format!("rule {}", rule.id))?;
-                let df = ctx
-                    .execute(&bound)
-                    .and_then(LazyFrame::collect)
-                    .with_context(|| {
-                        format!("running rule {} (queries/rules/{}.sql)", rule.id, rule.id)
-                    })?;
+                let df = engine.run(sql, &params).with_context(|| {
+                    format!("running rule {} ({}/rule.sql)", rule.id, rule.folder)
+                })?;
                 findings.extend(finding::from_frame(rule, &df)?);
             }
-            Logic::Rust(_) => {}
+            Logic::Builtin(Builtin::NewSources, _) => {
+                let (new_sources, learned) =
+                    stateful::new_sources(rule, &rt.requests, window, config, state)?;
+                findings.extend(new_sources);
+                baseline = learned;
+            }
+            Logic::Builtin(Builtin::Chained, _) => {
+                findings.extend(stateful::chained(rule, &requests, config)?);
+            }
         }
     }
-    let all_requests = enrich::enrich(t, &t.requests, config)?.requests;
-    let (new_sources, baseline) = stateful::new_sources(&all_requests, window, config, state)?;
-    findings.extend(new_sources);
-    findings.extend(stateful::chained(&rt.requests, config)?);
     for f in &mut findings {
         if let Some(sev) = config.severity.get(f.rule_id.as_str()) {
-            f.severity = sev.clone();
+            f.severity = *sev;
         }
     }
     let (applied, expired) = suppress(&mut findings, &config.suppressions, today);
@@ -147,4 +149,40 @@ fn suppress(
         applied.push((s.clone(), n));
     }
     (applied, expired)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::pipeline::{self, LoadOptions};
+    use crate::schema::RULE_INPUTS;
+
+    /// The tables the SQL rules read have the columns `schema::RULE_INPUTS` names, in order:
+    /// the contract `jitaudit rules explain` and `docs/tables.md` state.
+    #[test]
+    fn the_rules_inputs_have_the_columns_the_schema_names() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let text = std::fs::read_to_string(sample.join("jitaudit.toml")).unwrap();
+        let config = Config::parse(&text, "sample-data/jitaudit.toml").unwrap();
+        let t = pipeline::load(&[sample], LoadOptions::default())
+            .unwrap()
+            .tables;
+        let rt = enrich::enrich(&t, &t.requests, &config).unwrap();
+        let jit_events = enrich::jit_events::jit_events(&t.events, &config).unwrap();
+        for input in RULE_INPUTS {
+            let df = match input.name {
+                "requests" => &rt.requests,
+                "policies" => &rt.policies,
+                "vms" => &rt.vms,
+                "exposures" => &rt.exposures,
+                "jit_events" => &jit_events,
+                other => panic!("no frame for rule input {other}"),
+            };
+            assert!(df.height() > 0, "{} has rows in the sample", input.name);
+            let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+            assert_eq!(names, input.column_names(), "{}", input.name);
+        }
+    }
 }

@@ -3,15 +3,16 @@
 //! VM port and reports unions longer than the limit.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use anyhow::Result;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::catalogue;
-use super::enrich::human_duration;
 use super::finding::Finding;
+use crate::catalogue::Rule;
 use crate::config::Config;
+use crate::enrich::human_duration;
 use crate::normalize::format_time;
 use crate::schema;
 use crate::tables::{ints, strs, times};
@@ -28,6 +29,21 @@ const CHAIN_GAP_SECS: i64 = 300;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Baseline {
     pub callers: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Where `--state` keeps the baseline.
+const BASELINE_FILE: &str = "baseline.json";
+
+impl Baseline {
+    /// The baseline an earlier run kept in `dir`, or `None` on the first run.
+    pub fn read(dir: &Path) -> Result<Option<Baseline>> {
+        crate::state::read(dir, BASELINE_FILE, "baseline")
+    }
+
+    /// Replaces the baseline kept in `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        crate::state::write(dir, BASELINE_FILE, self)
+    }
 }
 
 struct Req<'a> {
@@ -75,15 +91,16 @@ fn rows(df: &DataFrame) -> Result<Vec<Req<'_>>> {
     Ok(out)
 }
 
-/// JIT009 over all requests: with a `state`, everything it knows is the baseline and every
-/// request in the window is judged; without, the first `baseline.days` of the input are.
+/// JIT009 (`new_sources`) over all requests: with a `state`, everything it knows is the
+/// baseline and every request in the window is judged; without, the first `baseline.days` of
+/// the input are.
 pub fn new_sources(
+    rule: &Rule,
     all: &DataFrame,
     window: &Window,
     config: &Config,
     state: Option<&Baseline>,
 ) -> Result<(Vec<Finding>, Baseline)> {
-    let rule = catalogue::rule("JIT009").expect("JIT009 in the catalogue");
     let reqs = rows(all)?;
     let mut known = state.cloned().unwrap_or_default();
     let baseline_end = match (state, reqs.first()) {
@@ -124,9 +141,8 @@ pub fn new_sources(
     Ok((findings, known))
 }
 
-/// JIT014 over the window's requests.
-pub fn chained(df: &DataFrame, config: &Config) -> Result<Vec<Finding>> {
-    let rule = catalogue::rule("JIT014").expect("JIT014 in the catalogue");
+/// JIT014 (`chained`) over the window's requests.
+pub fn chained(rule: &Rule, df: &DataFrame, config: &Config) -> Result<Vec<Finding>> {
     let end = times(df, schema::END_TIME)?;
     let ids = strs(df, schema::REQUEST_ID)?;
     let end_of: BTreeMap<&str, i64> = (0..df.height())

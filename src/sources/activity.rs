@@ -250,24 +250,6 @@ pub(super) fn fill_from_record_fields<'a>(
     fill_identity(ev, claims, principal_type);
 }
 
-/// Normalizes one JSON Lines record read straight from its line, or `None` when the line is
-/// not the plain diagnostic-settings case and must be read through [`from_object`].
-/// `properties` and `identity` say what may be passed over for a table that does not keep the
-/// columns made from it ([`super::record_line::parse`]).
-///
-/// The event is made in `ev`, a default one, which is left as it was when the answer is `None`.
-pub fn from_line<'a>(
-    line: &'a [u8],
-    layout: &mut super::record_line::Layout,
-    ids: &mut IdParts,
-    properties: super::record_line::Properties,
-    identity: super::record_line::Identity,
-    ev: &mut Event<'a>,
-) -> Option<Result<(), Reject>> {
-    super::record_line::parse(line, layout, properties, identity, ev)?;
-    Some(complete_with(ev, Some(ids)))
-}
-
 fn from_log_analytics(o: &Map<String, Value>) -> Event<'static> {
     let pick = |keys: &[&str]| owned(keys.iter().find_map(|k| text_at(o, k)));
     let pick_obj = |keys: &[&str]| keys.iter().find_map(|k| get(o, k).and_then(as_object));
@@ -394,7 +376,7 @@ pub fn complete(ev: &mut Event<'_>) -> Result<(), Reject> {
 }
 
 /// [`complete`], finding the parts of resource ids taken apart before in `ids`.
-fn complete_with(ev: &mut Event<'_>, ids: Option<&mut IdParts>) -> Result<(), Reject> {
+pub(crate) fn complete_with(ev: &mut Event<'_>, ids: Option<&mut IdParts>) -> Result<(), Reject> {
     if ev.time.is_none() {
         ev.time = Some(time_of(ev.time_raw.take())?);
     }

@@ -6,9 +6,9 @@ use std::borrow::Cow;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 
+use super::fast::prefilter::{self, Prefilter};
+use super::fast::record_line::{self, Identity, Layout, Properties};
 use super::json::{self, element_lines, get};
-use super::prefilter::{self, Prefilter};
-use super::record_line::{Identity, Layout, Properties};
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources, event_row};
 use crate::normalize::IdParts;
 use crate::schema;
@@ -297,25 +297,31 @@ pub fn read_json_lines(
             continue;
         }
         let mut ev = activity::Event::default();
-        let made =
-            match activity::from_line(line, &mut layout, &mut ids, properties, identity, &mut ev) {
-                Some(made) => made,
-                None => match json::parse_lenient::<Value>(line) {
-                    Ok((value, mended)) => {
-                        if mended {
-                            report.note(format!("line {at}: {}", json::LONE_SURROGATES));
-                        }
-                        match value {
-                            Value::Object(o) => activity::from_object(&o).map(|read| ev = read),
-                            _ => Err(activity::Reject::NotAnObject),
-                        }
+        let made = match record_line::from_line(
+            line,
+            &mut layout,
+            &mut ids,
+            properties,
+            identity,
+            &mut ev,
+        ) {
+            Some(made) => made,
+            None => match json::parse_lenient::<Value>(line) {
+                Ok((value, mended)) => {
+                    if mended {
+                        report.note(format!("line {at}: {}", json::LONE_SURROGATES));
                     }
-                    Err(e) => {
-                        report.reject("malformed JSON line", at, Some(&e.to_string()));
-                        continue;
+                    match value {
+                        Value::Object(o) => activity::from_object(&o).map(|read| ev = read),
+                        _ => Err(activity::Reject::NotAnObject),
                     }
-                },
-            };
+                }
+                Err(e) => {
+                    report.reject("malformed JSON line", at, Some(&e.to_string()));
+                    continue;
+                }
+            },
+        };
         match made {
             Ok(()) => {
                 event_row::write(&mut batch.events, &ev, &file, format, at.number());

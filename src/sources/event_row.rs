@@ -42,7 +42,8 @@ pub fn write(
     // A lean builder keeps every column of the JIT policy and NSG records only; one whose
     // operation is unknown is kept whole.
     let lean = events.is_lean()
-        && (ev.operation_id.as_deref()).is_some_and(|op| !super::record_line::concerns_jit(op));
+        && (ev.operation_id.as_deref())
+            .is_some_and(|op| !super::fast::record_line::concerns_jit(op));
     let mut key = [0; 256];
     // In the order of the table's columns, each addressed by its position.
     events

@@ -89,18 +89,6 @@ pub fn as_object(v: &Value) -> Option<Map<String, Value>> {
     }
 }
 
-/// An array, or a string holding one.
-pub fn as_array(v: &Value) -> Option<Vec<Value>> {
-    match v {
-        Value::Array(a) => Some(a.clone()),
-        Value::String(s) => match serde_json::from_str::<Value>(s.trim()) {
-            Ok(Value::Array(a)) => Some(a),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// The items of `key` when it is an array of objects (absent, null or otherwise: none).
 pub fn objects<'a>(obj: &'a Map<String, Value>, key: &str) -> Vec<&'a Map<String, Value>> {
     match get(obj, key) {

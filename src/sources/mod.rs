@@ -10,22 +10,18 @@ pub mod csv_sources;
 pub mod detect;
 pub mod display_names;
 pub mod event_row;
-pub mod inputs;
+pub mod fast;
+#[cfg(test)]
+mod fuzz;
 pub mod json;
-mod line_scanner;
-pub mod load;
-pub mod prefilter;
-mod reader;
-mod record_line;
-mod sha256;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use polars::prelude::{Column, DataType, PlSmallStr};
 use serde::{Deserialize, Serialize};
 
 use crate::schema;
-use crate::tables::{TableBuilder, Tables};
+use crate::tables::{Coverage, EventColumns, TableBuilder, Tables};
 
 /// The formats jitaudit recognises; the name is what `ingest-summary.json` records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,13 +78,37 @@ impl SourceFormat {
     }
 }
 
+/// The format names.
+#[cfg(test)]
+fn format_names() -> Vec<&'static str> {
+    use SourceFormat::*;
+    [
+        ActivityRestArray,
+        ActivityRestPage,
+        ActivityJsonLines,
+        ActivityRecords,
+        LogAnalyticsCsv,
+        LogAnalyticsJson,
+        PortalCsv,
+        JitPolicies,
+        Subscriptions,
+        VirtualMachines,
+        NetworkInterfaces,
+        NetworkSecurityGroups,
+        SecurityRules,
+    ]
+    .into_iter()
+    .map(SourceFormat::name)
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn summary_names_match_the_names_tables_record() {
-        for f in load::format_names() {
+        for f in format_names() {
             let parsed: SourceFormat =
                 serde_json::from_value(serde_json::Value::String(f.into())).unwrap();
             assert_eq!(parsed.name(), f);
@@ -218,64 +238,6 @@ impl Location {
     }
 }
 
-/// Which columns of `events` a load fills. A query that reads few of them is spared
-/// working out the others (the record's properties above all); they are left null.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum EventColumns {
-    #[default]
-    All,
-    /// These, and always those that tell duplicates apart and count activity per hour.
-    Only(BTreeSet<&'static str>),
-    /// [`EventColumns::Only`] for a load read for none but the columns that tell duplicates
-    /// apart: every copy of a record has the same values there, so which copy is kept does
-    /// not matter, and the values of the other columns need not be worked out even to be
-    /// counted (a record's identity is passed over).
-    Key(BTreeSet<&'static str>),
-    /// Every column of the records of JIT policies and network security groups (what the
-    /// rules and the request ledger read), and only these of the others (`caller`: the
-    /// rest of what one identity did).
-    Lean(BTreeSet<&'static str>),
-}
-
-impl EventColumns {
-    /// `names` (of any table; those not of `events` are ignored) and the columns every load
-    /// needs: the de-duplication key, and the time and subscription `activity_hours` counts by.
-    pub fn only<'a>(names: impl IntoIterator<Item = &'a str>) -> EventColumns {
-        let names: BTreeSet<&str> = names.into_iter().collect();
-        let always = |c: &str| {
-            load::EVENT_KEY.contains(&c) || c == schema::TIME || c == schema::SUBSCRIPTION_ID
-        };
-        let set: BTreeSet<&'static str> = schema::EVENTS
-            .column_names()
-            .filter(|c| always(c) || names.contains(c))
-            .collect();
-        let key_only = schema::EVENTS
-            .column_names()
-            .filter(|c| names.contains(c))
-            .all(|c| load::EVENT_KEY.contains(&c));
-        if set.len() == schema::EVENTS.columns.len() {
-            EventColumns::All
-        } else if key_only {
-            EventColumns::Key(set)
-        } else {
-            EventColumns::Only(set)
-        }
-    }
-
-    /// [`EventColumns::Lean`] with `names` and the columns every load needs.
-    pub fn lean<'a>(names: impl IntoIterator<Item = &'a str>) -> EventColumns {
-        match EventColumns::only(names) {
-            EventColumns::Only(set) | EventColumns::Key(set) => EventColumns::Lean(set),
-            all => all,
-        }
-    }
-
-    /// Whether every row has every column, so the request ledger can be made.
-    pub fn fills_requests(&self) -> bool {
-        !matches!(self, EventColumns::Only(_) | EventColumns::Key(_))
-    }
-}
-
 /// Rows parsed from raw files, table by table, before they become frames.
 pub struct Batch {
     pub events: TableBuilder,
@@ -287,7 +249,7 @@ pub struct Batch {
     pub nsg_rules: TableBuilder,
     /// Records the prefilter skipped, per hour and subscription (the parsed events are added
     /// from `events` when the batch is finished).
-    pub skipped: prefilter::Coverage,
+    pub skipped: Coverage,
 }
 
 impl Default for Batch {
@@ -300,7 +262,7 @@ impl Default for Batch {
             vms: TableBuilder::new(&schema::VMS),
             nics: TableBuilder::new(&schema::NICS),
             nsg_rules: TableBuilder::new(&schema::NSG_RULES),
-            skipped: prefilter::Coverage::default(),
+            skipped: Coverage::default(),
         }
     }
 }

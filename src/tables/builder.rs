@@ -131,14 +131,6 @@ impl TableBuilder {
         self.kept.as_ref().is_none_or(|k| k[self.index(name)])
     }
 
-    pub fn len(&self) -> usize {
-        self.rows
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows == 0
-    }
-
     /// Starts a row; the row is complete when the returned writer is dropped.
     pub fn row(&mut self) -> RowWriter<'_> {
         self.row_lean(false)

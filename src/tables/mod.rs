@@ -3,10 +3,11 @@
 //! Rust stages (ledger, enrichment) that need row access.
 
 pub mod builder;
-mod dedupe;
+mod columns;
+mod coverage;
 mod strings;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::Path;
 
@@ -16,13 +17,12 @@ use polars::prelude::{
     PlRefPath, PlSmallStr, ScanArgsParquet, SerReader, StatisticsOptions, StringChunked, col,
 };
 
-use polars_arrow::array::Array;
-
 use crate::schema::{self, TableSpec};
-use crate::sources::EventColumns;
-use crate::sources::prefilter::{self, Cell, Coverage};
 pub use builder::TableBuilder;
-pub use dedupe::{Shape, dedupe, dedupe_with};
+pub use columns::EventColumns;
+pub use coverage::{
+    Cell, Coverage, activity_hours_frame, coverage_of_events, coverage_of_frame, hour_of,
+};
 
 /// One frame per canonical table. Every frame always has exactly its spec's columns, in
 /// order, with its spec's types, even when it has no rows.
@@ -364,190 +364,4 @@ pub fn bools<'a>(df: &'a DataFrame, name: &str) -> Result<&'a BooleanChunked> {
 /// Row access to a time column, as nanoseconds since the epoch.
 pub fn times<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Int64Chunked> {
     Ok(df.column(name)?.datetime()?.physical())
-}
-
-/// The events of a frame counted per UTC hour and subscription.
-pub fn coverage_of_events(events: &DataFrame) -> Coverage {
-    let mut c = Coverage::default();
-    let (Ok(time), Ok(sub)) = (
-        times(events, schema::TIME),
-        strs(events, schema::SUBSCRIPTION_ID),
-    ) else {
-        return c;
-    };
-    // Rows grouped by their subscription's view, without hashing its bytes: equal short
-    // values have equal views, and a long value stored once in its column (see `strings`) has
-    // one view, so a cell's rows share one. A value stored twice makes two cells, added
-    // together by their strings below. A batch's frame is one chunk.
-    let (time, sub) = (time.rechunk(), sub.rechunk());
-    let (Some(times), Some(subs)) = (time.downcast_iter().next(), sub.downcast_iter().next())
-    else {
-        return c;
-    };
-    let mut cells: HashMap<(i64, Option<u128>), (usize, Cell), foldhash::fast::RandomState> =
-        HashMap::default();
-    for (row, t) in times.iter().enumerate() {
-        if let Some(&t) = t {
-            let view = subs.is_valid(row).then(|| subs.views()[row].as_u128());
-            cells
-                .entry((prefilter::hour_of(t), view))
-                .and_modify(|(_, c)| c.merge(Cell::at(t)))
-                .or_insert((row, Cell::at(t)));
-        }
-    }
-    for ((hour, view), (row, cell)) in cells {
-        let sub = view.map(|_| subs.value(row).to_string());
-        c.add_cell(hour, sub, cell);
-    }
-    c
-}
-
-/// An `activity_hours` frame read back as counts (to add several together).
-pub fn coverage_of_frame(df: &DataFrame) -> Result<Coverage> {
-    let hour = times(df, schema::HOUR)?;
-    let sub = strs(df, schema::SUBSCRIPTION_ID)?;
-    let records = ints(df, schema::RECORDS)?;
-    let first = times(df, schema::FIRST_TIME)?;
-    let last = times(df, schema::LAST_TIME)?;
-    let mut c = Coverage::default();
-    for i in 0..df.height() {
-        if let (Some(h), Some(n), Some(f), Some(l)) =
-            (hour.get(i), records.get(i), first.get(i), last.get(i))
-        {
-            let cell = Cell {
-                records: n as u64,
-                first: f,
-                last: l,
-            };
-            c.add_cell(h, sub.get(i).map(str::to_string), cell);
-        }
-    }
-    Ok(c)
-}
-
-/// Counts as an `activity_hours` frame, in hour then subscription order.
-pub fn activity_hours_frame(c: &Coverage) -> DataFrame {
-    let mut b = TableBuilder::new(&schema::ACTIVITY_HOURS);
-    for ((hour, sub), cell) in &c.cells {
-        b.row()
-            .time(schema::HOUR, Some(*hour))
-            .str(schema::SUBSCRIPTION_ID, sub.as_deref())
-            .int(schema::RECORDS, Some(cell.records as i64))
-            .time(schema::FIRST_TIME, Some(cell.first))
-            .time(schema::LAST_TIME, Some(cell.last));
-    }
-    b.finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use polars::prelude::*;
-
-    use super::{dedupe, stack};
-    use crate::schema;
-    use crate::sources::prefilter::Coverage;
-
-    /// Events counted per hour and subscription give what adding them one by one gives: rows
-    /// of hours and subscriptions interleaved, short and long subscriptions, a null one, a row
-    /// without a time; in a frame a builder made (a long value stored once) and in one each of
-    /// whose long values is stored apart.
-    #[test]
-    fn events_are_counted_per_hour_and_subscription() {
-        const NS: i64 = 1_000_000_000;
-        let long = "11111111-aaaa-4bbb-8ccc-000000000001";
-        let rows: Vec<(Option<i64>, Option<&str>)> = (0..500i64)
-            .map(|i| {
-                let time = (i % 97 != 0).then_some(1_800_000_000 * NS + i * 97 * NS);
-                let sub = ["a", long, "b", ""][(i % 4) as usize];
-                (time, (!sub.is_empty()).then_some(sub))
-            })
-            .collect();
-        let mut one_by_one = Coverage::default();
-        let mut b = super::TableBuilder::new(&schema::EVENTS);
-        for (time, sub) in &rows {
-            b.row()
-                .time(schema::TIME, *time)
-                .str(schema::SUBSCRIPTION_ID, *sub);
-            if let Some(t) = time {
-                one_by_one.add(*t, sub.map(str::to_string), 1);
-            }
-        }
-        let built = b.finish();
-        let times: Vec<Option<i64>> = rows.iter().map(|r| r.0).collect();
-        let subs: Vec<Option<&str>> = rows.iter().map(|r| r.1).collect();
-        let apart = df!(
-            schema::TIME => Int64Chunked::new(PlSmallStr::from_static(schema::TIME), &times)
-                .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
-                .into_series(),
-            schema::SUBSCRIPTION_ID => subs,
-        )
-        .unwrap();
-        let cells = |c: &Coverage| {
-            (c.cells.iter())
-                .map(|(k, v)| (k.clone(), v.records, v.first, v.last))
-                .collect::<Vec<_>>()
-        };
-        assert!(one_by_one.cells.len() > 12, "{:?}", cells(&one_by_one));
-        for frame in [built, apart] {
-            let counted = super::coverage_of_events(&frame);
-            assert_eq!(cells(&counted), cells(&one_by_one));
-        }
-    }
-
-    fn frame(ids: &[&str]) -> DataFrame {
-        let n = ids.len();
-        DataFrame::new(
-            n,
-            vec![
-                Column::new(PlSmallStr::from_static("id"), ids),
-                Column::full_null(PlSmallStr::from_static("unread"), n, &DataType::String),
-            ],
-        )
-        .unwrap()
-    }
-
-    /// A column nobody read stays one null repeated through stacking and de-duplication, which
-    /// would otherwise write out a null per row (a query over gigabytes reads few columns).
-    #[test]
-    fn columns_without_values_stay_one_null_repeated() {
-        let mut ours = frame(&["a", "b"]);
-        stack(&mut ours, &frame(&["b", "c"])).unwrap();
-        let unread = ours.column("unread").unwrap();
-        assert!(matches!(unread, Column::Scalar(_)), "{unread:?}");
-        assert_eq!((unread.len(), unread.null_count()), (4, 4));
-        let (deduped, dropped) = dedupe(ours, &["id"]).unwrap();
-        assert_eq!(dropped, 1);
-        let unread = deduped.column("unread").unwrap();
-        assert!(matches!(unread, Column::Scalar(_)), "{unread:?}");
-        assert_eq!((unread.len(), unread.null_count()), (3, 3));
-        let ids: Vec<_> = deduped
-            .column("id")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
-        assert_eq!(ids, [Some("a"), Some("b"), Some("c")]);
-        // Stacked with values, the column has them.
-        let mut with_values = frame(&["d"]);
-        let filled = Column::new(PlSmallStr::from_static("unread"), ["v"]);
-        with_values.replace("unread", filled).unwrap();
-        stack(&mut with_values, &frame(&["e"])).unwrap();
-        let unread: Vec<_> = with_values
-            .column("unread")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
-        assert_eq!(unread, [Some("v"), None]);
-    }
-
-    #[test]
-    fn frames_of_other_columns_do_not_stack() {
-        let mut ours = frame(&["a"]);
-        let other = frame(&["b"]).select(["unread", "id"]).unwrap();
-        let err = stack(&mut ours, &other).unwrap_err();
-        assert!(err.to_string().contains("does not stack"), "{err}");
-    }
 }

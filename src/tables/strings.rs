@@ -1,3 +1,7 @@
+//! Why: a few thousand distinct values fill millions of rows; storing each once keeps a load's memory flat.
+//! Plain twin: Polars' own `StringChunked` built from the values (`Column::new`).
+//! Held equal by: the proptest `the_column_holds_the_values_pushed` below.
+//!
 //! A string column whose repeated values share one copy of their bytes.
 //!
 //! Activity Log rows repeat themselves: a few subscriptions, operations, statuses and callers,

@@ -131,14 +131,7 @@ fn three_saved_queries_are_as_recorded() {
         "policies_wide_open_sources",
         "findings_by_rule",
     ] {
-        let csv = run(&[
-            "query",
-            "sample-data",
-            "--file",
-            name,
-            "--format",
-            "csv",
-        ]);
+        let csv = run(&["query", "sample-data", "--file", name, "--format", "csv"]);
         check(&format!("query-{name}.csv"), &csv);
     }
 }

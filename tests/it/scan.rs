@@ -3,9 +3,17 @@
 
 use std::path::Path;
 
-use jitaudit::rules::catalogue::RULES;
+use jitaudit::catalogue::RULES;
 
 use crate::util::*;
+
+/// A file of the rule folders, `queries/rules/` (each rule's samples, and the configuration
+/// they are judged with).
+fn rule_file(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("queries/rules")
+        .join(rel)
+}
 
 fn scan(inputs: &[&Path], extra: &[&str]) -> std::process::Output {
     jitaudit()
@@ -28,7 +36,7 @@ fn findings(out: &std::process::Output) -> Vec<serde_json::Value> {
 /// its negative one. A rule without samples fails here.
 #[test]
 fn every_rule_fires_on_its_positive_sample_and_not_its_negative() {
-    let dir = fixture("rules");
+    let dir = rule_file("");
     let config = dir.join("jitaudit.toml");
     let mut failures = Vec::new();
     for rule in RULES {
@@ -114,8 +122,8 @@ fn the_sample_tenant_exercises_every_rule() {
 
 #[test]
 fn fail_on_gates_the_exit_code_and_output_is_deterministic() {
-    let file = fixture("rules/JIT003/positive.json");
-    let config = fixture("rules/jitaudit.toml");
+    let file = rule_file("JIT003/positive.json");
+    let config = rule_file("jitaudit.toml");
     let c = config.to_str().unwrap();
     let high = scan(
         &[&file],
@@ -136,8 +144,8 @@ fn fail_on_gates_the_exit_code_and_output_is_deterministic() {
 
 #[test]
 fn min_severity_filters_and_bad_config_is_an_error_with_its_line() {
-    let file = fixture("rules/JIT008/positive.json");
-    let config = fixture("rules/jitaudit.toml");
+    let file = rule_file("JIT008/positive.json");
+    let config = rule_file("jitaudit.toml");
     let out = scan(
         &[&file],
         &[
@@ -167,16 +175,16 @@ fn min_severity_filters_and_bad_config_is_an_error_with_its_line() {
 
 #[test]
 fn state_makes_a_second_run_report_only_what_is_new() {
-    let config = fixture("rules/jitaudit.toml");
+    let config = rule_file("jitaudit.toml");
     let c = config.to_str().unwrap();
     let state = tempfile::tempdir().unwrap();
     let s = state.path().to_str().unwrap();
-    let neg = fixture("rules/JIT009/negative.json");
+    let neg = rule_file("JIT009/negative.json");
     let first = scan(&[&neg], &["--config", c, "--state", s, "--format", "json"]);
     assert!(first.status.success());
     assert!(state.path().join("baseline.json").is_file());
     // The positive sample's new address is new against the saved baseline too.
-    let pos = fixture("rules/JIT009/positive.json");
+    let pos = rule_file("JIT009/positive.json");
     let second = scan(&[&pos], &["--config", c, "--state", s, "--format", "json"]);
     let new: Vec<_> = findings(&second)
         .into_iter()
@@ -217,4 +225,21 @@ fn rules_lists_and_explains() {
         .output()
         .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
+    // What a rule reads, with the columns Rust computes for it.
+    let explained = stdout(
+        &jitaudit()
+            .args(["rules", "explain", "JIT001"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        explained.contains("- requests: the requests table, and time_utc, in_business_hours"),
+        "{explained}"
+    );
+    // The whole catalogue as Markdown is docs/rules.md.
+    let markdown = jitaudit().args(["rules", "--markdown"]).output().unwrap();
+    assert!(markdown.status.success());
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))
+        .unwrap();
+    assert_eq!(stdout(&markdown), doc);
 }

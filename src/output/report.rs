@@ -1,0 +1,269 @@
+//! The weekly compliance report: one [`ReportSummary`], written as a self-contained
+//! HTML page with charts, the findings and ledger as CSV, the summary as JSON for SIEMs and
+//! dashboards, and Markdown for an e-mail or a pull-request comment. The run's timestamp is
+//! the only run-dependent value and sits in one marked metadata block of each file.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use minijinja::value::Serde;
+use minijinja::{Environment, Value, context};
+use polars::prelude::DataFrame;
+use serde::Serialize;
+
+use super::{Export, charts, frame};
+use crate::normalize::{format_time, name_of};
+use crate::schema;
+use crate::severity::Severity;
+use crate::summary::report::ReportSummary;
+use crate::tables::{ints, strs, times};
+
+const TEMPLATE: &str = include_str!("../../reports/report.html");
+
+/// The ledger columns `requests.csv` carries, in order.
+pub const LEDGER_COLUMNS: &[&str] = &[
+    schema::REQUEST_ID,
+    schema::REQUESTED_AT,
+    schema::REQUESTOR,
+    schema::CALLER_IP,
+    schema::JUSTIFICATION,
+    schema::SUBSCRIPTION_ID,
+    schema::VM_NAME,
+    schema::VM_ID,
+    schema::PORT,
+    schema::PROTOCOL,
+    schema::SOURCE_PREFIX,
+    schema::END_TIME,
+    schema::DURATION_SECONDS,
+    schema::STATUS,
+    schema::STATUS_REASON,
+    schema::POLICY_ID,
+    schema::CORRELATION_ID,
+    schema::EVIDENCE,
+];
+
+#[derive(Serialize)]
+struct LedgerRow {
+    request_id: String,
+    requested_at: String,
+    requestor: String,
+    vm_name: String,
+    vm_id: String,
+    port: String,
+    source_prefix: String,
+    caller_ip: String,
+    duration: String,
+    justification: String,
+    status: String,
+    evidence: String,
+}
+
+fn ledger_rows(req: &DataFrame) -> Result<Vec<LedgerRow>> {
+    let s = |c: &str| strs(req, c);
+    let (id, who, vm, vm_name, src, ip, why, status, ev) = (
+        s(schema::REQUEST_ID)?,
+        s(schema::REQUESTOR)?,
+        s(schema::VM_ID)?,
+        s(schema::VM_NAME)?,
+        s(schema::SOURCE_PREFIX)?,
+        s(schema::CALLER_IP)?,
+        s(schema::JUSTIFICATION)?,
+        s(schema::STATUS)?,
+        s(schema::EVIDENCE)?,
+    );
+    let at = times(req, schema::REQUESTED_AT)?;
+    let port = ints(req, schema::PORT)?;
+    let dur = ints(req, schema::DURATION_SECONDS)?;
+    let t = |v: Option<&str>| v.unwrap_or("").to_string();
+    Ok((0..req.height())
+        .map(|i| LedgerRow {
+            request_id: t(id.get(i)),
+            requested_at: at.get(i).map(format_time).unwrap_or_default(),
+            requestor: t(who.get(i)),
+            vm_name: t(vm_name.get(i)),
+            vm_id: t(vm.get(i)),
+            port: port.get(i).map(|p| p.to_string()).unwrap_or_default(),
+            source_prefix: t(src.get(i)),
+            caller_ip: t(ip.get(i)),
+            duration: dur
+                .get(i)
+                .map(crate::enrich::human_duration)
+                .unwrap_or_default(),
+            justification: t(why.get(i)),
+            status: t(status.get(i)),
+            evidence: t(ev.get(i)),
+        })
+        .collect())
+}
+
+pub fn html(s: &ReportSummary, ledger: &DataFrame, generated_at: &str) -> Result<String> {
+    let mut env = Environment::new();
+    env.add_filter("vm_name", |id: String| {
+        name_of(&id).unwrap_or("").to_string()
+    });
+    env.add_filter("signed", |n: i64| format!("{n:+}"));
+    env.add_template("report.html", TEMPLATE)
+        .context("loading the report template")?;
+    let c = &s.charts;
+    let charts: BTreeMap<&str, String> = BTreeMap::from([
+        ("findings", charts::findings_by_rule(c)?),
+        ("per_day", charts::requests_per_day(c)?),
+        ("heat", charts::heat_map(c)?),
+        ("callers", charts::top_callers(c)?),
+        ("windows", charts::vm_windows(c)?),
+    ]);
+    let rank: BTreeMap<&str, usize> = Severity::ALL
+        .iter()
+        .map(|s| (s.name(), *s as usize))
+        .collect();
+    env.get_template("report.html")
+        .and_then(|t| {
+            t.render(context! {
+                s => Value::from(Serde(s)),
+                charts => charts,
+                rank => rank,
+                ledger => Value::from(Serde(ledger_rows(ledger).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))?)),
+                generated_at => generated_at,
+            })
+        })
+        .context("rendering the report")
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+        .replace('<', "&lt;")
+}
+
+pub fn markdown(s: &ReportSummary, generated_at: &str) -> String {
+    let mut m = String::new();
+    let c = &s.counts;
+    let _ = writeln!(m, "# {}\n", md_cell(&s.title));
+    let _ = writeln!(m, "Window {} to {}.\n", s.window_from, s.window_to);
+    let sev: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .filter_map(|k| c.by_severity.get(k.name()).map(|n| format!("{n} {k}")))
+        .collect();
+    let _ = writeln!(
+        m,
+        "**{} findings** ({}){}; {} JIT requests by {} callers; {} of {} VMs have JIT.\n",
+        c.findings,
+        if sev.is_empty() {
+            "none".to_string()
+        } else {
+            sev.join(", ")
+        },
+        if c.suppressed > 0 {
+            format!(", {} suppressed", c.suppressed)
+        } else {
+            String::new()
+        },
+        c.requests,
+        c.callers,
+        c.vms_with_jit,
+        c.vms
+    );
+    if let Some(ch) = &s.change {
+        let _ = writeln!(
+            m,
+            "Since the previous run: findings {:+}, requests {:+}, VMs without JIT {:+}.\n",
+            ch.findings, ch.requests, ch.vms_without_jit
+        );
+    }
+    let _ = writeln!(
+        m,
+        "| severity | rule | time (UTC) | VM | caller | detail |\n|---|---|---|---|---|---|"
+    );
+    for f in s.findings.iter().filter(|f| !f.suppressed) {
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} |",
+            f.severity,
+            f.rule_id,
+            f.time_utc,
+            md_cell(name_of(&f.vm_id).unwrap_or("")),
+            md_cell(&f.caller),
+            md_cell(&f.detail)
+        );
+    }
+    for w in &s.input_warnings {
+        let _ = writeln!(m, "\n**Incomplete input:** {}", md_cell(w));
+    }
+    if !s.days_without_activity.is_empty() || !s.file_errors.is_empty() {
+        let _ = writeln!(
+            m,
+            "\nData gaps: {} day(s) without Activity Log data; {} unreadable file(s).",
+            s.days_without_activity.len(),
+            s.file_errors.len()
+        );
+    }
+    let _ = writeln!(m, "\n<!-- jitaudit metadata: generated {generated_at} -->");
+    m
+}
+
+/// `summary.json`: the summary with the run metadata in one block.
+pub fn json(s: &ReportSummary, generated_at: &str) -> Result<String> {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        metadata: BTreeMap<&'a str, &'a str>,
+        #[serde(flatten)]
+        summary: &'a ReportSummary,
+    }
+    let doc = Doc {
+        metadata: BTreeMap::from([("generated_at", generated_at), ("tool", "jitaudit")]),
+        summary: s,
+    };
+    Ok(serde_json::to_string_pretty(&doc)? + "\n")
+}
+
+/// `report.html`: the summary, the window's ledger and the run's time as one page.
+pub struct ReportHtml<'a> {
+    pub summary: &'a ReportSummary,
+    pub ledger: &'a DataFrame,
+    pub generated_at: &'a str,
+}
+
+impl Export for ReportHtml<'_> {
+    fn export(&self, out: &mut dyn Write) -> Result<()> {
+        out.write_all(html(self.summary, self.ledger, self.generated_at)?.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// `report.md`.
+pub struct ReportMarkdown<'a> {
+    pub summary: &'a ReportSummary,
+    pub generated_at: &'a str,
+}
+
+impl Export for ReportMarkdown<'_> {
+    fn export(&self, out: &mut dyn Write) -> Result<()> {
+        out.write_all(markdown(self.summary, self.generated_at).as_bytes())?;
+        Ok(())
+    }
+}
+
+/// `summary.json`.
+pub struct ReportJson<'a> {
+    pub summary: &'a ReportSummary,
+    pub generated_at: &'a str,
+}
+
+impl Export for ReportJson<'_> {
+    fn export(&self, out: &mut dyn Write) -> Result<()> {
+        out.write_all(json(self.summary, self.generated_at)?.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// `requests.csv`: the ledger of the window, in [`LEDGER_COLUMNS`].
+pub struct LedgerCsv<'a>(pub &'a DataFrame);
+
+impl Export for LedgerCsv<'_> {
+    fn export(&self, out: &mut dyn Write) -> Result<()> {
+        frame::write_csv(out, &self.0.select(LEDGER_COLUMNS.iter().copied())?)
+    }
+}

@@ -1,0 +1,149 @@
+//! What the inputs named on the command line hold: the files to read (directories walked
+//! recursively, in name order), the directories `ingest` wrote, and what is passed over
+//! beside the data (documentation, configuration, run metadata, incomplete downloads).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::{IngestSummary, Skipped};
+use crate::schema::INGEST_SUMMARY_FILE;
+
+/// Names that are documentation or metadata beside the data, never data themselves.
+fn is_beside_data(path: &Path) -> Option<&'static str> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    if name.starts_with('.') {
+        return Some("hidden file");
+    }
+    if name.ends_with(".part") {
+        return Some("incomplete download (collect renames a page once it is whole)");
+    }
+    if name.ends_with(".md") || name.ends_with(".txt") || name == "license" {
+        return Some("documentation");
+    }
+    if name.ends_with(".toml") {
+        return Some("configuration");
+    }
+    if name == "manifest.json" || name == INGEST_SUMMARY_FILE {
+        return Some("run metadata");
+    }
+    None
+}
+
+/// A warning when `path` is a `collect` manifest whose run did not get everything.
+fn snapshot_warning(path: &Path) -> Option<String> {
+    use crate::azure::manifest::{KindStatus, Manifest, RunStatus};
+    let m: Manifest = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    let dir = path.parent().unwrap_or(path).display();
+    let mut gaps = Vec::new();
+    for s in &m.subscriptions {
+        for (kind, k) in &s.kinds {
+            if k.status != KindStatus::Ok {
+                gaps.push(format!("{} {kind}", s.id));
+            }
+        }
+        if s.kinds.is_empty() && !s.errors.is_empty() {
+            gaps.push(s.id.clone());
+        }
+    }
+    let listed = gaps.len();
+    gaps.truncate(8);
+    let more = if listed > gaps.len() {
+        format!(" and {} more", listed - gaps.len())
+    } else {
+        String::new()
+    };
+    match m.status {
+        RunStatus::Complete => None,
+        RunStatus::Running => Some(format!(
+            "{dir}: the collect run that wrote this snapshot did not finish (manifest status \"running\"); missing or incomplete: {}{more}",
+            if gaps.is_empty() {
+                "unknown".to_string()
+            } else {
+                gaps.join(", ")
+            }
+        )),
+        RunStatus::Partial | RunStatus::Failed => Some(format!(
+            "{dir}: collect got only part of what it was asked for (manifest status \"{}\"); failed: {}{more}",
+            if m.status == RunStatus::Partial {
+                "partial"
+            } else {
+                "failed"
+            },
+            gaps.join(", ")
+        )),
+    }
+}
+
+/// One unit of input: a raw file, or a directory of tables `ingest` wrote.
+pub(super) enum Input {
+    File(PathBuf),
+    Ingested(PathBuf),
+}
+
+pub(super) fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<Input>> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .with_context(|| format!("{}: cannot read input", path.display()))?;
+        // A named file, or a pipe or device named on the command line (`/dev/stdin`,
+        // `<(zcat export.gz)`): read once, as it comes.
+        if !meta.is_dir() {
+            inputs.push(Input::File(path.clone()));
+            continue;
+        }
+        let mut walker = walkdir::WalkDir::new(path).sort_by_file_name().into_iter();
+        while let Some(entry) = walker.next() {
+            let entry = entry.with_context(|| format!("walking {}", path.display()))?;
+            let p = entry.path();
+            if entry.file_type().is_dir() {
+                if p.join(INGEST_SUMMARY_FILE).is_file() {
+                    inputs.push(Input::Ingested(p.to_path_buf()));
+                    walker.skip_current_dir();
+                }
+                continue;
+            }
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            if p.file_name()
+                .is_some_and(|n| n == crate::azure::manifest::MANIFEST_FILE)
+                && let Some(warning) = snapshot_warning(p)
+            {
+                summary.warnings.push(warning);
+            }
+            match is_beside_data(p) {
+                Some(reason) => summary.skipped.push(Skipped {
+                    path: p.display().to_string(),
+                    reason: reason.to_string(),
+                }),
+                None => inputs.push(Input::File(p.to_path_buf())),
+            }
+        }
+    }
+    Ok(inputs)
+}
+
+/// The files among the inputs that `load` would parse (not the tables `ingest` wrote), in
+/// the order it reads them, with their sizes in bytes.
+pub fn input_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>> {
+    let inputs = collect_inputs(paths, &mut IngestSummary::default())?;
+    Ok(inputs
+        .into_iter()
+        .filter_map(|i| match i {
+            Input::File(p) => {
+                let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                Some((p, size))
+            }
+            Input::Ingested(_) => None,
+        })
+        .collect())
+}
+
+/// Whether every input can be read twice: no pipe or device among them (a command that reads
+/// its inputs twice reads these once, whole).
+pub fn rereadable(paths: &[PathBuf]) -> bool {
+    paths
+        .iter()
+        .all(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() || m.is_dir()))
+}

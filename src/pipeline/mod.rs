@@ -1,0 +1,576 @@
+//! The loading layer: from the paths a command is given to the tables every later stage
+//! reads. It walks the inputs ([`inputs`]), opens or maps each file ([`reader`]), hashes it
+//! ([`sha256`]), has `sources` parse it into rows on every core, stacks the rows in input
+//! order, de-duplicates them ([`dedupe`]), then derives the tables made from several others
+//! ([`crate::derive`]). A directory `ingest` wrote is read back from its Parquet tables.
+//!
+//! [`load`] is the one entry point; every command calls it with the [`LoadOptions`] it needs.
+
+mod caller;
+mod dedupe;
+pub mod inputs;
+mod reader;
+mod sha256;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::derive;
+use crate::exit::Exit;
+use crate::schema::{self, INGEST_SUMMARY_FILE};
+use crate::sources::detect::{self, Content};
+pub use crate::sources::fast::prefilter::Need;
+use crate::sources::fast::prefilter::Prefilter;
+use crate::sources::{Batch, FileReport, SourceFormat};
+use crate::tables::{self, EventColumns, Tables};
+pub use dedupe::{Shape, dedupe, dedupe_with};
+use inputs::{Input, collect_inputs};
+use reader::{Opened, Stamp};
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Any rejected record, unknown file or file error stops the run.
+    pub strict: bool,
+    /// A file of no known format is a warning rather than an error.
+    pub skip_unknown: bool,
+    /// Draw a progress bar (only on a terminal, only for inputs worth one).
+    pub progress: bool,
+    /// Which Activity Log records the command needs; JSON Lines records it cannot need are
+    /// skipped before parsing (see `prefilter`).
+    pub need: Need,
+    /// Take each file's SHA-256 (off only for a second read of files already hashed).
+    pub hash: bool,
+    /// Which columns of `events` to fill (a query fills those its SQL reads).
+    pub events: EventColumns,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            strict: false,
+            skip_unknown: false,
+            progress: false,
+            need: Need::All,
+            hash: true,
+            events: EventColumns::All,
+        }
+    }
+}
+
+/// What a load produced.
+pub struct Loaded {
+    pub tables: Tables,
+    pub summary: IngestSummary,
+}
+
+/// `ingest-summary.json`: one entry per input file, plus what happened across files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IngestSummary {
+    pub files: Vec<FileReport>,
+    /// Files passed over while walking directories (documentation, metadata), with why.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+    /// Files that could not be read at all; a run with any exits with an error.
+    #[serde(default)]
+    pub errors: Vec<FileError>,
+    /// Rows per table after de-duplication.
+    #[serde(default)]
+    pub rows: BTreeMap<String, u64>,
+    /// Rows dropped per table because another input held the same record.
+    #[serde(default)]
+    pub duplicates_merged: BTreeMap<String, u64>,
+    /// What the inputs say about themselves that a reader must know: a `collect` snapshot
+    /// that is partial or was stopped before it finished.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileError {
+    pub path: String,
+    pub error: String,
+}
+
+impl IngestSummary {
+    /// Records read, used, rejected and skipped, in words, for the line each command prints.
+    pub fn counts_line(&self) -> String {
+        let (read, used, rejected) = self.totals();
+        let skipped: u64 = self.files.iter().map(|f| f.records_skipped).sum();
+        let mut line = format!("{read} records read, {used} used, {rejected} rejected");
+        if skipped > 0 {
+            line.push_str(&format!(
+                ", {skipped} passed over unparsed as not JIT-related (--no-prefilter parses them)"
+            ));
+        }
+        line
+    }
+
+    /// Files that could not be read make the run an error, after everything else is written.
+    pub fn exit(&self) -> Exit {
+        if self.errors.is_empty() {
+            Exit::Clean
+        } else {
+            Exit::Error
+        }
+    }
+
+    pub fn totals(&self) -> (u64, u64, u64) {
+        self.files.iter().fold((0, 0, 0), |(r, u, j), f| {
+            (
+                r + f.records_read,
+                u + f.records_used,
+                j + f.records_rejected,
+            )
+        })
+    }
+}
+
+/// Reads every input into the tables, as `opts` asks. Errors in one file are recorded and the
+/// run goes on, unless `strict`; the command decides the exit code from `summary.errors`.
+pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
+    match &opts.need {
+        Need::Caller(id) => {
+            let id = id.clone();
+            caller::load(paths, opts, &id)
+        }
+        _ => load_once(paths, opts),
+    }
+}
+
+/// One pass over the inputs.
+fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
+    let filter = Prefilter::for_need(&opts.need);
+    let mut summary = IngestSummary::default();
+    let inputs = collect_inputs(paths, &mut summary)?;
+    for warning in &summary.warnings {
+        eprintln!("jitaudit: warning: {warning}");
+    }
+    let total_bytes: u64 = inputs
+        .iter()
+        .map(|i| match i {
+            Input::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            Input::Ingested(_) => 0,
+        })
+        .sum();
+    let bar = progress_bar(
+        opts.progress && (total_bytes > 32 << 20 || inputs.len() > 200),
+        total_bytes,
+    );
+    // Files are read and parsed in parallel; their results are applied in input order, so
+    // the tables and the summary do not depend on which thread finished first. Where there
+    // are files enough to keep every core busy, a thread takes them four (or two) at a time
+    // and hashes them at once (see `sha256`). Each group is a task of its own: left to split
+    // as it likes, rayon handed a thread a run of a quarter of the files, and the other core
+    // sat idle while the last such run finished (a tenth of a second over 5 GB).
+    let threads = rayon::current_num_threads();
+    let group = match inputs.len() {
+        _ if !opts.hash => 1,
+        n if n >= 8 * threads => 4,
+        n if n >= 4 * threads => 2,
+        _ => 1,
+    };
+    let outcomes: Vec<Option<Result<FileOutcome>>> = inputs
+        .par_chunks(group)
+        .with_max_len(1)
+        .flat_map_iter(|inputs| read_group(inputs, &opts, filter.as_ref(), &bar))
+        .collect();
+    let mut tables = Tables::default();
+    for (input, outcome) in inputs.iter().zip(outcomes) {
+        match (input, outcome) {
+            (Input::Ingested(dir), _) => {
+                let previous = read_summary(dir)?;
+                // On its own, a directory is not de-duplicated again: only the columns wanted
+                // need reading (see Tables::read_parquet_keeping).
+                let t = if inputs.len() == 1 {
+                    Tables::read_parquet_keeping(dir, &opts.events)?
+                } else {
+                    Tables::read_parquet(dir)?
+                };
+                tables.append(&t)?;
+                carry(dir, previous, &mut summary);
+            }
+            (Input::File(_), Some(outcome)) => {
+                let outcome = outcome?;
+                if let Some(t) = outcome.tables {
+                    tables.append(&t)?;
+                }
+                summary.errors.extend(outcome.error);
+                summary.skipped.extend(outcome.skipped);
+                summary.files.push(outcome.report);
+            }
+            (Input::File(_), None) => unreachable!("every file has an outcome"),
+        }
+    }
+    bar.finish_and_clear();
+    // One directory `ingest` wrote is already de-duplicated and derived: read it as it is
+    // (what makes repeated queries over Parquet cheap).
+    let tables = if let [Input::Ingested(_)] = inputs.as_slice() {
+        count_rows(&tables, &mut summary);
+        tables
+    } else {
+        finish_tables(tables, &mut summary, &opts.events)?
+    };
+    Ok(Loaded { tables, summary })
+}
+
+fn progress_bar(show: bool, total: u64) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// The directory `ingest` wrote, when it is the whole of the input, with the summary a load of
+/// it would give: a query of it alone can scan its tables where they lie.
+pub fn lone_ingested(paths: &[PathBuf]) -> Result<Option<(PathBuf, IngestSummary)>> {
+    let mut summary = IngestSummary::default();
+    let inputs = collect_inputs(paths, &mut summary)?;
+    let [Input::Ingested(dir)] = inputs.as_slice() else {
+        return Ok(None);
+    };
+    for warning in &summary.warnings {
+        eprintln!("jitaudit: warning: {warning}");
+    }
+    carry(dir, read_summary(dir)?, &mut summary);
+    Ok(Some((dir.clone(), summary)))
+}
+
+/// Adds what `ingest` recorded of the files it read into `dir` to `summary`.
+fn carry(dir: &Path, previous: IngestSummary, summary: &mut IngestSummary) {
+    summary
+        .files
+        .extend(previous.files.into_iter().map(|mut f| {
+            f.carried_from
+                .get_or_insert_with(|| dir.display().to_string());
+            f
+        }));
+    summary.skipped.extend(previous.skipped);
+    summary.errors.extend(previous.errors);
+}
+
+fn read_summary(dir: &Path) -> Result<IngestSummary> {
+    let path = dir.join(INGEST_SUMMARY_FILE);
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a jitaudit ingest summary", path.display()))
+}
+
+/// What reading one file gave: its report, its rows (none when it failed), and the error or
+/// the skip it is recorded as.
+struct FileOutcome {
+    report: FileReport,
+    tables: Option<Tables>,
+    error: Option<FileError>,
+    skipped: Option<Skipped>,
+}
+
+/// Reads the files among `inputs`, each into its own outcome (none for an ingested
+/// directory). The SHA-256s of the files read whole are taken together.
+fn read_group(
+    inputs: &[Input],
+    opts: &LoadOptions,
+    filter: Option<&Prefilter>,
+    bar: &ProgressBar,
+) -> Vec<Option<Result<FileOutcome>>> {
+    let opened: Vec<Option<Result<_>>> = inputs
+        .iter()
+        .map(|input| match input {
+            Input::File(path) => Some(
+                reader::open(path).with_context(|| format!("{}: cannot read file", path.display())),
+            ),
+            Input::Ingested(_) => None,
+        })
+        .collect();
+    // The files read whole are hashed together (see `sha256`).
+    let mut hashes: Vec<Option<String>> = vec![None; inputs.len()];
+    if opts.hash {
+        let whole: Vec<(usize, &[u8])> = (opened.iter().enumerate())
+            .filter_map(|(i, o)| match o {
+                Some(Ok((Opened::Whole(bytes), _))) => Some((i, &**bytes)),
+                _ => None,
+            })
+            .collect();
+        let files: Vec<&[u8]> = whole.iter().map(|(_, bytes)| *bytes).collect();
+        for ((i, _), digest) in whole.iter().zip(sha256::digest_all(&files)) {
+            hashes[*i] = Some(digest);
+        }
+    }
+    inputs
+        .iter()
+        .zip(opened)
+        .zip(hashes)
+        .map(|((input, opened), hash)| {
+            let (Input::File(path), Some(opened)) = (input, opened) else {
+                return None;
+            };
+            let outcome = opened.and_then(|opened| read_one(path, opened, hash, opts, filter));
+            bar.inc(outcome.as_ref().map(|o| o.report.bytes).unwrap_or(0));
+            Some(outcome)
+        })
+        .collect()
+}
+
+/// Reads one opened file into its own batch, so a file that fails halfway adds nothing. Its
+/// SHA-256 is taken here unless `hash` holds it already. An error is returned only in strict
+/// mode; otherwise it is recorded in the outcome.
+fn read_one(
+    path: &Path,
+    (opened, stamp): (Opened, Option<Stamp>),
+    hash: Option<String>,
+    opts: &LoadOptions,
+    filter: Option<&Prefilter>,
+) -> Result<FileOutcome> {
+    let display = path.display().to_string();
+    let parsed: Result<Option<Batch>>;
+    let mut report;
+    match opened {
+        Opened::Lines(mut windows) => {
+            // A large plain JSON Lines file is read a window at a time, so memory stays flat
+            // however large the file; the SHA-256 is taken as the bytes go by.
+            report = FileReport::new(display.clone(), String::new(), 0);
+            report.format = Some(SourceFormat::ActivityJsonLines);
+            let mut batch = Batch::keeping(&opts.events);
+            let mut hasher = opts.hash.then(Sha256::new);
+            let mut line = 1;
+            parsed = loop {
+                match windows.next_window() {
+                    Ok(Some(w)) => {
+                        if let Some(h) = &mut hasher {
+                            h.update(&*w);
+                        }
+                        report.bytes += w.len() as u64;
+                        line = detect::read_json_lines(&w, line, &mut batch, &mut report, filter);
+                    }
+                    Ok(None) => break Ok(Some(batch)),
+                    Err(e) => break Err(anyhow::Error::new(e).context("cannot read file")),
+                }
+            };
+            report.sha256 = hasher
+                .map(|h| hex::encode(h.finalize()))
+                .unwrap_or_default();
+        }
+        Opened::Whole(raw) => {
+            let sha = match hash {
+                Some(hash) => hash,
+                None if opts.hash => hex::encode(Sha256::digest(&*raw)),
+                None => String::new(),
+            };
+            report = FileReport::new(display.clone(), sha, raw.len() as u64);
+            let r = &mut report;
+            parsed = (|| -> Result<Option<Batch>> {
+                let data = detect::decompress(&raw)?;
+                let content = detect::detect(&data)?;
+                if let Content::Parquet = content {
+                    return read_table_file(path, r).map(|_| None);
+                }
+                let mut batch = Batch::keeping(&opts.events);
+                detect::read(content, &data, &mut batch, r, filter)?;
+                Ok(Some(batch))
+            })();
+        }
+    }
+    // Only a file that stayed as it was is reported as read.
+    let parsed = parsed.and_then(|batch| match stamp {
+        Some(stamp) => stamp.check(path).context("cannot read file").map(|_| batch),
+        None => Ok(batch),
+    });
+    let mut outcome = FileOutcome {
+        report,
+        tables: None,
+        error: None,
+        skipped: None,
+    };
+    match parsed {
+        Ok(batch) => {
+            let report = &outcome.report;
+            if opts.strict && report.records_rejected > 0 {
+                let first = report
+                    .rejections
+                    .first()
+                    .map(|r| format!("{} ({})", r.reason, r.locations.join("; ")));
+                bail!(
+                    "{display}: {} record(s) rejected and --strict is set: {}",
+                    report.records_rejected,
+                    first.unwrap_or_default()
+                );
+            }
+            outcome.tables = batch.map(Batch::finish);
+        }
+        Err(e) => {
+            let unknown = outcome.report.format.is_none()
+                && format!("{e:#}").contains("expected an Activity Log export");
+            if opts.strict {
+                return Err(e.context(display));
+            }
+            if unknown && opts.skip_unknown {
+                outcome.skipped = Some(Skipped {
+                    path: display,
+                    reason: format!("unknown format (--skip-unknown): {e:#}"),
+                });
+            } else {
+                outcome.error = Some(FileError {
+                    path: display,
+                    error: format!("{e:#}"),
+                });
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// A `<table>.parquet` file on its own: the tables belong together, so only the directory
+/// `ingest` wrote is read, never one table of it.
+fn read_table_file(path: &Path, _report: &mut FileReport) -> Result<()> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    match schema::table(&stem) {
+        Some(spec) => bail!(
+            "a single {} table; pass the whole directory `jitaudit ingest` wrote, so that no table is missing",
+            spec.name
+        ),
+        None => bail!(
+            "a Parquet file that is not one of jitaudit's tables; expected a directory `jitaudit ingest` wrote"
+        ),
+    }
+}
+
+/// De-duplicates every table, then derives what is computed from several tables (not the
+/// ledger when `events` fills only some columns).
+fn finish_tables(
+    mut t: Tables,
+    summary: &mut IngestSummary,
+    events: &EventColumns,
+) -> Result<Tables> {
+    use schema::*;
+    let keys: &[(&str, &[&str])] = &[
+        (EVENTS.name, EVENT_KEY),
+        (
+            POLICY_REQUESTS.name,
+            &[
+                VM_KEY,
+                PORT,
+                REQUESTED_AT,
+                REQUESTOR,
+                SOURCE_PREFIX,
+                END_TIME,
+            ],
+        ),
+        (POLICIES.name, &[POLICY_KEY, VM_KEY, PORT, ALLOWED_SOURCE]),
+        (SUBSCRIPTIONS.name, &[SUBSCRIPTION_ID]),
+        (VMS.name, &[VM_KEY]),
+        (NICS.name, &[NIC_KEY]),
+        (NSG_RULES.name, &[NSG_KEY, RULE_NAME, IS_DEFAULT]),
+    ];
+    for (table, key) in keys {
+        let df = t.get_mut(table).expect("known table");
+        // Lean rows keep their counts of what they left out, for the caller to merge reads; a
+        // query's events go to the query engine in the chunks they were read in.
+        let shape = match events {
+            _ if *table != EVENTS.name => Shape::OneChunk,
+            EventColumns::Lean(_) => Shape::KeepingCounts,
+            EventColumns::Only(_) | EventColumns::Key(_) => Shape::AsItCame,
+            EventColumns::All => Shape::OneChunk,
+        };
+        let (deduped, dropped) = dedupe_with(std::mem::take(df), key, shape)?;
+        *df = deduped;
+        if dropped > 0 {
+            summary
+                .duplicates_merged
+                .insert(table.to_string(), dropped as u64);
+        }
+    }
+    // Counts from several files (and ingested directories) add up per hour and subscription.
+    t.activity_hours = tables::activity_hours_frame(&tables::coverage_of_frame(&t.activity_hours)?);
+    // The ledger is made from every column of events: not from some of them.
+    let t = derive::derive(t, events.fills_requests())?;
+    count_rows(&t, summary);
+    Ok(t)
+}
+
+fn count_rows(t: &Tables, summary: &mut IngestSummary) {
+    for spec in schema::ALL_TABLES {
+        summary.rows.insert(
+            spec.name.to_string(),
+            t.get(spec.name).map(|d| d.height() as u64).unwrap_or(0),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loading only some columns of `events` leaves the tables made from all of them empty
+    /// and no count column behind; the others are as a full load makes them.
+    #[test]
+    fn a_load_of_some_event_columns_makes_no_ledger() {
+        let sample = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data")];
+        let load_with = |events| {
+            let opts = LoadOptions {
+                events,
+                ..LoadOptions::default()
+            };
+            load(&sample, opts).unwrap().tables
+        };
+        let all = load_with(EventColumns::All);
+        let some = load_with(EventColumns::only([schema::CALLER]));
+        assert!(all.requests.height() > 0);
+        assert_eq!(some.requests.height(), 0);
+        assert_eq!(some.events.height(), all.events.height());
+        assert_eq!(some.events.schema(), all.events.schema());
+        assert_eq!(
+            some.events.column(schema::PROPERTIES).unwrap().null_count(),
+            some.events.height()
+        );
+        assert_eq!(
+            some.events.column(schema::CALLER).unwrap(),
+            all.events.column(schema::CALLER).unwrap()
+        );
+        assert!(some.vms.equals_missing(&all.vms));
+        // A load of the key's columns alone holds no subscription once the hours are counted
+        // by it, and counts them as a full load does.
+        let key = load_with(EventColumns::only([schema::OPERATION_ID]));
+        assert!(matches!(
+            EventColumns::only([schema::OPERATION_ID]),
+            EventColumns::Key(_)
+        ));
+        assert_eq!(key.events.height(), all.events.height());
+        let subscriptions = key.events.column(schema::SUBSCRIPTION_ID).unwrap();
+        assert_eq!(subscriptions.null_count(), key.events.height());
+        assert!(key.activity_hours.equals_missing(&all.activity_hours));
+        assert!(all.activity_hours.height() > 1);
+        // The same operations, though of an event held twice another copy may be kept (any
+        // copy will do), so not in the same order.
+        let operations = |t: &Tables| {
+            let mut ops: Vec<Option<String>> = (t.events.column(schema::OPERATION_ID).unwrap())
+                .str()
+                .unwrap()
+                .iter()
+                .map(|o| o.map(str::to_string))
+                .collect();
+            ops.sort();
+            ops
+        };
+        assert_eq!(operations(&key), operations(&all));
+    }
+}

@@ -1,0 +1,12 @@
+//! The speed wing of `sources`: what makes reading a large diagnostic-settings export fast,
+//! each beside the plain path it must agree with.
+//!
+//! - [`prefilter`]: skips JSON Lines records that cannot concern the command, counting them;
+//!   its plain twin is parsing every line (`--no-prefilter`).
+//! - [`line_scanner`] and [`record_line`]: read the usual diagnostic-settings line without
+//!   building a JSON value; their plain twin is `serde_json` into
+//!   [`super::activity::from_object`].
+
+pub mod line_scanner;
+pub mod prefilter;
+pub mod record_line;

@@ -1,0 +1,440 @@
+//! Why: `report`, `scan` and `caller` need a fraction of a percent of a log's records; parsing the rest was most of their time.
+//! Plain twin: parsing every line (`Need::All`, `--no-prefilter`), as `ingest` and `query` always do.
+//! Held equal by: `tests/it/prefilter.rs` (`scan_report_and_caller_answer_the_same_with_and_without_the_prefilter`) and `a_filtered_read_counts_the_same_hours_as_a_full_one` below.
+//!
+//! The byte-level prefilter for JSON Lines: `report`, `scan` and `caller` need only the
+//! Activity Log records that concern JIT policies and network security groups (and, for
+//! `caller`, that name the caller), which are a fraction of a percent of a real log. A line
+//! that cannot be one of them is skipped before any JSON is parsed, and only counted: per UTC
+//! hour and subscription into the `activity_hours` table, so the report's data-quality checks
+//! (days and subscriptions without any Activity Log data) still see every record.
+//!
+//! What the filter keeps is a superset of what the commands need: the needles are matched
+//! ASCII-case-insensitively anywhere in the line (exports upper-case resource ids), and a line
+//! with a `\u` escape is always kept, because an escaped letter could hide a needle. `ingest`
+//! and `query` never filter; `--no-prefilter` turns it off, and a test compares both ways.
+
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+use regex::bytes::Regex;
+
+use crate::normalize::{parse_time, parse_utc};
+use crate::tables::{Cell, Coverage, hour_of};
+
+/// What a command needs of the Activity Log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    /// Every record (ingest, query, --no-prefilter).
+    All,
+    /// JIT policy and NSG records (report, scan).
+    Jit,
+    /// Those, and every record that names one of these identities (caller, which shows no
+    /// data coverage: the records it passes over are not counted into `activity_hours`).
+    JitAnd(Vec<String>),
+    /// Only the records that name one of `names` and that a `JitAnd(already)` read did not
+    /// keep: the caller's second read, for the names the first one found.
+    NewFor {
+        names: Vec<String>,
+        already: Vec<String>,
+    },
+    /// Everything one identity did, by any of its names, and the JIT records: the loading
+    /// layer reads for this in more than one pass (`pipeline::caller`); a single pass filters
+    /// as [`Need::JitAnd`] with the one name.
+    Caller(String),
+}
+
+/// The compiled filter.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    keep: Regex,
+    /// Lines a previous read kept (and parsed) are not kept again.
+    except: Option<Regex>,
+    /// Count the lines passed over per hour and subscription into `activity_hours`.
+    hours: bool,
+}
+
+/// Words every JIT or NSG operation name holds (`.../jitNetworkAccessPolicies/initiate/action`,
+/// `Microsoft.Network/networkSecurityGroups/securityRules/write`).
+pub(crate) const JIT_WORDS: [&str; 2] = ["jitnetworkaccesspolicies", "networksecuritygroups"];
+
+impl Prefilter {
+    /// The filter for `need`, or none when every record is needed (or when an identity holds
+    /// characters ASCII case-folding cannot match safely).
+    pub fn for_need(need: &Need) -> Option<Prefilter> {
+        let literal = |ids: &[String]| -> Option<Vec<String>> {
+            if ids.iter().any(|id| !id.is_ascii() || id.trim().is_empty()) {
+                return None;
+            }
+            Some(ids.iter().map(|id| regex::escape(id.trim())).collect())
+        };
+        let jit = || JIT_WORDS.iter().map(|w| w.to_string());
+        let regex = |words: Vec<String>| {
+            Regex::new(&format!("(?i-u){}", words.join("|"))).expect("escaped words")
+        };
+        match need {
+            Need::All => None,
+            Need::Caller(id) => Prefilter::for_need(&Need::JitAnd(vec![id.clone()])),
+            Need::Jit => Some(Prefilter {
+                keep: regex(jit().collect()),
+                except: None,
+                hours: true,
+            }),
+            Need::JitAnd(ids) => {
+                let mut words = literal(ids)?;
+                words.extend(jit());
+                Some(Prefilter {
+                    keep: regex(words),
+                    except: None,
+                    hours: false,
+                })
+            }
+            Need::NewFor { names, already } => {
+                let mut kept_before = literal(already)?;
+                kept_before.extend(jit());
+                Some(Prefilter {
+                    keep: regex(literal(names)?),
+                    except: Some(regex(kept_before)),
+                    hours: false,
+                })
+            }
+        }
+    }
+
+    /// Whether a line the words matched is one a previous read already kept (it names an
+    /// earlier word, a JIT word, or holds an escape, which that read kept too).
+    pub fn kept_before(&self, line: &[u8]) -> bool {
+        self.except
+            .as_ref()
+            .is_some_and(|e| e.is_match(line) || ESCAPE.find(line).is_some())
+    }
+
+    /// Whether this is a first read, not a second one for names a first read found. Only a
+    /// first read keeps lines for their escapes (a second read's were kept by the first).
+    pub fn is_first_read(&self) -> bool {
+        self.except.is_none()
+    }
+
+    /// Whether the lines passed over are counted per hour and subscription into
+    /// `activity_hours` (by `report` and `scan`, whose data-quality checks read it).
+    pub fn counts_hours(&self) -> bool {
+        self.hours
+    }
+
+    /// The first match of a word at or after `at`, as a byte offset.
+    pub fn next_word(&self, data: &[u8], at: usize) -> Option<usize> {
+        self.keep.find_at(data, at).map(|m| m.start())
+    }
+
+    #[cfg(test)]
+    pub fn keeps(&self, line: &[u8]) -> bool {
+        let matched =
+            self.keep.is_match(line) || (self.is_first_read() && ESCAPE.find(line).is_some());
+        matched && !self.kept_before(line)
+    }
+}
+
+/// The end of the line that starts at `start` (its newline, or the end of `data`), and whether
+/// it holds a `\u`: a JSON escape could spell a word's letter, so a line holding one is
+/// parsed. One pass finds both (a separate search for the escape cost as much as finding the
+/// line ends; in the words' regex this two-byte needle made the whole scan four times slower).
+pub fn line_end_and_escape(data: &[u8], start: usize) -> (usize, bool) {
+    let mut escaped = false;
+    let mut at = start;
+    while let Some(i) = memchr::memchr2(b'\n', b'\\', &data[at..]) {
+        let i = at + i;
+        if data[i] == b'\n' {
+            return (i, escaped);
+        }
+        escaped |= data.get(i + 1) == Some(&b'u');
+        at = i + 1;
+    }
+    (data.len(), escaped)
+}
+
+static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+static TIME_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"time\""));
+static RESOURCE_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"resourceId\""));
+
+/// The time and subscription of a skipped diagnostic-settings line, read without parsing the
+/// JSON: the `"time"` value and the subscription in `"resourceId"`. None when the line has no
+/// readable time (the full parse would have rejected it too).
+pub fn sketch(line: &[u8]) -> Option<(i64, Option<&[u8]>)> {
+    // Azure writes `{ "time": "...", "resourceId": "...", ...`: read that directly, and look
+    // for the keys anywhere only when the line is laid out otherwise.
+    let laid_out = line.first() == Some(&b'{');
+    let (time, after) = match laid_out.then(|| value_at(line, 1, b"\"time\"")).flatten() {
+        Some(found) => found,
+        None => string_after(line, &TIME_KEY)?,
+    };
+    let time = match parse_utc(time) {
+        Some(t) => t,
+        None => parse_time(std::str::from_utf8(time).ok()?)?,
+    };
+    let resource = after
+        .trim_ascii_start()
+        .strip_prefix(b",")
+        .and_then(|rest| value_at(rest, 0, b"\"resourceId\""))
+        .or_else(|| string_after(line, &RESOURCE_KEY));
+    let subscription = resource.and_then(|(id, _)| subscription_in(id));
+    Some((time, subscription))
+}
+
+/// Counts skipped lines into a [`Coverage`]. Consecutive lines mostly share their hour and
+/// subscription: a run of them is one cell, added to the coverage when the run ends (at the
+/// latest by [`SkipCounter::finish`]), and each subscription spelling is made canonical once.
+#[derive(Default)]
+pub struct SkipCounter {
+    run: Option<Run>,
+}
+
+struct Run {
+    hour: i64,
+    raw: Option<Vec<u8>>,
+    subscription: Option<String>,
+    cell: Cell,
+}
+
+impl SkipCounter {
+    pub fn count(&mut self, coverage: &mut Coverage, line: &[u8]) {
+        let Some((time, raw)) = sketch(line) else {
+            return;
+        };
+        let hour = hour_of(time);
+        if let Some(run) = &mut self.run
+            && run.hour == hour
+            && run.raw.as_deref() == raw
+        {
+            run.cell.merge(Cell::at(time));
+            return;
+        }
+        // A new run: the subscription is the last run's when only the hour changed.
+        let subscription = match (&self.run, raw) {
+            (Some(run), Some(raw)) if run.raw.as_deref() == Some(raw) => run.subscription.clone(),
+            (_, raw) => raw
+                .and_then(|r| std::str::from_utf8(r).ok())
+                .map(crate::sources::activity::canonical_subscription),
+        };
+        let next = Run {
+            hour,
+            raw: raw.map(<[u8]>::to_vec),
+            subscription,
+            cell: Cell::at(time),
+        };
+        if let Some(done) = self.run.replace(next) {
+            coverage.add_cell(done.hour, done.subscription, done.cell);
+        }
+    }
+
+    /// Adds the run in progress.
+    pub fn finish(mut self, coverage: &mut Coverage) {
+        if let Some(done) = self.run.take() {
+            coverage.add_cell(done.hour, done.subscription, done.cell);
+        }
+    }
+}
+
+/// `"key": "value"` at `at` (after optional white space): the value and what follows its
+/// closing quote. None when the line has something else there, or a value with an escape.
+fn value_at<'a>(line: &'a [u8], at: usize, key: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let rest = line.get(at..)?.trim_ascii_start().strip_prefix(key)?;
+    string_value(rest)
+}
+
+/// The string value after a key: `"key": "value"` gives `value` and what follows it (no
+/// escapes expected in the values read here; a value with one gives up).
+fn string_after<'a>(line: &'a [u8], key: &Finder) -> Option<(&'a [u8], &'a [u8])> {
+    // The keys come first in Azure's records; look there before the whole line.
+    let head = &line[..line.len().min(512)];
+    let at = key.find(head).or_else(|| key.find(line))? + key.needle().len();
+    string_value(&line[at..])
+}
+
+/// `: "value"` (with optional white space) at the start of `rest`.
+fn string_value(rest: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"")?;
+    let end = memchr::memchr2(b'"', b'\\', rest)?;
+    (rest[end] == b'"').then(|| (&rest[..end], &rest[end + 1..]))
+}
+
+/// The subscription segment of a resource id, as spelled.
+fn subscription_in(id: &[u8]) -> Option<&[u8]> {
+    const PREFIX: &[u8] = b"/subscriptions/";
+    let rest = id.get(PREFIX.len()..)?;
+    if !id[..PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
+        return None;
+    }
+    let end = rest.iter().position(|b| *b == b'/').unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_jit_lines_in_any_case_and_escaped_lines() {
+        let f = Prefilter::for_need(&Need::Jit).unwrap();
+        assert!(f.keeps(br#"{"operationName":"MICROSOFT.SECURITY/LOCATIONS/JITNETWORKACCESSPOLICIES/INITIATE/ACTION"}"#));
+        assert!(f.keeps(
+            br#"{"operationName":"Microsoft.Network/networkSecurityGroups/securityRules/write"}"#
+        ));
+        assert!(f.keeps(br#"{"operationName":"Microsoft.Security/locations/\u006aitNetworkAccessPolicies/write"}"#));
+        assert!(!f.keeps(br#"{"operationName":"Microsoft.Compute/virtualMachines/start/action"}"#));
+    }
+
+    #[test]
+    fn caller_words_are_literal_and_ascii_only() {
+        let f = Prefilter::for_need(&Need::JitAnd(vec!["a.b+c@contoso.com".into()])).unwrap();
+        assert!(f.keeps(br#"{"caller":"A.B+C@CONTOSO.COM"}"#));
+        assert!(!f.keeps(br#"{"caller":"aXb+c@contoso.com"}"#));
+        assert!(Prefilter::for_need(&Need::JitAnd(vec!["jörg@contoso.com".into()])).is_none());
+        assert!(Prefilter::for_need(&Need::All).is_none());
+    }
+
+    #[test]
+    fn a_second_read_keeps_only_what_the_first_did_not() {
+        let f = Prefilter::for_need(&Need::NewFor {
+            names: vec!["bob@contoso.com".into(), "b2b2".into()],
+            already: vec!["bob@contoso.com".into()],
+        })
+        .unwrap();
+        assert!(f.keeps(br#"{"caller":"B2B2"}"#));
+        assert!(!f.keeps(br#"{"caller":"b2b2","upn":"bob@contoso.com"}"#));
+        assert!(!f.keeps(br#"{"caller":"b2b2","op":"networkSecurityGroups/write"}"#));
+        assert!(!f.keeps(br#"{"caller":"b2b2","x":"\u0027"}"#));
+        assert!(!f.keeps(br#"{"caller":"carol"}"#));
+    }
+
+    #[test]
+    fn sketch_reads_time_and_subscription_without_parsing() {
+        let line = br#"{ "time": "2026-11-05T02:00:06.298Z", "resourceId": "/SUBSCRIPTIONS/22222222-AAAA-4BBB-8CCC-000000000002/RESOURCEGROUPS/RG"}"#;
+        let (t, sub) = sketch(line).unwrap();
+        assert_eq!(t, parse_time("2026-11-05T02:00:06.298Z").unwrap());
+        assert_eq!(sub, Some(&b"22222222-AAAA-4BBB-8CCC-000000000002"[..]));
+        let mut c = Coverage::default();
+        let mut counter = SkipCounter::default();
+        counter.count(&mut c, line);
+        counter.count(&mut c, line);
+        counter.finish(&mut c);
+        let ((_, sub), cell) = c.cells.iter().next().unwrap();
+        assert_eq!(sub.as_deref(), Some("22222222-aaaa-4bbb-8ccc-000000000002"));
+        assert_eq!(cell.records, 2);
+        assert_eq!(sketch(br#"{"resourceId":"/subscriptions/x"}"#), None);
+        let no_sub = sketch(br#"{"time":"2026-11-05T02:00:06Z","resourceId":"/providers/x"}"#);
+        assert_eq!(no_sub.map(|s| s.1), Some(None));
+        // Laid out otherwise: the keys are looked for anywhere.
+        let moved = br#"{"level":"Informational","resourceId":"/subscriptions/S1/x","time":"2026-11-05T02:00:06Z"}"#;
+        assert_eq!(
+            sketch(moved),
+            Some((
+                parse_time("2026-11-05T02:00:06Z").unwrap(),
+                Some(&b"S1"[..])
+            ))
+        );
+        let escaped =
+            br#"{ "time": "2026-11-05T02:00:06Z", "resourceId": "/subscriptions/S\u0031/x"}"#;
+        assert_eq!(sketch(escaped).map(|s| s.1), Some(None));
+    }
+
+    /// The hours and subscriptions of a filtered read (skipped lines sketched, kept ones
+    /// parsed) are those of reading every line, on the sample tenant's JSON Lines with lines
+    /// of other layouts, hours and subscriptions mixed in.
+    #[test]
+    fn a_filtered_read_counts_the_same_hours_as_a_full_one() {
+        use crate::sources::{Batch, FileReport, detect};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let mut text = String::new();
+        for entry in walkdir::WalkDir::new(dir.join("insights-activity-logs")) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() {
+                text.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+                text.push('\n');
+            }
+        }
+        for (hour, sub) in [(3, "44444444-0000-4000-8000-000000000004"), (4, "SUB-X")] {
+            text.push_str(&format!(
+                r#"{{"operationName":"Microsoft.Compute/virtualMachines/read","resourceId":"/subscriptions/{sub}/rg","time":"2026-11-06T0{hour}:10:00.5Z"}}"#
+            ));
+            text.push('\n');
+            text.push_str(&format!(
+                r#"{{ "time": "2026-11-06T0{hour}:20:00+00:00", "resourceId": "/SUBSCRIPTIONS/{sub}/RG", "operationName": "x"}}"#
+            ));
+            text.push('\n');
+        }
+        let hours = |filter: Option<&Prefilter>| {
+            let mut batch = Batch::default();
+            let mut report = FileReport::new("t.json".into(), String::new(), 0);
+            detect::read_json_lines(text.as_bytes(), 1, &mut batch, &mut report, filter);
+            (batch.finish().activity_hours, report.records_skipped)
+        };
+        let (all, none_skipped) = hours(None);
+        let (filtered, skipped) = hours(Prefilter::for_need(&Need::Jit).as_ref());
+        assert_eq!(none_skipped, 0);
+        assert!(skipped > 40, "{skipped} lines skipped");
+        assert!(all.height() > 10);
+        assert!(all.equals_missing(&filtered), "{all}\n{filtered}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The one-pass line end and escape agree with finding each on its own.
+        #[test]
+        fn line_ends_and_escapes_are_found_in_one_pass(
+            data in proptest::collection::vec(proptest::sample::select(b"\n\\ua".to_vec()), 0..40),
+            start in 0usize..40,
+        ) {
+            let start = start.min(data.len());
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let escaped = ESCAPE.find(&data[start..end]).is_some();
+            proptest::prop_assert_eq!(line_end_and_escape(&data, start), (end, escaped));
+        }
+    }
+
+    #[test]
+    fn runs_of_lines_count_as_each_line_would() {
+        let line = |hour: u32, minute: u32, sub: &str| {
+            format!(
+                r#"{{ "time": "2026-11-05T{hour:02}:{minute:02}:00Z", "resourceId": "/SUBSCRIPTIONS/{sub}/RG"}}"#
+            )
+        };
+        let mut lines = Vec::new();
+        for i in 0..200u32 {
+            let sub = [
+                "22222222-AAAA-4BBB-8CCC-000000000002",
+                "22222222-aaaa-4bbb-8ccc-000000000002",
+                "33333333-AAAA-4BBB-8CCC-000000000003",
+            ][(i / 13 % 3) as usize];
+            lines.push(line(i / 40 % 3, (i * 7) % 60, sub));
+        }
+        lines.push("not json".to_string());
+        let mut runs = Coverage::default();
+        let mut counter = SkipCounter::default();
+        let mut each = Coverage::default();
+        for l in &lines {
+            counter.count(&mut runs, l.as_bytes());
+            if let Some((time, sub)) = sketch(l.as_bytes()) {
+                let sub = sub.map(|s| {
+                    crate::sources::activity::canonical_subscription(
+                        std::str::from_utf8(s).unwrap(),
+                    )
+                });
+                each.add(time, sub, 1);
+            }
+        }
+        counter.finish(&mut runs);
+        let cells = |c: &Coverage| {
+            c.cells
+                .iter()
+                .map(|(k, v)| (k.clone(), v.records, v.first, v.last))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(cells(&runs), cells(&each));
+        assert_eq!(runs.cells.values().map(|c| c.records).sum::<u64>(), 200);
+        assert_eq!(runs.cells.len(), 6, "three hours, two subscriptions");
+    }
+}

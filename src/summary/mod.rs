@@ -1,0 +1,6 @@
+//! What the writers show, computed from the tables and the rules' outcome: the weekly
+//! report's summary ([`report`]) and one caller's timeline ([`caller`]). Pure: no files, no
+//! formatting beyond the text a cell holds.
+
+pub mod caller;
+pub mod report;
