@@ -1,5 +1,5 @@
 //! Signing in: which azure_identity credential to use, and `auto`, which tries them in the
-//! order the README gives and says which one answered.
+//! order docs/commands.md gives (under `collect`) and says which one answered.
 
 use std::path::Path;
 use std::sync::Arc;
