@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 
 use crate::cli::IngestArgs;
 use crate::exit::Exit;
-use crate::output::load::{print_errors, print_summary};
+use crate::output::Export;
+use crate::output::load::{LoadAccount, print_errors};
 use crate::pipeline::{Loaded, Need};
 use crate::schema::INGEST_SUMMARY_FILE;
 use crate::tables::EventColumns;
@@ -22,7 +23,7 @@ pub fn run(args: IngestArgs) -> Result<Exit> {
     let json = serde_json::to_string_pretty(&summary)?;
     std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
     let mut out = std::io::stdout().lock();
-    print_summary(&mut out, &summary)?;
+    LoadAccount(&summary).export(&mut out)?;
     writeln!(
         out,
         "wrote {} tables and {}",

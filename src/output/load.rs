@@ -6,6 +6,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use super::Export;
 use crate::pipeline::IngestSummary;
 use crate::sources::rejection_totals;
 
@@ -48,8 +49,17 @@ fn rejection_lines(summary: &IngestSummary) -> Vec<String> {
         .collect()
 }
 
-/// The short account of a load every command prints.
-pub fn print_summary(out: &mut impl Write, summary: &IngestSummary) -> Result<()> {
+/// The short account of a load, as `ingest` prints it: files and records read, used and
+/// rejected, rows per table, reasons, notes and files passed over.
+pub struct LoadAccount<'a>(pub &'a IngestSummary);
+
+impl Export for LoadAccount<'_> {
+    fn export(&self, out: &mut dyn Write) -> Result<()> {
+        write_account(out, self.0)
+    }
+}
+
+fn write_account(out: &mut dyn Write, summary: &IngestSummary) -> Result<()> {
     let (read, used, rejected) = summary.totals();
     writeln!(
         out,

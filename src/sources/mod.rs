@@ -1,8 +1,14 @@
-//! Sources: every shape Azure writes JIT evidence in, read into the canonical tables.
+//! Sources: bytes to rows, and nothing else. Every shape Azure writes JIT evidence in is read
+//! into the canonical tables' rows.
 //!
-//! A file's format is found from its content ([`detect`]), never its name; each format's
-//! parser writes rows into a [`Batch`] and counts what it read, used and rejected in a
-//! [`FileReport`]. [`load`] walks the inputs and puts it all together.
+//! A file's format is found from its content ([`detect`]), never its name. The general path
+//! reads each shape with `serde_json` or `csv`: [`activity`] (every Activity Log shape: REST,
+//! diagnostic settings, Event Hubs, Log Analytics), [`arm`] (JIT policies and the inventory
+//! Resource Manager lists), [`csv_sources`] (Log Analytics and portal CSV); [`event_row`] writes
+//! an event's row. Each parser writes rows into a [`Batch`] and counts what it read, used and
+//! rejected in a [`FileReport`]. [`fast`] is the speed wing for large JSON Lines exports, beside
+//! the general path it must agree with. Walking the inputs, reading files and putting the
+//! tables together is the loading layer's (`crate::pipeline`).
 
 pub mod activity;
 pub mod arm;
