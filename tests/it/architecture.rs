@@ -1,6 +1,6 @@
 //! The house plan, checked: imports point down the layers, and no files import each other in
-//! a loop. A small reading of the `crate::` and `super::` paths in `src/`, outside test
-//! modules; `docs/architecture.md` explains the layers.
+//! a loop. A small reading of the `crate::` and `super::` paths in `src/`, outside what
+//! `#[cfg(test)]` marks; `docs/architecture.md` explains the layers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -65,20 +65,51 @@ fn module_of(file: &Path) -> Vec<String> {
     parts
 }
 
-/// The code of a file without its test modules (they sit at the end, after `#[cfg(test)]`)
-/// and without comments.
+/// The code of a file without comments and without what `#[cfg(test)]` marks (a test
+/// module, a test-only function): an item is skipped to its `;` or its matching `}`.
 fn code(text: &str) -> String {
-    let end = text.find("#[cfg(test)]").unwrap_or(text.len());
-    text[..end]
+    let text: String = text
         .lines()
         .map(|l| l.split("//").next().unwrap_or(""))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let item = &rest[at..];
+        let end = match (item.find('{'), item.find(';')) {
+            (Some(open), Some(semi)) if semi < open => semi + 1,
+            (Some(open), _) => {
+                let mut depth = 0usize;
+                let mut end = item.len();
+                for (i, c) in item[open..].char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = open + i + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                end
+            }
+            (None, Some(semi)) => semi + 1,
+            (None, None) => item.len(),
+        };
+        rest = &item[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Every module path the code names from `crate::` or `super::`, with `use` groups expanded
 /// one level (`crate::a::{b, c::d}` names `a::b` and `a::c::d`).
-fn paths_named(code: &str, module: &[String], is_mod_file: bool) -> Vec<Vec<String>> {
+fn paths_named(code: &str, module: &[String]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let bytes = code.as_bytes();
     for anchor in ["crate::", "super::"] {
@@ -94,7 +125,6 @@ fn paths_named(code: &str, module: &[String], is_mod_file: bool) -> Vec<Vec<Stri
             } else {
                 // `super` of `a/b.rs` is `a`; of `a/b/mod.rs` (module a::b) also `a`.
                 let mut m = module.to_vec();
-                let _ = is_mod_file;
                 m.pop();
                 m
             };
@@ -160,8 +190,7 @@ fn tree() -> Tree {
     let mut edges = BTreeMap::new();
     for (module, file) in &files {
         let text = code(&std::fs::read_to_string(file).unwrap());
-        let is_mod = file.file_name().is_some_and(|n| n == "mod.rs");
-        let named: BTreeSet<Vec<String>> = paths_named(&text, module, is_mod)
+        let named: BTreeSet<Vec<String>> = paths_named(&text, module)
             .iter()
             .filter_map(|p| file_of(p, &files))
             .filter(|target| target != module && !target.starts_with(module))
