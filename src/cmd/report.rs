@@ -6,38 +6,28 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::cli::{ReportArgs, ReportFormat};
-use crate::config::Config;
 use crate::exit::Exit;
 use crate::normalize::format_time;
 use crate::output::findings::FindingsCsv;
 use crate::output::load::print_errors;
-use crate::output::report::{LedgerCsv, ReportHtml, ReportJson, ReportMarkdown};
+use crate::output::report::{LedgerCsv, ReportHtml, ReportText, TextForm};
 use crate::output::{self, Export};
-use crate::pipeline::Need;
-use crate::rules::{self, stateful::Baseline};
 use crate::summary::report::{self as summary, Change, ReportSummary};
-use crate::tables::EventColumns;
-use crate::window;
 
 pub fn run(args: ReportArgs) -> Result<Exit> {
-    let config = Config::load(args.config.as_deref())?;
-    let window = args.window.window()?;
-    let loaded = super::load(&args.input, Need::Jit, true, EventColumns::All)?;
-    print_errors(&loaded.summary);
-    let state = args
-        .state
-        .as_deref()
-        .map(Baseline::read)
-        .transpose()?
-        .flatten();
-    let now = window::now()?;
-    let outcome = rules::run(
-        &loaded.tables,
-        &config,
-        &window,
-        now.date_naive(),
-        state.as_ref(),
+    let super::Judged {
+        config,
+        window,
+        loaded,
+        now,
+        outcome,
+    } = super::judge(
+        &args.input,
+        args.config.as_deref(),
+        &args.window,
+        args.state.as_deref(),
     )?;
+    print_errors(&loaded.summary);
     let title = args
         .title
         .clone()
@@ -73,13 +63,15 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
             ledger: &ledger,
             generated_at: &generated_at,
         },
-        ReportMarkdown {
+        ReportText {
             summary: &s,
             generated_at: &generated_at,
+            form: TextForm::Markdown,
         },
-        ReportJson {
+        ReportText {
             summary: &s,
             generated_at: &generated_at,
+            form: TextForm::Json,
         },
     );
     let (findings_csv, ledger_csv) = (FindingsCsv(&s.findings), LedgerCsv(&ledger));

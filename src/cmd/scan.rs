@@ -4,30 +4,22 @@
 use anyhow::Result;
 
 use crate::cli::{OutputFormat, ScanArgs};
-use crate::config::Config;
 use crate::exit::Exit;
 use crate::output::findings::{FindingsCsv, FindingsJson, ScanTable};
 use crate::output::load::print_errors;
 use crate::output::{self, Export};
-use crate::pipeline::Need;
-use crate::rules::{self, stateful::Baseline};
 use crate::severity::Severity;
 use crate::summary::report::gate_reached;
-use crate::tables::EventColumns;
-use crate::window;
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
-    let config = Config::load(args.config.as_deref())?;
-    let window = args.window.window()?;
-    let loaded = super::load(&args.input, Need::Jit, true, EventColumns::All)?;
-    let state = args
-        .state
-        .as_deref()
-        .map(Baseline::read)
-        .transpose()?
-        .flatten();
-    let today = window::now()?.date_naive();
-    let outcome = rules::run(&loaded.tables, &config, &window, today, state.as_ref())?;
+    let super::Judged {
+        loaded, outcome, ..
+    } = super::judge(
+        &args.input,
+        args.config.as_deref(),
+        &args.window,
+        args.state.as_deref(),
+    )?;
     let min = args.min_severity.unwrap_or(Severity::Info);
     let shown: Vec<_> = outcome
         .findings

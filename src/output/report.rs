@@ -233,28 +233,28 @@ impl Export for ReportHtml<'_> {
     }
 }
 
-/// `report.md`.
-pub struct ReportMarkdown<'a> {
+/// `report.md` or `summary.json`: the summary as text, with the run's time.
+pub struct ReportText<'a> {
     pub summary: &'a ReportSummary,
     pub generated_at: &'a str,
+    pub form: TextForm,
 }
 
-impl Export for ReportMarkdown<'_> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextForm {
+    /// `report.md`, for an e-mail, a chat message or a pull-request comment.
+    Markdown,
+    /// `summary.json`, for SIEMs and dashboards.
+    Json,
+}
+
+impl Export for ReportText<'_> {
     fn export(&self, out: &mut dyn Write) -> Result<()> {
-        out.write_all(markdown(self.summary, self.generated_at).as_bytes())?;
-        Ok(())
-    }
-}
-
-/// `summary.json`.
-pub struct ReportJson<'a> {
-    pub summary: &'a ReportSummary,
-    pub generated_at: &'a str,
-}
-
-impl Export for ReportJson<'_> {
-    fn export(&self, out: &mut dyn Write) -> Result<()> {
-        out.write_all(json(self.summary, self.generated_at)?.as_bytes())?;
+        let text = match self.form {
+            TextForm::Markdown => markdown(self.summary, self.generated_at),
+            TextForm::Json => json(self.summary, self.generated_at)?,
+        };
+        out.write_all(text.as_bytes())?;
         Ok(())
     }
 }
