@@ -13,7 +13,7 @@
 //! | sources | `sources`, `azure`, `sample` | bytes to rows, one module per export shape; the Azure clients; the sample tenant |
 //! | tables | `tables`, `config`, [`queries`] | the frames and their builders; `jitaudit.toml`; the saved queries |
 //! | contract | `schema`, [`catalogue`], `sql`, `state`, `window` | tables and columns; the rules; the SQL engine; `--state`; the time window |
-//! | base | `normalize`, `bytes`, `severity`, [`exit`] | ids, times, bytes; the severity scale; exit codes |
+//! | base | `normalize`, `bytes`, `severity`, [`exit`], [`terminal`] | ids, times, bytes; the severity scale; exit codes; input text made safe for a terminal |
 //!
 //! Only what the binary and the integration tests use is public.
 
@@ -39,4 +39,5 @@ pub(crate) mod sql;
 pub(crate) mod state;
 pub(crate) mod summary;
 pub(crate) mod tables;
+pub mod terminal;
 pub(crate) mod window;

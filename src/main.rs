@@ -8,6 +8,7 @@ use clap::Parser;
 use jitaudit::cli::{Cli, Command};
 use jitaudit::cmd;
 use jitaudit::exit::Exit;
+use jitaudit::terminal::clean;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -29,7 +30,8 @@ fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(err) if is_broken_pipe(&err) => Exit::Clean.into(),
         Err(err) => {
-            eprintln!("jitaudit: error: {err:#}");
+            // The message can quote the inputs (a path, a record): shown escaped.
+            eprintln!("jitaudit: error: {}", clean(&format!("{err:#}")));
             Exit::Error.into()
         }
     }

@@ -10,6 +10,7 @@ use polars::prelude::{Column, DataFrame};
 use super::{Export, caller_html, caller_json, frame};
 use crate::normalize::format_time;
 use crate::summary::caller::{Entry, Investigation};
+use crate::terminal::clean;
 use crate::window::Window;
 
 /// The terminal view, its table cut to `width`.
@@ -70,8 +71,9 @@ pub fn describe_window(w: &Window) -> String {
 
 fn write_header(w: &mut dyn Write, inv: &Investigation) -> Result<()> {
     let s = &inv.summary;
-    writeln!(w, "caller:          {}", s.caller)?;
-    writeln!(w, "identities:      {}", s.identities.join(", "))?;
+    // Every value comes from the inputs: escaped for the terminal.
+    writeln!(w, "caller:          {}", clean(&s.caller))?;
+    writeln!(w, "identities:      {}", clean(&s.identities.join(", ")))?;
     writeln!(
         w,
         "first / last:    {} / {}",
@@ -84,7 +86,7 @@ fn write_header(w: &mut dyn Write, inv: &Investigation) -> Result<()> {
         if s.vms.is_empty() {
             "no VM".to_string()
         } else {
-            s.vms.join(", ")
+            clean(&s.vms.join(", ")).into_owned()
         }
     )?;
     writeln!(w, "other records:   {}", s.activity_records)?;
@@ -112,7 +114,10 @@ fn write_header(w: &mut dyn Write, inv: &Investigation) -> Result<()> {
         writeln!(
             w,
             "  {:<18} {:>4} records  {} .. {}",
-            a.address, a.count, a.first_seen, a.last_seen
+            clean(&a.address),
+            a.count,
+            a.first_seen,
+            a.last_seen
         )?;
     }
     writeln!(w)?;

@@ -11,6 +11,7 @@ use crate::config::Suppression;
 use crate::normalize::name_of;
 use crate::rules::Finding;
 use crate::rules::finding::COLUMNS;
+use crate::terminal::clean;
 
 /// A cell safe to open in Excel or Sheets.
 pub fn safe_cell(value: &str) -> String {
@@ -58,18 +59,20 @@ pub fn write_table(mut out: impl Write, findings: &[Finding], width: usize) -> R
         if f.suppressed {
             sev.push('*');
         }
+        // Values come from the inputs: escaped for the terminal.
+        let (vm, caller) = (clean(vm), clean(&f.caller));
         let line = format!(
             "{:<8} {:<6} {:<20} {:<16} {:<24} {}",
             sev,
-            f.rule_id,
+            clean(&f.rule_id),
             if time.is_empty() {
                 "-".to_string()
             } else {
                 time
             },
-            cut(vm, 16),
-            cut(if f.caller.is_empty() { "-" } else { &f.caller }, 24),
-            f.detail
+            cut(&vm, 16),
+            cut(if caller.is_empty() { "-" } else { &caller }, 24),
+            clean(&f.detail)
         );
         writeln!(out, "{}", cut(&line, width.max(60)))?;
     }

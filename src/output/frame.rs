@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::Export;
 use super::findings::safe_cell;
 use crate::normalize::format_time;
+use crate::terminal::clean;
 
 fn nanos(v: i64, unit: TimeUnit) -> i64 {
     match unit {
@@ -79,7 +80,7 @@ pub fn write_json(mut out: impl Write, df: &DataFrame) -> Result<()> {
     let names: Vec<String> = df
         .get_column_names()
         .iter()
-        .map(|n| n.to_string())
+        .map(|n| clean(n).into_owned())
         .collect();
     writeln!(out, "[")?;
     for (i, row) in rows(df).enumerate() {
@@ -106,7 +107,8 @@ pub fn write_parquet(out: impl Write, df: &DataFrame) -> Result<()> {
 }
 
 /// A table that fits `width` columns: each column gets its widest value up to a fair share of
-/// the width, longer values are cut with an ellipsis; every row is printed.
+/// the width, longer values are cut with an ellipsis; every row is printed, its text escaped
+/// for the terminal ([`clean`]).
 pub fn write_table(mut out: impl Write, df: &DataFrame, width: usize) -> Result<()> {
     let names: Vec<String> = df
         .get_column_names()
@@ -118,7 +120,13 @@ pub fn write_table(mut out: impl Write, df: &DataFrame, width: usize) -> Result<
         return Ok(());
     }
     let cells: Vec<Vec<String>> = rows(df)
-        .map(|r| r.map(|r| r.iter().map(cell_text).collect()))
+        .map(|r| {
+            r.map(|r| {
+                r.iter()
+                    .map(|v| clean(&cell_text(v)).into_owned())
+                    .collect()
+            })
+        })
         .collect::<Result<_>>()?;
     let mut widths: Vec<usize> = names
         .iter()

@@ -1,6 +1,7 @@
 //! The account of a load, as every command prints it: files read, records read, used and
 //! rejected, tables and duplicates merged, on standard output; files that could not be read
-//! and records left out of an answer, on standard error.
+//! and records left out of an answer, on standard error. Text from the inputs (paths, reasons,
+//! record details) is shown escaped ([`clean`]).
 
 use std::io::Write;
 
@@ -9,11 +10,12 @@ use anyhow::Result;
 use super::Export;
 use crate::pipeline::IngestSummary;
 use crate::sources::rejection_totals;
+use crate::terminal::clean;
 
 /// Files that could not be read, on standard error, where a scheduler looks.
 pub fn print_errors(summary: &IngestSummary) {
     for e in &summary.errors {
-        eprintln!("jitaudit: error: {}: {}", e.path, e.error);
+        eprintln!("jitaudit: error: {}: {}", clean(&e.path), clean(&e.error));
     }
 }
 
@@ -27,7 +29,7 @@ pub fn print_rejections(summary: &IngestSummary) {
     }
     eprintln!("jitaudit: warning: {rejected} of {read} records rejected, left out of the answer");
     for line in rejection_lines(summary) {
-        eprintln!("jitaudit: warning: {line}");
+        eprintln!("jitaudit: warning: {}", clean(&line));
     }
 }
 
@@ -76,15 +78,15 @@ fn write_account(out: &mut dyn Write, summary: &IngestSummary) -> Result<()> {
         .collect();
     writeln!(out, "tables: {}", rows.join(", "))?;
     for line in rejection_lines(summary) {
-        writeln!(out, "{line}")?;
+        writeln!(out, "{}", clean(&line))?;
     }
     for f in &summary.files {
         for note in &f.notes {
-            writeln!(out, "note: {}: {note}", f.path)?;
+            writeln!(out, "note: {}: {}", clean(&f.path), clean(note))?;
         }
     }
     for s in &summary.skipped {
-        writeln!(out, "skipped {}: {}", s.path, s.reason)?;
+        writeln!(out, "skipped {}: {}", clean(&s.path), clean(&s.reason))?;
     }
     Ok(())
 }

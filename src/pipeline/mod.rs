@@ -29,6 +29,7 @@ pub use crate::sources::fast::prefilter::Need;
 use crate::sources::fast::prefilter::Prefilter;
 use crate::sources::{Batch, FileReport, SourceFormat};
 use crate::tables::{self, EventColumns, Tables};
+use crate::terminal::clean;
 pub use dedupe::{Shape, dedupe, dedupe_with};
 use inputs::{Input, collect_inputs};
 use reader::{Opened, Stamp};
@@ -155,7 +156,7 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     let mut summary = IngestSummary::default();
     let inputs = collect_inputs(paths, &mut summary)?;
     for warning in &summary.warnings {
-        eprintln!("jitaudit: warning: {warning}");
+        eprintln!("jitaudit: warning: {}", clean(warning));
     }
     let total_bytes: u64 = inputs
         .iter()
@@ -246,7 +247,7 @@ pub fn lone_ingested(paths: &[PathBuf]) -> Result<Option<(PathBuf, IngestSummary
         return Ok(None);
     };
     for warning in &summary.warnings {
-        eprintln!("jitaudit: warning: {warning}");
+        eprintln!("jitaudit: warning: {}", clean(warning));
     }
     carry(dir, read_summary(dir)?, &mut summary);
     Ok(Some((dir.clone(), summary)))

@@ -11,6 +11,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("bytes", 0),
     ("exit", 0),
     ("severity", 0),
+    ("terminal", 0),
     ("normalize", 1),
     ("schema", 2),
     ("catalogue", 2),

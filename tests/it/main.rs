@@ -7,6 +7,7 @@ mod arm;
 mod caller;
 mod collect;
 mod golden;
+mod hostile;
 mod ingest;
 mod prefilter;
 mod query;
