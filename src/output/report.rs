@@ -131,10 +131,26 @@ pub fn html(s: &ReportSummary, ledger: &DataFrame, generated_at: &str) -> Result
         .context("rendering the report")
 }
 
+/// A value from the inputs as Markdown text: it stays on its line, and nothing in it is read
+/// as Markdown or HTML (a link, an image, emphasis, code, strike-through, a table cell's end,
+/// a tag or an entity): the characters that open them are escaped (a link or an image needs its
+/// `[`, so `(` and `!` can stay as they are).
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
-        .replace('<', "&lt;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn markdown(s: &ReportSummary, generated_at: &str) -> String {
@@ -265,5 +281,31 @@ pub struct LedgerCsv<'a>(pub &'a DataFrame);
 impl Export for LedgerCsv<'_> {
     fn export(&self, out: &mut dyn Write) -> Result<()> {
         frame::write_csv(out, &self.0.select(LEDGER_COLUMNS.iter().copied())?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md_cell;
+
+    /// A justification or a name can hold Markdown: in `report.md` it stays text.
+    #[test]
+    fn markdown_in_values_stays_text() {
+        assert_eq!(
+            md_cell("[click](javascript:alert(1))"),
+            r"\[click\](javascript:alert(1))"
+        );
+        assert_eq!(
+            md_cell("![img](http://x/y.png)"),
+            r"!\[img\](http://x/y.png)"
+        );
+        assert_eq!(
+            md_cell("*bold* _it_ `code` ~~gone~~"),
+            r"\*bold\* \_it\_ \`code\` \~\~gone\~\~"
+        );
+        assert_eq!(md_cell("a | b\nc"), r"a \| b c");
+        assert_eq!(md_cell("<script>&amp;"), "&lt;script&gt;&amp;amp;");
+        assert_eq!(md_cell(r"C:\temp"), r"C:\\temp");
+        assert_eq!(md_cell("CHG1234 patch window"), "CHG1234 patch window");
     }
 }
