@@ -13,7 +13,7 @@
 //! | sources | `sources`, `azure`, `sample` | bytes to rows, one module per export shape; the Azure clients; the sample tenant |
 //! | tables | `tables`, `config`, [`queries`] | the frames and their builders; `jitaudit.toml`; the saved queries |
 //! | contract | `schema`, [`catalogue`], `sql`, `state`, `window` | tables and columns; the rules; the SQL engine; `--state`; the time window |
-//! | base | `normalize`, `bytes`, `severity`, [`exit`], [`terminal`] | ids, times, bytes; the severity scale; exit codes; input text made safe for a terminal |
+//! | base | `normalize`, `bytes`, `severity`, `secrets`, [`exit`], [`terminal`] | ids, times, bytes; the severity scale; credentials masked; exit codes; input text made safe for a terminal |
 //!
 //! Only what the binary and the integration tests use is public.
 
@@ -33,6 +33,7 @@ pub mod queries;
 pub(crate) mod rules;
 pub(crate) mod sample;
 pub(crate) mod schema;
+pub(crate) mod secrets;
 pub mod severity;
 pub(crate) mod sources;
 pub(crate) mod sql;

@@ -14,6 +14,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::sync::{Mutex, Semaphore};
 
+use crate::secrets::redact;
+
 /// How hard to try one request.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -129,6 +131,17 @@ impl Arm {
         if !matches!(endpoint.scheme(), "https" | "http") {
             anyhow::bail!("--arm-endpoint {endpoint}: use an https:// URL");
         }
+        // Plain HTTP would carry the token in clear text: only to this machine (a test fake).
+        if endpoint.scheme() == "http" && !is_loopback(&endpoint) {
+            anyhow::bail!(
+                "--arm-endpoint {endpoint}: plain http:// would send the token in clear text; use https:// (http:// is taken only for 127.0.0.1, ::1 or localhost)"
+            );
+        }
+        if !endpoint.username().is_empty() || endpoint.password().is_some() {
+            anyhow::bail!(
+                "--arm-endpoint: a URL with a user name or password; sign in with --auth instead"
+            );
+        }
         Ok(Arm {
             client: client(timeout)?,
             endpoint,
@@ -156,6 +169,17 @@ impl Arm {
         let url = reqwest::Url::parse(target).map_err(|_| FetchError::ForeignLink {
             url: target.to_string(),
         })?;
+        // Credentials in the link would be sent as a second Authorization header.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(FetchError::ForeignLink {
+                url: format!(
+                    "{}://{}@{}",
+                    url.scheme(),
+                    crate::secrets::MASK,
+                    url.host_str().unwrap_or("?")
+                ),
+            });
+        }
         let same = url.scheme() == self.endpoint.scheme()
             && url.host_str().map(str::to_ascii_lowercase)
                 == self.endpoint.host_str().map(str::to_ascii_lowercase)
@@ -164,7 +188,14 @@ impl Arm {
             Ok(url)
         } else {
             Err(FetchError::ForeignLink {
-                url: format!("{}://{}", url.scheme(), url.host_str().unwrap_or("?")),
+                url: format!(
+                    "{}://{}:{}",
+                    url.scheme(),
+                    url.host_str().unwrap_or("?"),
+                    url.port_or_known_default()
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "?".into())
+                ),
             })
         }
     }
@@ -286,7 +317,14 @@ impl Arm {
                 },
             });
         }
+        // A server or a proxy can repeat the request's headers in its message: the token (and
+        // anything shaped like a credential) is masked before the message goes anywhere.
         let (code, message) = cloud_error(&body);
+        let known = [token.secret()];
+        let (code, message) = (
+            redact(&code, &known).into_owned(),
+            redact(&message, &known).into_owned(),
+        );
         match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(FetchError::Denied {
                 status: status.as_u16(),
@@ -309,6 +347,17 @@ impl Arm {
             }),
         }
     }
+}
+
+/// Whether `url` names this machine.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or("");
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
 }
 
 enum Attempt {
@@ -530,5 +579,49 @@ mod tests {
             arm.url("/subscriptions?api-version=1").unwrap().as_str(),
             "https://management.azure.com/subscriptions?api-version=1"
         );
+        // Issue 30: a link carrying user:password@ would send a second Authorization header.
+        let with_credentials = arm.url("https://user:pass@management.azure.com/subscriptions");
+        let Err(e) = with_credentials else {
+            panic!("a link with credentials was followed")
+        };
+        assert!(!e.to_string().contains("pass"), "{e}");
+        // The message names the port that differs.
+        let e = arm
+            .url("https://management.azure.com:8443/subscriptions")
+            .unwrap_err();
+        assert!(e.to_string().contains("management.azure.com:8443"), "{e}");
+    }
+
+    /// Issue 30: plain http:// would carry the token in clear text, so it is taken only for
+    /// this machine; credentials in the endpoint are refused.
+    #[test]
+    fn an_endpoint_in_clear_text_is_refused_but_on_loopback() {
+        let make = |endpoint: &str| {
+            let cred: Arc<dyn TokenCredential> =
+                crate::azure::auth::StaticToken::new(Secret::new("t".to_string()));
+            let retry = RetryPolicy {
+                attempts: 1,
+                budget: Duration::from_secs(1),
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(1),
+            };
+            Arm::new(endpoint, cred, "s", 1, Duration::from_secs(1), retry)
+        };
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://[::1]:9",
+            "http://localhost:1",
+            "https://arm.example",
+        ] {
+            assert!(make(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://arm.example",
+            "http://10.0.0.1",
+            "https://u:p@arm.example",
+        ] {
+            let e = make(bad).err().unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(!e.to_string().contains(":p@"), "{e}");
+        }
     }
 }

@@ -16,6 +16,11 @@ use sha2::{Digest, Sha256};
 use super::http::{Arm, FetchError};
 use super::manifest::{FileEntry, KindEntry, KindStatus, Manifest};
 use super::plan::{Kind, SUBSCRIPTION_PERMISSION, Settings};
+use crate::secrets::redact;
+
+/// Pages one list may take: a subscription's busiest day of Activity Log is some thousands of
+/// pages; this many means a server that does not end its list.
+const MAX_PAGES: u32 = 20_000;
 
 /// Everything the concurrent tasks share.
 pub(super) struct Run {
@@ -112,11 +117,27 @@ impl Run {
         let mut ids = Vec::new();
         let mut next = Some(first.to_string());
         let mut n = 0;
+        // A server whose nextLink leads back to a page already read would be followed for
+        // ever: a link seen before ends the list as failed, and so does a list longer than
+        // any real one.
+        let mut seen = std::collections::HashSet::new();
         while let Some(target) = next.take() {
             let url = self
                 .arm
                 .url(&target)
                 .map_err(|e| ListError::from(e.to_string()))?;
+            if !seen.insert(url.as_str().to_string()) {
+                return Err(ListError::from(format!(
+                    "nextLink leads back to a page already read ({}) after {n} page(s); the list was stopped there",
+                    redact_query(url.as_str())
+                )));
+            }
+            if n >= MAX_PAGES {
+                return Err(ListError::from(format!(
+                    "more than {MAX_PAGES} pages in one list ({}); stopped there, as no real list is that long",
+                    redact_query(url.as_str())
+                )));
+            }
             let page = match self.arm.get(&url).await {
                 Ok(page) => page,
                 Err(e) => {
@@ -128,7 +149,10 @@ impl Run {
                         true => self.explain(slot, &e),
                         false => format!("GET {}: {}", redact_query(url.as_str()), e),
                     };
-                    return Err(ListError { message, denied });
+                    return Err(ListError {
+                        message: redact(&message, &[]).into_owned(),
+                        denied,
+                    });
                 }
             };
             let Some(items) = page.json.get("value").and_then(Value::as_array) else {
@@ -225,9 +249,10 @@ pub(super) struct ListError {
 }
 
 impl From<String> for ListError {
+    /// The message goes into the manifest and onto standard output: credentials masked.
     fn from(message: String) -> Self {
         ListError {
-            message,
+            message: redact(&message, &[]).into_owned(),
             denied: false,
         }
     }

@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("exit", 0),
     ("severity", 0),
     ("terminal", 0),
+    ("secrets", 0),
     ("normalize", 1),
     ("schema", 2),
     ("catalogue", 2),

@@ -90,6 +90,11 @@ pub struct Faults {
     pub always_unavailable: Vec<String>,
     /// JIT policy ids (lower case) the subscription-scope list leaves out.
     pub omitted_at_subscription_scope: Vec<String>,
+    /// Lists whose `nextLink` never ends: it goes from the first page to the second and back.
+    pub looping: Vec<String>,
+    /// Requests answered 400 with an error message that repeats the Authorization header, as
+    /// a careless server or proxy does.
+    pub echo_token: Vec<String>,
 }
 
 #[derive(Default)]
@@ -243,6 +248,10 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
             r#"{"error":{"code":"TooManyRequests","message":"throttled"}}"#,
         );
     }
+    if faults.echo_token.iter().any(|n| lower.contains(n.as_str())) {
+        let body = json!({"error": {"code": "BadRequest", "message": format!("Malformed request; headers were Authorization: {auth}")}});
+        return respond(&mut conn, "400 Bad Request", "", &body.to_string());
+    }
     if let Some((_, n)) = faults
         .unavailable
         .iter()
@@ -359,7 +368,9 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
         .unwrap_or(0);
     let page: Vec<Value> = items.iter().skip(skip).take(size).cloned().collect();
     let mut body = json!({ "value": page });
-    if skip + size < items.len() {
+    let looping = faults.looping.iter().any(|n| lower.contains(n.as_str()));
+    if looping || skip + size < items.len() {
+        let next = if looping && skip > 0 { 0 } else { skip + size };
         let kept: Vec<String> = query
             .split('&')
             .filter(|p| !p.starts_with("$skiptoken="))
@@ -368,7 +379,7 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
         body["nextLink"] = Value::String(format!(
             "http://{addr}{path}?{}&$skiptoken={}",
             kept.join("&"),
-            skip + size
+            next
         ));
     }
     log.lock()

@@ -144,6 +144,7 @@ fn collect_survives_faults_counts_what_was_served_and_reports_like_the_files() {
         )],
         always_unavailable: vec![],
         omitted_at_subscription_scope: vec![omitted],
+        ..Default::default()
     };
     let server = FakeArm::start(data(), faults);
     let dir = tempfile::tempdir().unwrap();
@@ -530,4 +531,71 @@ fn bad_arguments_fail_before_any_request() {
     assert_eq!(run.status.code(), Some(2));
     assert!(stderr(&run).contains("not empty"));
     assert_eq!(server.count("/"), 0);
+}
+
+/// Issue 30, item 1: a list whose `nextLink` leads back to an earlier page (here page 2 back to
+/// page 1) once made `collect` loop for ever. The list stops at the first link seen before, its
+/// kind is marked failed with the reason, and the run ends partial.
+#[test]
+fn a_next_link_loop_stops_the_list_and_the_run_ends_partial() {
+    let faults = Faults {
+        token: TOKEN.into(),
+        page_size: 2,
+        looping: vec!["/providers/microsoft.compute/virtualmachines".into()],
+        ..Default::default()
+    };
+    let server = FakeArm::start(data(), faults);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snap");
+    let run = collect(&server, &out, &["--subscription", PROD, "--days", "1"]);
+    let text = stdout(&run) + &stderr(&run);
+    assert_eq!(run.status.code(), Some(3), "{text}");
+    let vms = kind(&manifest(&out), PROD, "virtual-machines").clone();
+    assert_eq!(vms["status"], "failed", "{vms}");
+    assert!(
+        vms.to_string()
+            .contains("leads back to a page already read"),
+        "{vms}"
+    );
+    // The first page (no skip token), the second, the first again by its skip token (another
+    // address), then the second again: seen, so not fetched.
+    assert_eq!(vms["pages"], 3, "{vms}");
+    assert_eq!(
+        server.count("/providers/microsoft.compute/virtualmachines"),
+        3
+    );
+    assert_eq!(manifest(&out)["status"], "partial");
+}
+
+/// Issue 30, item 2: a 400 whose message repeats the Authorization header put the bearer token
+/// into `manifest.json` and onto standard output. Every message `collect` writes has it masked.
+#[test]
+fn a_token_echoed_by_the_server_is_written_nowhere() {
+    let faults = Faults {
+        token: TOKEN.into(),
+        page_size: 50,
+        echo_token: vec!["/providers/microsoft.network/networkinterfaces".into()],
+        ..Default::default()
+    };
+    let server = FakeArm::start(data(), faults);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snap");
+    let run = collect(&server, &out, &["--subscription", PROD, "--days", "1"]);
+    let text = stdout(&run) + &stderr(&run);
+    assert_eq!(run.status.code(), Some(3), "{text}");
+    let signature = TOKEN.rsplit('.').next().unwrap();
+    let written = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    for place in [&text, &written] {
+        assert!(
+            !place.contains(TOKEN) && !place.contains(signature),
+            "the token in {place}"
+        );
+    }
+    let nics = kind(&manifest(&out), PROD, "network-interfaces").to_string();
+    assert!(nics.contains("Bearer [redacted]"), "{nics}");
+    for f in all_files(&out) {
+        let bytes = std::fs::read(&f).unwrap();
+        let body = String::from_utf8_lossy(&bytes);
+        assert!(!body.contains(signature), "the token in {}", f.display());
+    }
 }
