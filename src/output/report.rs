@@ -182,6 +182,13 @@ pub fn markdown(s: &ReportSummary, generated_at: &str) -> String {
         c.vms_with_jit,
         c.vms
     );
+    if !s.file_errors.is_empty() {
+        let _ = writeln!(
+            m,
+            "**{} input(s) could not be read**: findings cover only what was read.\n",
+            s.file_errors.len()
+        );
+    }
     if let Some(ch) = &s.change {
         let _ = writeln!(
             m,

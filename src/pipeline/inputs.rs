@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::{IngestSummary, Skipped};
+use super::{FileError, IngestSummary, Skipped};
 use crate::schema::INGEST_SUMMARY_FILE;
 
 /// Names that are documentation or metadata beside the data, never data themselves.
@@ -81,20 +81,59 @@ pub(super) enum Input {
     Ingested(PathBuf),
 }
 
-pub(super) fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Result<Vec<Input>> {
+/// The inputs under `paths`, in order. A path that cannot be read is recorded in `summary.errors`
+/// and the rest are still read; links are followed (a link back to a folder being walked is
+/// passed over, said so), and what is not a regular file (a FIFO, a socket, a device) is listed
+/// as skipped with why. A path named on the command line can be a pipe: read as it comes.
+pub(super) fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> Vec<Input> {
     let mut inputs = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .with_context(|| format!("{}: cannot read input", path.display()))?;
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) => {
+                summary.errors.push(FileError {
+                    path: path.display().to_string(),
+                    error: format!("cannot read input: {e}"),
+                });
+                continue;
+            }
+        };
         // A named file, or a pipe or device named on the command line (`/dev/stdin`,
         // `<(zcat export.gz)`): read once, as it comes.
         if !meta.is_dir() {
             inputs.push(Input::File(path.clone()));
             continue;
         }
-        let mut walker = walkdir::WalkDir::new(path).sort_by_file_name().into_iter();
+        let mut walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter();
         while let Some(entry) = walker.next() {
-            let entry = entry.with_context(|| format!("walking {}", path.display()))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let at = e.path().unwrap_or(path).display().to_string();
+                    match e.loop_ancestor() {
+                        Some(ancestor) => summary.skipped.push(Skipped {
+                            path: at,
+                            reason: format!(
+                                "a link back to {}, which is being read: not read twice",
+                                ancestor.display()
+                            ),
+                        }),
+                        None => summary.errors.push(FileError {
+                            path: at,
+                            error: format!(
+                                "cannot read: {}",
+                                e.io_error()
+                                    .map(|io| io.to_string())
+                                    .unwrap_or(e.to_string())
+                            ),
+                        }),
+                    }
+                    continue;
+                }
+            };
             let p = entry.path();
             if entry.file_type().is_dir() {
                 if p.join(INGEST_SUMMARY_FILE).is_file() {
@@ -104,6 +143,12 @@ pub(super) fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> 
                 continue;
             }
             if !entry.file_type().is_file() {
+                summary.skipped.push(Skipped {
+                    path: p.display().to_string(),
+                    reason:
+                        "not a regular file (a FIFO, socket or device inside a folder): not read"
+                            .to_string(),
+                });
                 continue;
             }
             if p.file_name()
@@ -121,13 +166,13 @@ pub(super) fn collect_inputs(paths: &[PathBuf], summary: &mut IngestSummary) -> 
             }
         }
     }
-    Ok(inputs)
+    inputs
 }
 
 /// The files among the inputs that `load` would parse (not the tables `ingest` wrote), in
 /// the order it reads them, with their sizes in bytes.
 pub fn input_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>> {
-    let inputs = collect_inputs(paths, &mut IngestSummary::default())?;
+    let inputs = collect_inputs(paths, &mut IngestSummary::default());
     Ok(inputs
         .into_iter()
         .filter_map(|i| match i {

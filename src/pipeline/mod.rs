@@ -154,9 +154,14 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
 fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     let filter = Prefilter::for_need(&opts.need);
     let mut summary = IngestSummary::default();
-    let inputs = collect_inputs(paths, &mut summary)?;
+    let inputs = collect_inputs(paths, &mut summary);
     for warning in &summary.warnings {
         eprintln!("jitaudit: warning: {}", clean(warning));
+    }
+    if opts.strict
+        && let Some(e) = summary.errors.first()
+    {
+        bail!("{}: {} (--strict is set)", e.path, e.error);
     }
     let total_bytes: u64 = inputs
         .iter()
@@ -191,16 +196,29 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     for (input, outcome) in inputs.iter().zip(outcomes) {
         match (input, outcome) {
             (Input::Ingested(dir), _) => {
-                let previous = read_summary(dir)?;
                 // On its own, a directory is not de-duplicated again: only the columns wanted
                 // need reading (see Tables::read_parquet_keeping).
-                let t = if inputs.len() == 1 {
-                    Tables::read_parquet_keeping(dir, &opts.events)?
-                } else {
-                    Tables::read_parquet(dir)?
-                };
-                tables.append(&t)?;
-                carry(dir, previous, &mut summary);
+                let read = read_summary(dir).and_then(|previous| {
+                    let t = if inputs.len() == 1 {
+                        Tables::read_parquet_keeping(dir, &opts.events)?
+                    } else {
+                        Tables::read_parquet(dir)?
+                    };
+                    Ok((previous, t))
+                });
+                match read {
+                    Ok((previous, t)) => {
+                        tables.append(&t)?;
+                        carry(dir, previous, &mut summary);
+                    }
+                    // A damaged directory is one input that could not be read: the others
+                    // still are, and the run ends as an error.
+                    Err(e) if !opts.strict => summary.errors.push(FileError {
+                        path: dir.display().to_string(),
+                        error: format!("{e:#}"),
+                    }),
+                    Err(e) => return Err(e),
+                }
             }
             (Input::File(_), Some(outcome)) => {
                 let outcome = outcome?;
@@ -242,7 +260,7 @@ fn progress_bar(show: bool, total: u64) -> ProgressBar {
 /// it would give: a query of it alone can scan its tables where they lie.
 pub fn lone_ingested(paths: &[PathBuf]) -> Result<Option<(PathBuf, IngestSummary)>> {
     let mut summary = IngestSummary::default();
-    let inputs = collect_inputs(paths, &mut summary)?;
+    let inputs = collect_inputs(paths, &mut summary);
     let [Input::Ingested(dir)] = inputs.as_slice() else {
         return Ok(None);
     };

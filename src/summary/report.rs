@@ -156,6 +156,9 @@ pub struct ReportSummary {
     pub days_without_activity: Vec<String>,
     pub subscriptions_without_activity: Vec<String>,
     pub file_errors: Vec<String>,
+    /// Paths under the inputs not read, each with why (documentation, a FIFO, a link loop...).
+    #[serde(default)]
+    pub passed_over: Vec<String>,
     /// What the inputs say is missing (a partial `collect` snapshot).
     pub input_warnings: Vec<String>,
     pub inputs: Vec<InputFile>,
@@ -308,6 +311,11 @@ pub fn build(
             .errors
             .iter()
             .map(|e| format!("{}: {}", e.path, e.error))
+            .collect(),
+        passed_over: ingest
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.path, s.reason))
             .collect(),
         input_warnings: ingest.warnings.clone(),
         inputs: ingest

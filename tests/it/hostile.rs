@@ -107,3 +107,113 @@ fn terminal_escapes_in_a_caller_name_reach_no_terminal() {
         "{rows}"
     );
 }
+
+/// Issue 30, item 5: a link to a policy file, a link to a folder of activity logs, a link
+/// back to the folder itself and a FIFO, inside a walked folder, were passed over in silence.
+/// Links are followed (a loop once), and what is not read is listed with why.
+#[test]
+fn links_are_followed_and_fifos_and_loops_listed_as_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let logs = walk(&sample().join("insights-activity-logs"))
+        .into_iter()
+        .next()
+        .unwrap();
+    let hour = logs.parent().unwrap();
+    std::os::unix::fs::symlink(
+        sample().join("arm/jit-policy-dev.json"),
+        input.join("policy.json"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(hour, input.join("logs")).unwrap();
+    std::os::unix::fs::symlink(&input, input.join("again")).unwrap();
+    let fifo = input.join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (out, run) = ingest(std::slice::from_ref(&input), &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let s = summary(out.path());
+    let read: Vec<&str> = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(read.iter().any(|p| p.ends_with("policy.json")), "{read:?}");
+    assert!(read.iter().any(|p| p.contains("/logs/")), "{read:?}");
+    let skipped = s["skipped"].to_string();
+    assert!(
+        skipped.contains("pipe") && skipped.contains("not a regular file"),
+        "{skipped}"
+    );
+    assert!(
+        skipped.contains("again") && skipped.contains("a link back to"),
+        "{skipped}"
+    );
+    let printed = stdout(&run);
+    assert!(
+        printed.contains("skipped") && printed.contains("pipe"),
+        "{printed}"
+    );
+}
+
+/// Issue 30, item 6: a missing path or a damaged ingested directory among good inputs made
+/// `report` exit 2 with nothing written. The rest is read and written, the failure is at the
+/// top of the report, and the run exits 2.
+#[test]
+fn one_unreadable_input_leaves_the_report_written_with_the_failure_on_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = dir.path().join("ingested");
+    std::fs::create_dir(&damaged).unwrap();
+    std::fs::write(damaged.join("ingest-summary.json"), "not json").unwrap();
+    let out = dir.path().join("report");
+    let run = jitaudit()
+        .arg("report")
+        .arg(sample())
+        .arg(dir.path().join("missing"))
+        .arg(&damaged)
+        .arg("--config")
+        .arg(sample().join("jitaudit.toml"))
+        .arg("--out")
+        .arg(&out)
+        .env("SOURCE_DATE_EPOCH", "1795000000")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    let err = stderr(&run);
+    assert!(err.contains("missing") && err.contains("ingested"), "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["file_errors"].as_array().unwrap().len(),
+        2,
+        "{summary}"
+    );
+    assert!(summary["counts"]["findings"].as_u64().unwrap() > 30);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let top = html
+        .find("2 input(s) could not be read")
+        .expect("the failure in the report");
+    assert!(
+        top < html.find("<section id=\"summary\"").unwrap(),
+        "at the top"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("**2 input(s) could not be read**"), "{md}");
+    // --strict still stops at the first.
+    let strict = jitaudit()
+        .arg("scan")
+        .arg(sample())
+        .arg(dir.path().join("missing"))
+        .arg("--strict")
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(stderr(&strict).contains("--strict"), "{}", stderr(&strict));
+}
