@@ -1,13 +1,14 @@
-//! One input file's bytes. A regular file is mapped from the page cache rather than copied
-//! through the kernel into a buffer (on gigabytes of Activity Log that copy was a tenth of the
-//! run); anything that cannot be mapped (a pipe, a special file) is read. A JSON Lines file
-//! larger than a window is handed out a window of whole lines at a time, so memory stays flat
-//! however large the file, and its SHA-256 is taken as the windows go by.
+//! One input file's bytes, read into memory. A JSON Lines file larger than a window is handed
+//! out a window of whole lines at a time, so memory stays flat however large the file, and its
+//! SHA-256 is taken as the windows go by.
 //!
-//! A mapped file that another process truncates while it is read stops the run with SIGBUS,
-//! and one written in place could show the parser other bytes than the hash saw; so a mapped
-//! file's size and modification time are checked again once it has been read, and a file that
-//! changed is an error rather than evidence.
+//! Files are read, not mapped: a mapped file that another process truncated while it was read
+//! stopped the run with SIGBUS (no message, no output), and reading costs what mapping did
+//! (the copy was 9% of `query` at 5 GB, as the mapping's page faults had been; see
+//! docs/performance.md). A file that another process changes while it is read could still show
+//! the parser other bytes than it ends with, so a regular file's size and modification time
+//! are checked again once it has been read, and a file that changed (grew, shrank or was
+//! rewritten) is an error naming it rather than evidence.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
@@ -15,27 +16,19 @@ use std::ops::Deref;
 use std::path::Path;
 use std::time::SystemTime;
 
-use memmap2::{Mmap, MmapOptions};
-
 use crate::sources::detect;
 
 /// Files up to this size are handled whole; larger JSON Lines files a window of about this
 /// size at a time.
 pub const WINDOW: usize = 16 << 20;
 
-/// Bytes of a file: mapped, or read into memory.
-pub enum Bytes {
-    Mapped(Mmap, usize),
-    Read(Vec<u8>),
-}
+/// Bytes of a file, read into memory.
+pub struct Bytes(Vec<u8>);
 
 impl Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Mapped(map, len) => &map[..*len],
-            Bytes::Read(v) => v,
-        }
+        &self.0
     }
 }
 
@@ -53,46 +46,24 @@ pub fn open(path: &Path) -> io::Result<(Opened, Option<Stamp>)> {
     let mut file = File::open(path)?;
     let meta = file.metadata()?;
     let stamp = meta.is_file().then(|| Stamp::of(&meta));
-    let size = meta.len();
-    if meta.is_file() && size > 0 && usize::try_from(size).is_ok() {
-        if size as usize > WINDOW {
-            let head = map(&file, 0, WINDOW)?;
-            if is_json_lines(&head) {
-                return Ok((Opened::Lines(Windows::mapped(file, size)), stamp));
-            }
-        }
-        let all = map(&file, 0, size as usize)?;
-        return Ok((Opened::Whole(Bytes::Mapped(all, size as usize)), stamp));
-    }
-    // Not mappable: read the first window to decide.
-    let mut head = Vec::with_capacity(WINDOW.min(size as usize) + 1);
+    let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    // The first window decides: a JSON Lines file that fills it is read a window at a time.
+    let mut head = Vec::with_capacity(WINDOW.min(size).saturating_add(1));
     (&mut file).take(WINDOW as u64).read_to_end(&mut head)?;
     if head.len() == WINDOW && is_json_lines(&head) {
         return Ok((Opened::Lines(Windows::read(file, head)), stamp));
     }
+    head.reserve(size.saturating_sub(head.len()).min(isize::MAX as usize / 2));
     file.read_to_end(&mut head)?;
-    Ok((Opened::Whole(Bytes::Read(head)), stamp))
+    Ok((Opened::Whole(Bytes(head)), stamp))
 }
 
 fn is_json_lines(head: &[u8]) -> bool {
     !head.starts_with(&[0x1f, 0x8b]) && detect::is_json_lines(head)
 }
 
-fn map(file: &File, offset: u64, len: usize) -> io::Result<Mmap> {
-    // SAFETY: the mapping is read-only and private to this function's caller. A file changed
-    // by another process while mapped is caught by [`Stamp`]; one truncated stops the run
-    // (SIGBUS) rather than yielding wrong bytes.
-    unsafe {
-        MmapOptions::new()
-            .offset(offset)
-            .len(len)
-            .populate()
-            .map(file)
-    }
-}
-
-/// What a file looked like when opened: compared again after reading, so a mapped file that
-/// changed underneath is not reported as read.
+/// What a file looked like when opened: compared again after reading, so a file that changed
+/// underneath is not reported as read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     len: u64,
@@ -126,23 +97,16 @@ pub struct Windows {
     how: How,
 }
 
-enum How {
-    Mapped { size: u64, pos: u64 },
-    Read { buf: Vec<u8>, eof: bool },
+struct How {
+    buf: Vec<u8>,
+    eof: bool,
 }
 
 impl Windows {
-    fn mapped(file: File, size: u64) -> Windows {
-        Windows {
-            file,
-            how: How::Mapped { size, pos: 0 },
-        }
-    }
-
     fn read(file: File, head: Vec<u8>) -> Windows {
         Windows {
             file,
-            how: How::Read {
+            how: How {
                 buf: head,
                 eof: false,
             },
@@ -152,59 +116,38 @@ impl Windows {
     /// The next window: whole lines (the last window ends where the file does), or None at
     /// the end. A line longer than a window makes the window as long as the line.
     pub fn next_window(&mut self) -> io::Result<Option<Bytes>> {
-        match &mut self.how {
-            How::Mapped { size, pos } => {
-                if *pos >= *size {
-                    return Ok(None);
-                }
-                let mut want = WINDOW as u64;
-                loop {
-                    let len = want.min(*size - *pos) as usize;
-                    let m = map(&self.file, *pos, len)?;
-                    let at_end = *pos + len as u64 == *size;
-                    let cut = if at_end {
-                        Some(len)
-                    } else {
-                        memchr::memrchr(b'\n', &m).map(|i| i + 1)
-                    };
-                    match cut {
-                        Some(cut) => {
-                            *pos += cut as u64;
-                            return Ok(Some(Bytes::Mapped(m, cut)));
-                        }
-                        None => want *= 2,
-                    }
-                }
+        let How { buf, eof } = &mut self.how;
+        loop {
+            if !*eof && buf.len() < WINDOW {
+                let before = buf.len();
+                // Room for the whole window at once: grown by doubling, each window was
+                // copied several times over.
+                buf.reserve(WINDOW - before);
+                (&mut self.file)
+                    .take((WINDOW - before) as u64)
+                    .read_to_end(buf)?;
+                *eof = buf.len() == before;
+                continue;
             }
-            How::Read { buf, eof } => loop {
-                if !*eof && buf.len() < WINDOW {
-                    let before = buf.len();
-                    (&mut self.file)
-                        .take((WINDOW - before) as u64)
-                        .read_to_end(buf)?;
-                    *eof = buf.len() == before;
-                    continue;
-                }
-                if buf.is_empty() {
-                    return Ok(None);
-                }
-                let cut = if *eof {
-                    buf.len()
-                } else {
-                    match memchr::memrchr(b'\n', buf) {
-                        Some(i) => i + 1,
-                        None => {
-                            // One line longer than a window: read on until it ends.
-                            let before = buf.len();
-                            (&mut self.file).take(WINDOW as u64).read_to_end(buf)?;
-                            *eof = buf.len() == before;
-                            continue;
-                        }
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let cut = if *eof {
+                buf.len()
+            } else {
+                match memchr::memrchr(b'\n', buf) {
+                    Some(i) => i + 1,
+                    None => {
+                        // One line longer than a window: read on until it ends.
+                        let before = buf.len();
+                        (&mut self.file).take(WINDOW as u64).read_to_end(buf)?;
+                        *eof = buf.len() == before;
+                        continue;
                     }
-                };
-                let rest = buf.split_off(cut);
-                return Ok(Some(Bytes::Read(std::mem::replace(buf, rest))));
-            },
+                }
+            };
+            let rest = buf.split_off(cut);
+            return Ok(Some(Bytes(std::mem::replace(buf, rest))));
         }
     }
 }
@@ -231,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn windows_cover_the_file_in_whole_lines_mapped_and_read() {
+    fn windows_cover_the_file_in_whole_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.json");
         // Short lines, then one line a window and a half long, then a window and a bit of
@@ -248,21 +191,41 @@ mod tests {
         }
         data.extend_from_slice(b"{\"d\":3}");
         std::fs::write(&path, &data).unwrap();
-        let (mapped, n) = lines_of(&path);
-        assert!(mapped == data, "mapped windows lost or changed bytes");
-        // Up to the long line; the long line and short ones after it (a doubled window); the
-        // rest, which is shorter than a window.
+        let (read, n) = lines_of(&path);
+        assert!(read == data, "windows lost or changed bytes");
+        // Up to the long line; the long line and short ones after it (read on to its end);
+        // the rest, which is shorter than a window.
         assert_eq!(n, 3);
+    }
 
-        let file = File::open(&path).unwrap();
-        let mut head = Vec::new();
-        (&file).take(WINDOW as u64).read_to_end(&mut head).unwrap();
-        let mut w = Windows::read(file, head);
-        let mut read = Vec::new();
-        while let Some(b) = w.next_window().unwrap() {
-            read.extend_from_slice(&b);
+    /// Issue 30, item 4: a mapped file truncated while it was read stopped the run with SIGBUS.
+    /// Read, the truncation is what the stamp catches: a clean error naming the change.
+    #[test]
+    fn a_file_truncated_while_read_is_an_error_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        let mut data = Vec::new();
+        while data.len() < 3 * WINDOW {
+            data.extend_from_slice(b"{\"a\":1}\n");
         }
-        assert!(read == data, "read windows lost or changed bytes");
+        std::fs::write(&path, &data).unwrap();
+        let (Opened::Lines(mut w), Some(stamp)) = open(&path).unwrap() else {
+            panic!("expected windows of a regular file")
+        };
+        let first = w.next_window().unwrap().unwrap();
+        assert!(first.len() >= WINDOW / 2);
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(100)
+            .unwrap();
+        while w.next_window().unwrap().is_some() {}
+        let e = stamp.check(&path).unwrap_err();
+        assert!(
+            e.to_string().contains("changed while it was being read"),
+            "{e}"
+        );
     }
 
     #[test]
