@@ -176,6 +176,9 @@ pub struct QueryArgs {
     /// same, which this is for checking).
     #[arg(long)]
     pub all_columns: bool,
+    /// The most a compressed JSON document may inflate to (see the other commands).
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_document_size: u64,
 }
 
 /// The time window a command looks at.
@@ -266,6 +269,32 @@ pub struct InputArgs {
     /// that cannot concern JIT (or the caller) unparsed, counting them only.
     #[arg(long)]
     pub no_prefilter: bool,
+    /// The most a compressed JSON document (not JSON Lines, which is read a window at a time)
+    /// may inflate to, in bytes or with K, M or G; a file beyond it is an error naming it.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_document_size: u64,
+}
+
+/// `1048576`, `512K`, `64M`, `2G`: a size in bytes (binary multiples).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("{text}: expected a size such as 512M or 2G")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text}: expected a size such as 512M or 2G"))?;
+    n.checked_mul(1 << shift)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{text}: out of range"))
 }
 
 #[derive(Debug, Args)]

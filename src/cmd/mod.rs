@@ -38,6 +38,7 @@ fn load(input: &InputArgs, need: Need, hash: bool, events: EventColumns) -> Resu
             need: if input.no_prefilter { Need::All } else { need },
             hash,
             events,
+            max_document: input.max_document_size,
         },
     )
 }

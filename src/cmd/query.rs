@@ -45,6 +45,7 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
         return Ok(summary.exit());
     }
     let input = InputArgs {
+        max_document_size: args.max_document_size,
         paths,
         strict: args.strict,
         skip_unknown: args.skip_unknown,

@@ -49,6 +49,8 @@ pub struct LoadOptions {
     pub hash: bool,
     /// Which columns of `events` to fill (a query fills those its SQL reads).
     pub events: EventColumns,
+    /// The most a compressed whole document may inflate to.
+    pub max_document: u64,
 }
 
 impl Default for LoadOptions {
@@ -60,6 +62,7 @@ impl Default for LoadOptions {
             need: Need::All,
             hash: true,
             events: EventColumns::All,
+            max_document: 1 << 30,
         }
     }
 }
@@ -313,7 +316,8 @@ fn read_group(
         .iter()
         .map(|input| match input {
             Input::File(path) => Some(
-                reader::open(path).with_context(|| format!("{}: cannot read file", path.display())),
+                reader::open(path, opts.hash)
+                    .with_context(|| format!("{}: cannot read file", path.display())),
             ),
             Input::Ingested(_) => None,
         })
@@ -362,29 +366,22 @@ fn read_one(
     let mut report;
     match opened {
         Opened::Lines(mut windows) => {
-            // A large plain JSON Lines file is read a window at a time, so memory stays flat
-            // however large the file; the SHA-256 is taken as the bytes go by.
+            // A large JSON Lines file (plain or gzip) is read a window at a time, so memory stays
+            // flat however large the file; the SHA-256 is taken as the bytes go by.
             report = FileReport::new(display.clone(), String::new(), 0);
             report.format = Some(SourceFormat::ActivityJsonLines);
             let mut batch = Batch::keeping(&opts.events);
-            let mut hasher = opts.hash.then(Sha256::new);
             let mut line = 1;
             parsed = loop {
                 match windows.next_window() {
                     Ok(Some(w)) => {
-                        if let Some(h) = &mut hasher {
-                            h.update(&*w);
-                        }
-                        report.bytes += w.len() as u64;
                         line = detect::read_json_lines(&w, line, &mut batch, &mut report, filter);
                     }
                     Ok(None) => break Ok(Some(batch)),
                     Err(e) => break Err(anyhow::Error::new(e).context("cannot read file")),
                 }
             };
-            report.sha256 = hasher
-                .map(|h| hex::encode(h.finalize()))
-                .unwrap_or_default();
+            (report.sha256, report.bytes) = windows.finish();
         }
         Opened::Whole(raw) => {
             let sha = match hash {
@@ -395,7 +392,7 @@ fn read_one(
             report = FileReport::new(display.clone(), sha, raw.len() as u64);
             let r = &mut report;
             parsed = (|| -> Result<Option<Batch>> {
-                let data = detect::decompress(&raw)?;
+                let data = detect::decompress(&raw, opts.max_document)?;
                 let content = detect::detect(&data)?;
                 if let Content::Parquet = content {
                     return read_table_file(path, r).map(|_| None);

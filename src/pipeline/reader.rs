@@ -1,6 +1,8 @@
 //! One input file's bytes, read into memory. A JSON Lines file larger than a window is handed
 //! out a window of whole lines at a time, so memory stays flat however large the file, and its
-//! SHA-256 is taken as the windows go by.
+//! SHA-256 is taken as the windows go by. A gzip file is inflated as it is read: JSON Lines a
+//! window at a time, like a plain file (its SHA-256 is of the bytes as stored); any other
+//! document whole, which [`crate::sources::detect::decompress`] bounds.
 //!
 //! Files are read, not mapped: a mapped file that another process truncated while it was read
 //! stopped the run with SIGBUS (no message, no output), and reading costs what mapping did
@@ -11,10 +13,13 @@
 //! rewritten) is an error naming it rather than evidence.
 
 use std::fs::{File, Metadata};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::ops::Deref;
 use std::path::Path;
 use std::time::SystemTime;
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
 
 use crate::sources::detect;
 
@@ -42,16 +47,40 @@ pub enum Opened {
 
 /// Opens `path` and decides how it is read. The stamp is for regular files only: a pipe's
 /// modification time moves while its writer writes, and what is read from it is what it held.
-pub fn open(path: &Path) -> io::Result<(Opened, Option<Stamp>)> {
+///
+/// `hash` asks for the SHA-256 of a file read in windows (a whole file is hashed by its reader).
+pub fn open(path: &Path, hash: bool) -> io::Result<(Opened, Option<Stamp>)> {
     let mut file = File::open(path)?;
     let meta = file.metadata()?;
     let stamp = meta.is_file().then(|| Stamp::of(&meta));
     let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    // A regular gzip file whose content is JSON Lines is inflated a window at a time; its hash
+    // is of the compressed bytes, taken as the inflater reads them.
+    if meta.is_file() && is_gzip(&mut file)? {
+        let mut inflated = MultiGzDecoder::new(Tee::new(file, hash));
+        let mut head = Vec::with_capacity(WINDOW + 1);
+        let full = (&mut inflated).take(WINDOW as u64).read_to_end(&mut head);
+        if full.is_ok() && head.len() == WINDOW && detect::is_json_lines(&head) {
+            let source = Source::Gzip(Box::new(inflated));
+            return Ok((Opened::Lines(Windows::new(source, head)), stamp));
+        }
+        // Anything else is read as stored, and inflated (within a bound) by its parser.
+        file = inflated.into_inner().inner;
+        file.rewind()?;
+    }
     // The first window decides: a JSON Lines file that fills it is read a window at a time.
     let mut head = Vec::with_capacity(WINDOW.min(size).saturating_add(1));
     (&mut file).take(WINDOW as u64).read_to_end(&mut head)?;
     if head.len() == WINDOW && is_json_lines(&head) {
-        return Ok((Opened::Lines(Windows::read(file, head)), stamp));
+        let mut tee = Tee::new(file, false);
+        if hash {
+            let mut hasher = Sha256::new();
+            hasher.update(&head);
+            tee.hasher = Some(hasher);
+        }
+        tee.bytes = head.len() as u64;
+        let source = Source::Plain(tee);
+        return Ok((Opened::Lines(Windows::new(source, head)), stamp));
     }
     head.reserve(size.saturating_sub(head.len()).min(isize::MAX as usize / 2));
     file.read_to_end(&mut head)?;
@@ -60,6 +89,64 @@ pub fn open(path: &Path) -> io::Result<(Opened, Option<Stamp>)> {
 
 fn is_json_lines(head: &[u8]) -> bool {
     !head.starts_with(&[0x1f, 0x8b]) && detect::is_json_lines(head)
+}
+
+/// Whether the file starts as gzip does; it is left at its start.
+fn is_gzip(file: &mut File) -> io::Result<bool> {
+    let mut magic = [0u8; 2];
+    let n = file.read(&mut magic)?;
+    file.rewind()?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
+}
+
+/// A reader that hashes and counts the bytes read through it: the file as stored.
+struct Tee {
+    inner: File,
+    hasher: Option<Sha256>,
+    bytes: u64,
+}
+
+impl Tee {
+    fn new(inner: File, hash: bool) -> Tee {
+        Tee {
+            inner,
+            hasher: hash.then(Sha256::new),
+            bytes: 0,
+        }
+    }
+}
+
+impl Read for Tee {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Where a file read in windows comes from.
+enum Source {
+    Plain(Tee),
+    Gzip(Box<MultiGzDecoder<Tee>>),
+}
+
+impl Source {
+    fn reader(&mut self) -> &mut dyn Read {
+        match self {
+            Source::Plain(tee) => tee,
+            Source::Gzip(inflated) => inflated.as_mut(),
+        }
+    }
+
+    fn tee(self) -> Tee {
+        match self {
+            Source::Plain(tee) => tee,
+            Source::Gzip(inflated) => inflated.into_inner(),
+        }
+    }
 }
 
 /// What a file looked like when opened: compared again after reading, so a file that changed
@@ -93,37 +180,40 @@ impl Stamp {
 
 /// A large JSON Lines file, a window of whole lines at a time.
 pub struct Windows {
-    file: File,
-    how: How,
-}
-
-struct How {
+    source: Source,
     buf: Vec<u8>,
     eof: bool,
 }
 
 impl Windows {
-    fn read(file: File, head: Vec<u8>) -> Windows {
+    fn new(source: Source, head: Vec<u8>) -> Windows {
         Windows {
-            file,
-            how: How {
-                buf: head,
-                eof: false,
-            },
+            source,
+            buf: head,
+            eof: false,
         }
+    }
+
+    /// Once every window is read: the file's SHA-256 as stored (empty when not asked for) and
+    /// its size as stored.
+    pub fn finish(self) -> (String, u64) {
+        let tee = self.source.tee();
+        let sha = tee.hasher.map(|h| hex::encode(h.finalize()));
+        (sha.unwrap_or_default(), tee.bytes)
     }
 
     /// The next window: whole lines (the last window ends where the file does), or None at
     /// the end. A line longer than a window makes the window as long as the line.
     pub fn next_window(&mut self) -> io::Result<Option<Bytes>> {
-        let How { buf, eof } = &mut self.how;
+        let Windows { source, buf, eof } = self;
         loop {
             if !*eof && buf.len() < WINDOW {
                 let before = buf.len();
                 // Room for the whole window at once: grown by doubling, each window was
                 // copied several times over.
                 buf.reserve(WINDOW - before);
-                (&mut self.file)
+                source
+                    .reader()
                     .take((WINDOW - before) as u64)
                     .read_to_end(buf)?;
                 *eof = buf.len() == before;
@@ -140,7 +230,7 @@ impl Windows {
                     None => {
                         // One line longer than a window: read on until it ends.
                         let before = buf.len();
-                        (&mut self.file).take(WINDOW as u64).read_to_end(buf)?;
+                        source.reader().take(WINDOW as u64).read_to_end(buf)?;
                         *eof = buf.len() == before;
                         continue;
                     }
@@ -157,7 +247,7 @@ mod tests {
     use super::*;
 
     fn lines_of(path: &Path) -> (Vec<u8>, usize) {
-        let (opened, stamp) = open(path).unwrap();
+        let (opened, stamp) = open(path, true).unwrap();
         let stamp = stamp.unwrap();
         let Opened::Lines(mut w) = opened else {
             panic!("expected windows")
@@ -209,7 +299,7 @@ mod tests {
             data.extend_from_slice(b"{\"a\":1}\n");
         }
         std::fs::write(&path, &data).unwrap();
-        let (Opened::Lines(mut w), Some(stamp)) = open(&path).unwrap() else {
+        let (Opened::Lines(mut w), Some(stamp)) = open(&path, true).unwrap() else {
             panic!("expected windows of a regular file")
         };
         let first = w.next_window().unwrap().unwrap();
@@ -228,13 +318,53 @@ mod tests {
         );
     }
 
+    /// Issue 30, item 3: gzip was inflated whole in memory. Compressed JSON Lines is read a
+    /// window at a time like plain, and its hash and size are of the file as stored.
+    #[test]
+    fn gzip_json_lines_are_read_in_windows_and_hashed_as_stored() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json.gz");
+        let mut data = Vec::new();
+        let mut i = 0u64;
+        while data.len() < 2 * WINDOW + WINDOW / 3 {
+            data.extend_from_slice(format!("{{\"n\":{i}}}\n").as_bytes());
+            i += 1;
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&data).unwrap();
+        let stored = gz.finish().unwrap();
+        std::fs::write(&path, &stored).unwrap();
+        let (Opened::Lines(mut w), Some(stamp)) = open(&path, true).unwrap() else {
+            panic!("expected windows")
+        };
+        let mut read = Vec::new();
+        let mut windows = 0;
+        while let Some(b) = w.next_window().unwrap() {
+            assert!(b.len() <= 2 * WINDOW, "a window of {} bytes", b.len());
+            read.extend_from_slice(&b);
+            windows += 1;
+        }
+        assert!(read == data, "windows lost or changed bytes");
+        assert!(windows >= 3);
+        let (sha, bytes) = w.finish();
+        assert_eq!(sha, hex::encode(Sha256::digest(&stored)));
+        assert_eq!(bytes, stored.len() as u64);
+        stamp.check(&path).unwrap();
+        // Without the hash asked for, none is taken.
+        let (Opened::Lines(w), _) = open(&path, false).unwrap() else {
+            panic!("expected windows")
+        };
+        assert_eq!(w.finish().0, "");
+    }
+
     #[test]
     fn small_and_empty_files_are_whole() {
         let dir = tempfile::tempdir().unwrap();
         for data in [&b""[..], b"{\"a\":1}\n"] {
             let path = dir.path().join("f.json");
             std::fs::write(&path, data).unwrap();
-            let (Opened::Whole(b), _) = open(&path).unwrap() else {
+            let (Opened::Whole(b), _) = open(&path, true).unwrap() else {
                 panic!("expected whole")
             };
             assert_eq!(&*b, data);
@@ -246,7 +376,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.json");
         std::fs::write(&path, b"{\"a\":1}\n").unwrap();
-        let (_, stamp) = open(&path).unwrap();
+        let (_, stamp) = open(&path, true).unwrap();
         std::fs::write(&path, b"{\"a\":1}\n{\"a\":2}\n").unwrap();
         assert!(stamp.unwrap().check(&path).is_err());
     }

@@ -460,14 +460,22 @@ fn read_query_api(
     Ok(())
 }
 
-/// Decompresses gzip content (by magic bytes, not name).
-pub fn decompress(raw: &[u8]) -> Result<Cow<'_, [u8]>> {
+/// Decompresses gzip content (by magic bytes, not name), to at most `limit` bytes.
+pub fn decompress(raw: &[u8], limit: u64) -> Result<Cow<'_, [u8]>> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         use std::io::Read;
         let mut out = Vec::new();
+        // A few megabytes of gzip can hold gigabytes: the document is inflated only up to the
+        // limit, and one beyond it is refused rather than read into memory.
         flate2::read::MultiGzDecoder::new(raw)
+            .take(limit.saturating_add(1))
             .read_to_end(&mut out)
             .context("decompressing gzip content (the file may be truncated)")?;
+        if out.len() as u64 > limit {
+            bail!(
+                "the gzip content inflates to more than {limit} bytes, the most a JSON document may be (--max-document-size); as JSON Lines it would be read a window at a time"
+            );
+        }
         Ok(Cow::Owned(out))
     } else {
         Ok(Cow::Borrowed(raw))

@@ -217,3 +217,46 @@ fn one_unreadable_input_leaves_the_report_written_with_the_failure_on_top() {
     assert_eq!(strict.status.code(), Some(2));
     assert!(stderr(&strict).contains("--strict"), "{}", stderr(&strict));
 }
+
+/// Issue 30, item 3: a few kilobytes of gzip holding a huge JSON document were inflated whole.
+/// Beyond `--max-document-size` the file is an error naming it and the limit; the rest of the
+/// inputs are still read.
+#[test]
+fn a_gzip_bomb_is_refused_beyond_the_document_limit() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(b"{\"value\": [").unwrap();
+    let spaces = vec![b' '; 1 << 20];
+    for _ in 0..8 {
+        gz.write_all(&spaces).unwrap();
+    }
+    gz.write_all(b"]}").unwrap();
+    let bytes = gz.finish().unwrap();
+    assert!(bytes.len() < 64 << 10, "{} bytes", bytes.len());
+    std::fs::write(&bomb, bytes).unwrap();
+    let run = jitaudit()
+        .args(["scan"])
+        .arg(sample().join("arm"))
+        .arg(&bomb)
+        .args(["--max-document-size", "1M"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    let err = stderr(&run);
+    assert!(
+        err.contains("bomb.json.gz") && err.contains("--max-document-size"),
+        "{err}"
+    );
+    // Within the limit, the same file is read (an empty list).
+    let ok = jitaudit()
+        .args(["ingest"])
+        .arg(&bomb)
+        .arg("--out")
+        .arg(dir.path().join("t"))
+        .args(["--max-document-size", "16M"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+}
