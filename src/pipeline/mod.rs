@@ -393,6 +393,10 @@ fn read_one(
             let r = &mut report;
             parsed = (|| -> Result<Option<Batch>> {
                 let data = detect::decompress(&raw, opts.max_document)?;
+                let (data, utf16) = detect::from_utf16(data);
+                if utf16 {
+                    r.note("read as UTF-16 (what Windows PowerShell 5.1 writes with `>`)");
+                }
                 let content = detect::detect(&data)?;
                 if let Content::Parquet = content {
                     return read_table_file(path, r).map(|_| None);

@@ -102,6 +102,12 @@ fn policy(
         Some(Value::Array(vms)) => vms,
         _ => return Err("JIT policy has no virtualMachines"),
     };
+    check_ports(vms)?;
+    for request in objects(props, "requests") {
+        if let Some(Value::Array(vms)) = get(request, "virtualMachines") {
+            check_ports(vms)?;
+        }
+    }
     let id = text_at(o, "id");
     let parsed = id.as_deref().map(parse_resource_id).unwrap_or_default();
     let policy_key = id.as_deref().map(id_key);
@@ -161,6 +167,26 @@ fn policy(
     }
     for request in objects(props, "requests") {
         policy_request(request, id.as_deref(), batch, report, file, at);
+    }
+    Ok(())
+}
+
+/// Every port of `vms` (`virtualMachines[].ports[]`) has a `number` that is a port: a whole
+/// number from 0 to 65535. Anything else makes the policy a rejected record, with the reason,
+/// rather than a row with a port that cannot be (or none).
+fn check_ports(vms: &[Value]) -> Outcome {
+    for vm in vms.iter().filter_map(Value::as_object) {
+        for port in objects(vm, "ports") {
+            match get(port, "number") {
+                Some(n) if n.as_u64().is_some_and(|n| n <= 65535) => {}
+                Some(n) if n.is_number() => {
+                    return Err(
+                        "JIT policy port number is not a port (a whole number from 0 to 65535)",
+                    );
+                }
+                _ => return Err("JIT policy port has no number, or one that is not a number"),
+            }
+        }
     }
     Ok(())
 }

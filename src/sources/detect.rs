@@ -460,6 +460,27 @@ fn read_query_api(
     Ok(())
 }
 
+/// UTF-16 text (by its byte-order mark), as Windows PowerShell 5.1 writes with `>` or
+/// `Out-File`, as UTF-8; anything else as it is. An unpaired surrogate becomes U+FFFD.
+pub fn from_utf16(data: Cow<'_, [u8]>) -> (Cow<'_, [u8]>, bool) {
+    let little = match data.get(..2) {
+        Some([0xff, 0xfe]) => true,
+        Some([0xfe, 0xff]) => false,
+        _ => return (data, false),
+    };
+    let units = data[2..].chunks_exact(2).map(|p| {
+        if little {
+            u16::from_le_bytes([p[0], p[1]])
+        } else {
+            u16::from_be_bytes([p[0], p[1]])
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    (Cow::Owned(text.into_bytes()), true)
+}
+
 /// Decompresses gzip content (by magic bytes, not name), to at most `limit` bytes.
 pub fn decompress(raw: &[u8], limit: u64) -> Result<Cow<'_, [u8]>> {
     if raw.starts_with(&[0x1f, 0x8b]) {

@@ -260,3 +260,74 @@ fn a_gzip_bomb_is_refused_beyond_the_document_limit() {
         .unwrap();
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
 }
+
+/// Issue 30, smaller: a UTF-16 file (what Windows PowerShell 5.1 writes with `>`) was "binary
+/// content of no known format". It is read, and the summary notes how.
+#[test]
+fn a_utf16_export_is_read_as_its_utf8_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = |file: &Path| {
+        let out = jitaudit()
+            .arg("query")
+            .arg(file)
+            .arg("SELECT COUNT(*) AS n, COUNT(DISTINCT caller) AS callers FROM events")
+            .args(["--format", "csv"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    for (name, little) in [("le.json", true), ("be.json", false)] {
+        let original = sample().join("log-analytics/AzureActivity-shared-jit.json");
+        let text = std::fs::read_to_string(&original).unwrap();
+        let mut bytes = if little {
+            vec![0xff, 0xfe]
+        } else {
+            vec![0xfe, 0xff]
+        };
+        for unit in text.encode_utf16() {
+            bytes.extend(if little {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            });
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(count(&path), count(&original), "{name}");
+        let (out, run) = ingest(std::slice::from_ref(&path), &[]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        assert!(summary(out.path()).to_string().contains("read as UTF-16"));
+    }
+}
+
+/// Issue 30, smaller: a JIT policy port out of 0-65535 was kept, and one not a number became
+/// null, silently. The policy is rejected, with the reason.
+#[test]
+fn a_policy_port_that_is_not_a_port_rejects_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sample().join("arm/jit-policy-dev.json")).unwrap())
+            .unwrap();
+    for (number, reason) in [
+        (serde_json::json!(70000), "not a port"),
+        (serde_json::json!(-1), "not a port"),
+        (serde_json::json!(22.5), "not a port"),
+        (serde_json::json!("22"), "no number"),
+    ] {
+        let mut policy = original.clone();
+        policy["properties"]["virtualMachines"][0]["ports"][0]["number"] = number.clone();
+        let path = dir.path().join("policy.json");
+        std::fs::write(&path, policy.to_string()).unwrap();
+        let (out, run) = ingest(&[path], &[]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        let s = summary(out.path());
+        let file = &s["files"][0];
+        assert_eq!(file["records_rejected"], 1, "{number}: {file}");
+        assert!(
+            file["rejections"].to_string().contains(reason),
+            "{number}: {file}"
+        );
+        assert_eq!(table(out.path(), "policies").height(), 0, "{number}");
+    }
+}
