@@ -15,8 +15,8 @@ use crate::schema;
 
 /// What a file was found to be.
 pub enum Content {
-    /// The document, its format, and whether lone surrogate escapes were mended to read it.
-    Json(Value, SourceFormat, bool),
+    /// The document, its format, and what was mended to read it.
+    Json(Value, SourceFormat, json::Mends),
     JsonLines,
     Csv(SourceFormat),
     Parquet,
@@ -39,7 +39,7 @@ pub fn detect(data: &[u8]) -> Result<Content> {
             Ok(Content::JsonLines)
         }
         Some(b'[' | b'{') => {
-            let (value, mended): (Value, bool) =
+            let (value, mended): (Value, json::Mends) =
                 json::parse_lenient(data).map_err(|e| json_error(data, &e))?;
             let format = classify_document(&value)
                 .ok_or_else(|| anyhow!("unrecognised JSON document; {EXPECTED}"))?;
@@ -205,8 +205,8 @@ pub fn read(
         }
         Content::Json(value, format, mended) => {
             report.format = Some(format);
-            if mended {
-                report.note(format!("the document holds {}", json::LONE_SURROGATES));
+            if let Some(note) = mended.note() {
+                report.note(format!("the document holds {note}"));
             }
             read_document(value, format, data, batch, report)
         }
@@ -308,8 +308,8 @@ pub fn read_json_lines(
             Some(made) => made,
             None => match json::parse_lenient::<Value>(line) {
                 Ok((value, mended)) => {
-                    if mended {
-                        report.note(format!("line {at}: {}", json::LONE_SURROGATES));
+                    if let Some(note) = mended.note() {
+                        report.note(format!("line {at}: {note}"));
                     }
                     match value {
                         Value::Object(o) => activity::from_object(&o).map(|read| ev = read),

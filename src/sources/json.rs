@@ -169,24 +169,105 @@ pub fn element_lines(data: &[u8]) -> Vec<u64> {
 pub const LONE_SURROGATES: &str =
     "lone UTF-16 surrogate escapes (\\ud800 without its pair) read as U+FFFD";
 
+/// What [`parse_lenient`] mended to read a text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mends {
+    /// Lone surrogate escapes were read as U+FFFD.
+    pub surrogates: bool,
+    /// Numbers too large for a double (`1e999`, 400 digits) were read as null.
+    pub numbers: usize,
+}
+
+impl Mends {
+    /// The note a file's report keeps, when anything was mended.
+    pub fn note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.surrogates {
+            parts.push(LONE_SURROGATES.to_string());
+        }
+        if self.numbers > 0 {
+            parts.push(format!(
+                "{} number(s) too large for a double read as null",
+                self.numbers
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
 /// A JSON value from `text`, reading a lone UTF-16 surrogate escape (a `\ud800` without its
 /// pair, or the pair's second half alone), which is JSON's grammar but no character, as
-/// U+FFFD where `serde_json` refuses the whole text; also whether it had to. The scanner of
-/// plain records (`record_line`) passes over such escapes in the fields nobody reads: so a
-/// record is never lost over one, whichever path reads it. On failure, the error of the text
-/// as given.
+/// U+FFFD, and a number too large for a double as null, where `serde_json` refuses the whole
+/// text (one such number once lost a whole document); also what it mended. The scanner of
+/// plain records (`record_line`) passes over such escapes in the fields nobody reads and gives
+/// up on such numbers: so a record is never lost over one, whichever path reads it. On
+/// failure, the error of the text as given.
 pub fn parse_lenient<T: serde::de::DeserializeOwned>(
     text: &[u8],
-) -> Result<(T, bool), serde_json::Error> {
-    match serde_json::from_slice(text) {
-        Ok(v) => Ok((v, false)),
-        Err(e) => match mend_lone_surrogates(text) {
-            Some(mended) => serde_json::from_slice(&mended)
-                .map(|v| (v, true))
-                .map_err(|_| e),
-            None => Err(e),
-        },
+) -> Result<(T, Mends), serde_json::Error> {
+    let first = match serde_json::from_slice(text) {
+        Ok(v) => return Ok((v, Mends::default())),
+        Err(e) => e,
+    };
+    let mut mends = Mends::default();
+    let mut mended: Option<Vec<u8>> = None;
+    if let Some(m) = mend_lone_surrogates(text) {
+        mends.surrogates = true;
+        mended = Some(m);
     }
+    // Each number out of range is found where serde_json stops, and overwritten in place by
+    // `null` and spaces, so the places of the others do not move; a bound on how many keeps a
+    // hostile text from costing a parse per number for ever.
+    for _ in 0..1000 {
+        let current = mended.as_deref().unwrap_or(text);
+        match serde_json::from_slice::<T>(current) {
+            Ok(v) => {
+                return if mended.is_some() {
+                    Ok((v, mends))
+                } else {
+                    Err(first)
+                };
+            }
+            Err(e) if e.to_string().starts_with("number out of range") => {
+                let mut owned = mended.take().unwrap_or_else(|| text.to_vec());
+                if !null_number_at(&mut owned, e.line(), e.column()) {
+                    return Err(first);
+                }
+                mends.numbers += 1;
+                mended = Some(owned);
+            }
+            Err(_) => return Err(first),
+        }
+    }
+    Err(first)
+}
+
+/// Overwrites the number that ends at `line`:`column` (serde_json's place for one out of range)
+/// with `null` and spaces; false when there is no number there.
+fn null_number_at(text: &mut [u8], line: usize, column: usize) -> bool {
+    let mut start_of_line = 0;
+    for _ in 1..line {
+        match memchr::memchr(b'\n', &text[start_of_line..]) {
+            Some(i) => start_of_line += i + 1,
+            None => return false,
+        }
+    }
+    let at = (start_of_line + column).min(text.len());
+    let is_number = |b: u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
+    let mut start = at;
+    while start > start_of_line && is_number(text[start - 1]) {
+        start -= 1;
+    }
+    let mut end = at;
+    while end < text.len() && is_number(text[end]) {
+        end += 1;
+    }
+    if end - start < 4 {
+        return false;
+    }
+    text[start..start + 4].copy_from_slice(b"null");
+    text[start + 4..end].fill(b' ');
+    true
 }
 
 /// `text` with each lone surrogate escape written `\ufffd`; `None` when it holds none.
@@ -232,7 +313,7 @@ mod tests {
         // A pair is a character; an escaped backslash before `u` is no escape.
         assert_eq!(
             read(r#"["\ud83d\ude00", "\\ud800"]"#),
-            Ok((json!(["\u{1f600}", "\\ud800"]), false))
+            Ok((json!(["\u{1f600}", "\\ud800"]), Mends::default()))
         );
         for (text, value) in [
             (r#"["\ud800"]"#, json!(["\u{fffd}"])),
@@ -242,13 +323,41 @@ mod tests {
             ),
             (r#"{"k": "\\\ud800\n"}"#, json!({"k": "\\\u{fffd}\n"})),
         ] {
-            assert_eq!(read(text), Ok((value, true)), "{text}");
+            let surrogates = Mends {
+                surrogates: true,
+                numbers: 0,
+            };
+            assert_eq!(read(text), Ok((value, surrogates)), "{text}");
         }
         // Malformed for another reason: the error of the text as given.
         let text = r#"["\ud800", tru]"#;
         let as_given = serde_json::from_str::<Value>(text).unwrap_err().to_string();
         assert_eq!(read(text).unwrap_err(), as_given);
         assert!(read(r#"["ok", tru]"#).is_err());
+    }
+
+    /// Issue 30, smaller: one number too large for a double failed a whole JSON document. It is
+    /// read as null, the rest as it is, and counted.
+    #[test]
+    fn numbers_out_of_range_are_read_as_null() {
+        let read = |t: &str| parse_lenient::<Value>(t.as_bytes()).map_err(|e| e.to_string());
+        let big = "9".repeat(400);
+        let text = format!(
+            "{{\"value\": [{{\"a\": 1e999, \"b\": \"x\"}},\n {{\"c\": -{big}, \"d\": 2}}]}}"
+        );
+        let (value, mends) = read(&text).unwrap();
+        assert_eq!(
+            value,
+            json!({"value": [{"a": null, "b": "x"}, {"c": null, "d": 2}]})
+        );
+        assert_eq!(mends.numbers, 2);
+        assert!(mends.note().unwrap().contains("2 number(s) too large"));
+        // Both kinds at once.
+        let (value, mends) = read(r#"["\ud800", 1e400]"#).unwrap();
+        assert_eq!(value, json!(["\u{fffd}", null]));
+        assert!(mends.surrogates && mends.numbers == 1);
+        // A number in range is not touched; a text malformed otherwise keeps its error.
+        assert!(read("[1e999, tru]").is_err());
     }
 
     #[test]

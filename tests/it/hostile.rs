@@ -331,3 +331,30 @@ fn a_policy_port_that_is_not_a_port_rejects_the_policy() {
         assert_eq!(table(out.path(), "policies").height(), 0, "{number}");
     }
 }
+
+/// Issue 30, smaller: one number too large for a double failed a whole JSON document (where
+/// JSON Lines lost one line). The record is kept, the field null, and the file's notes say so.
+#[test]
+fn a_number_too_large_for_a_double_costs_no_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(sample().join("arm/jit-policy-dev.json")).unwrap();
+    let huge = text.replacen(
+        "\"kind\": \"Basic\"",
+        "\"kind\": \"Basic\", \"weight\": 1e999",
+        1,
+    );
+    assert_ne!(huge, text);
+    let path = dir.path().join("policy.json");
+    std::fs::write(&path, huge).unwrap();
+    let (out, run) = ingest(std::slice::from_ref(&path), &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let s = summary(out.path());
+    assert_eq!(s["files"][0]["records_used"], 1, "{s}");
+    assert!(
+        s["files"][0]["notes"]
+            .to_string()
+            .contains("1 number(s) too large"),
+        "{s}"
+    );
+    assert!(table(out.path(), "policies").height() > 0);
+}
