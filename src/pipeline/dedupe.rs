@@ -42,6 +42,12 @@ pub fn dedupe(df: DataFrame, key_columns: &[&str]) -> Result<(DataFrame, usize)>
 pub enum Shape {
     /// One chunk per column, for frames read row by row.
     OneChunk,
+    /// [`Shape::OneChunk`], and of equally rich copies the one whose values come first is kept
+    /// rather than the first in the frame, so that which spelling of a record survives (an
+    /// id's case) does not depend on the order of the inputs. For the inventory and policy
+    /// tables; not for `events`, where a load of some columns must keep the copy a load of all
+    /// of them keeps, and so cannot look at values.
+    Settled,
     /// The chunks the frame came in, without their dropped rows: no copy of a frame without
     /// duplicates (for a frame handed whole to a query engine, which reads chunks as they are).
     AsItCame,
@@ -68,7 +74,16 @@ pub fn dedupe_with(
     // Scores are needed only once a key repeats; then they are counted for every row at once,
     // column by column (reading one row of a many-chunk frame walks its chunks).
     let scores = OnceLock::new();
-    let dropped_rows = dropped_rows(&keys, &hashes, |row| {
+    // Of equally rich copies the first in the frame is kept, or, settled, the one whose values
+    // come first (see `Shape::Settled`).
+    let values = OnceLock::new();
+    let before = |a: usize, b: usize| {
+        shape == Shape::Settled
+            && values
+                .get_or_init(|| RowValues::of(&df))
+                .first_is_less(a, b)
+    };
+    let score = |row: usize| {
         scores.get_or_init(|| {
             let mut scores = non_nulls(&df);
             if let Some(extra) = &not_kept {
@@ -79,7 +94,8 @@ pub fn dedupe_with(
             }
             scores
         })[row] as usize
-    });
+    };
+    let dropped_rows = dropped_rows(&keys, &hashes, score, before);
     drop(keys);
     let dropped = dropped_rows.len();
     let kept = df.height() - dropped;
@@ -229,7 +245,12 @@ fn mix<T: PolarsDataType>(
 /// Rows are parted by the top bits of their hashes (equal keys have equal hashes, so a key's
 /// rows are all in one part), in row order within each part; the parts are grouped in
 /// parallel, each with a table small enough to stay in cache.
-fn dropped_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize + Sync) -> Vec<usize> {
+fn dropped_rows(
+    keys: &[Key],
+    hashes: &[u64],
+    score: impl Fn(usize) -> usize + Sync,
+    before: impl Fn(usize, usize) -> bool + Sync,
+) -> Vec<usize> {
     // A part per 16k rows or so, up to 1024; one part for a small table.
     let bits = (hashes.len() >> 14).max(1).ilog2().min(10);
     let part_of = |hash: u64| {
@@ -257,7 +278,7 @@ fn dropped_rows(keys: &[Key], hashes: &[u64], score: impl Fn(usize) -> usize + S
     let dropped: Vec<Vec<usize>> = starts
         .par_windows(2)
         .map_init(Scratch::default, |scratch, w| {
-            drop_in_part(keys, &rows[w[0]..w[1]], &score, scratch)
+            drop_in_part(keys, &rows[w[0]..w[1]], &score, &before, scratch)
         })
         .collect();
     let mut dropped: Vec<usize> = dropped.into_iter().flatten().collect();
@@ -291,6 +312,7 @@ fn drop_in_part(
     keys: &[Key],
     rows: &[(u64, usize)],
     score: &impl Fn(usize) -> usize,
+    before: &impl Fn(usize, usize) -> bool,
     scratch: &mut Scratch,
 ) -> Vec<usize> {
     let same_key = |a: usize, b: usize| keys.iter().all(|k| k.same(a, b));
@@ -317,7 +339,7 @@ fn drop_in_part(
             if group.hash == hash && same_key(group.row, row) {
                 let held = *group.score.get_or_insert_with(|| score(group.row));
                 let challenger = score(row);
-                if challenger > held {
+                if challenger > held || (challenger == held && before(row, group.row)) {
                     dropped.push(group.row);
                     group.row = row;
                     group.score = Some(challenger);
@@ -331,6 +353,47 @@ fn drop_in_part(
         }
     }
     dropped
+}
+
+/// Every column's values in one chunk, for ordering two rows by their values: strings by
+/// their bytes, numbers and booleans by value, a null first.
+struct RowValues(Vec<Series>);
+
+impl RowValues {
+    fn of(df: &DataFrame) -> RowValues {
+        RowValues(
+            df.columns()
+                .iter()
+                .map(|c| c.as_materialized_series().to_physical_repr().rechunk())
+                .collect(),
+        )
+    }
+
+    /// Whether row `a`'s values come before row `b`'s, column by column.
+    fn first_is_less(&self, a: usize, b: usize) -> bool {
+        use std::cmp::Ordering;
+        fn order<T: PolarsDataType>(ca: &ChunkedArray<T>, a: usize, b: usize) -> Ordering
+        where
+            for<'x> T::Physical<'x>: PartialOrd,
+        {
+            ca.get(a).partial_cmp(&ca.get(b)).unwrap_or(Ordering::Equal)
+        }
+        for s in &self.0 {
+            let o = match s.dtype() {
+                DataType::String => s.str().map(|ca| order(ca, a, b)),
+                DataType::Int64 => s.i64().map(|ca| order(ca, a, b)),
+                DataType::Int32 => s.i32().map(|ca| order(ca, a, b)),
+                DataType::UInt32 => s.u32().map(|ca| order(ca, a, b)),
+                DataType::Boolean => s.bool().map(|ca| order(ca, a, b)),
+                _ => Ok(Ordering::Equal),
+            }
+            .unwrap_or(Ordering::Equal);
+            if o != Ordering::Equal {
+                return o == Ordering::Less;
+            }
+        }
+        false
+    }
 }
 
 /// How many of each row's values are not null.
@@ -482,7 +545,7 @@ mod tests {
         let keys = vec![Key::of(df.column("id").unwrap()).unwrap()];
         // Every row given the same hash: only the key comparison separates them.
         let scores = non_nulls(&df);
-        let dropped = dropped_rows(&keys, &[7; 6], |row| scores[row] as usize);
+        let dropped = dropped_rows(&keys, &[7; 6], |row| scores[row] as usize, |_, _| false);
         assert_eq!(dropped, vec![0, 3, 5]);
     }
 }

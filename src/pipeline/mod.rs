@@ -506,7 +506,7 @@ fn finish_tables(
         // Lean rows keep their counts of what they left out, for the caller to merge reads; a
         // query's events go to the query engine in the chunks they were read in.
         let shape = match events {
-            _ if *table != EVENTS.name => Shape::OneChunk,
+            _ if *table != EVENTS.name => Shape::Settled,
             EventColumns::Lean(_) => Shape::KeepingCounts,
             EventColumns::Only(_) | EventColumns::Key(_) => Shape::AsItCame,
             EventColumns::All => Shape::OneChunk,
