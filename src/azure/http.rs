@@ -540,8 +540,8 @@ mod tests {
         assert_eq!(cloud_error(b"<html>bad gateway</html>").0, "NoCloudError");
     }
 
-    #[test]
-    fn next_links_must_stay_on_the_endpoint() {
+    /// A client of `endpoint` with a fixed token and no retries.
+    fn arm_at(endpoint: &str) -> anyhow::Result<Arm> {
         let cred: Arc<dyn TokenCredential> =
             crate::azure::auth::StaticToken::new(Secret::new("t".to_string()));
         let retry = RetryPolicy {
@@ -550,15 +550,12 @@ mod tests {
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(1),
         };
-        let arm = Arm::new(
-            "https://management.azure.com",
-            cred,
-            "s",
-            1,
-            Duration::from_secs(1),
-            retry,
-        )
-        .unwrap();
+        Arm::new(endpoint, cred, "s", 1, Duration::from_secs(1), retry)
+    }
+
+    #[test]
+    fn next_links_must_stay_on_the_endpoint() {
+        let arm = arm_at("https://management.azure.com").unwrap();
         assert!(
             arm.url("https://MANAGEMENT.azure.com/subscriptions?x=1")
                 .is_ok()
@@ -596,17 +593,7 @@ mod tests {
     /// this machine; credentials in the endpoint are refused.
     #[test]
     fn an_endpoint_in_clear_text_is_refused_but_on_loopback() {
-        let make = |endpoint: &str| {
-            let cred: Arc<dyn TokenCredential> =
-                crate::azure::auth::StaticToken::new(Secret::new("t".to_string()));
-            let retry = RetryPolicy {
-                attempts: 1,
-                budget: Duration::from_secs(1),
-                base_delay: Duration::from_millis(1),
-                max_delay: Duration::from_millis(1),
-            };
-            Arm::new(endpoint, cred, "s", 1, Duration::from_secs(1), retry)
-        };
+        let make = arm_at;
         for ok in [
             "http://127.0.0.1:8080",
             "http://[::1]:9",

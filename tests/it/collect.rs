@@ -544,12 +544,7 @@ fn a_next_link_loop_stops_the_list_and_the_run_ends_partial() {
         looping: vec!["/providers/microsoft.compute/virtualmachines".into()],
         ..Default::default()
     };
-    let server = FakeArm::start(data(), faults);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("snap");
-    let run = collect(&server, &out, &["--subscription", PROD, "--days", "1"]);
-    let text = stdout(&run) + &stderr(&run);
-    assert_eq!(run.status.code(), Some(3), "{text}");
+    let (server, _dir, out, _) = one_day_of_prod(faults);
     let vms = kind(&manifest(&out), PROD, "virtual-machines").clone();
     assert_eq!(vms["status"], "failed", "{vms}");
     assert!(
@@ -577,12 +572,7 @@ fn a_token_echoed_by_the_server_is_written_nowhere() {
         echo_token: vec!["/providers/microsoft.network/networkinterfaces".into()],
         ..Default::default()
     };
-    let server = FakeArm::start(data(), faults);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("snap");
-    let run = collect(&server, &out, &["--subscription", PROD, "--days", "1"]);
-    let text = stdout(&run) + &stderr(&run);
-    assert_eq!(run.status.code(), Some(3), "{text}");
+    let (_server, _dir, out, text) = one_day_of_prod(faults);
     let signature = TOKEN.rsplit('.').next().unwrap();
     let written = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     for place in [&text, &written] {
@@ -598,4 +588,17 @@ fn a_token_echoed_by_the_server_is_written_nowhere() {
         let body = String::from_utf8_lossy(&bytes);
         assert!(!body.contains(signature), "the token in {}", f.display());
     }
+}
+
+/// `collect` of one day of the production subscription from a fake with `faults`, which must
+/// leave the run partial (exit 3): the server, the directory holding the snapshot, the
+/// snapshot, and what the run printed.
+fn one_day_of_prod(faults: Faults) -> (FakeArm, tempfile::TempDir, PathBuf, String) {
+    let server = FakeArm::start(data(), faults);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snap");
+    let run = collect(&server, &out, &["--subscription", PROD, "--days", "1"]);
+    let text = stdout(&run) + &stderr(&run);
+    assert_eq!(run.status.code(), Some(3), "{text}");
+    (server, dir, out, text)
 }
