@@ -179,6 +179,9 @@ pub struct QueryArgs {
     /// The most a compressed JSON document may inflate to (see the other commands).
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_document_size: u64,
+    /// Keep credentials pasted into the data as they are (see the other commands).
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 /// The time window a command looks at.
@@ -273,6 +276,10 @@ pub struct InputArgs {
     /// may inflate to, in bytes or with K, M or G; a file beyond it is an error naming it.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_document_size: u64,
+    /// Keep credentials pasted into the data (a token in a justification) as they are, for
+    /// forensics; by default they are masked in every output and reported (JIT021).
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 /// `1048576`, `512K`, `64M`, `2G`: a size in bytes (binary multiples).

@@ -550,6 +550,7 @@ pub const RULE_INPUTS: &[RuleInput] = &[
             col("duration_limit_seconds", Int),
             col("duration_limit_text", Str),
             col("duration_text", Str),
+            col("justification_credential", Str),
         ],
     },
     RuleInput {
@@ -560,7 +561,11 @@ pub const RULE_INPUTS: &[RuleInput] = &[
     RuleInput {
         name: "vms",
         base: Some(&VMS),
-        added: &[col("has_jit", Bool), col("exposure", Str)],
+        added: &[
+            col("has_jit", Bool),
+            col("exposure", Str),
+            col("tags_credential", Str),
+        ],
     },
     RuleInput {
         name: "exposures",

@@ -11,32 +11,43 @@ use regex::Regex;
 /// What stands in for a masked credential.
 pub const MASK: &str = "[redacted]";
 
-/// The credential shapes, each with what replaces it (the label before the secret is kept, so
-/// the message still says what was there).
-static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+/// The credential shapes: what each is called, and what replaces it (the label before the
+/// secret is kept, so the text still says what was there).
+static SHAPES: LazyLock<Vec<(&'static str, Regex, &'static str)>> = LazyLock::new(|| {
     [
         // `Bearer <token>`, as an Authorization header carries it.
-        (r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*", "${1}[redacted]"),
+        (
+            "bearer token",
+            r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]{8,}=*",
+            "${1}[redacted]",
+        ),
         // A JSON Web Token: three base64url parts, the first a JSON header (`{"` is `eyJ`).
         (
+            "JSON Web Token",
             r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
             "[redacted]",
         ),
         // A SAS token's signature.
-        (r"(?i)\b(sig=)[A-Za-z0-9%+/=]+", "${1}[redacted]"),
+        (
+            "SAS signature",
+            r"(?i)\b(sig=)[A-Za-z0-9%+/=]{8,}",
+            "${1}[redacted]",
+        ),
         // A client secret or password passed as a parameter.
         (
-            r#"(?i)\b((?:client_secret|clientsecret|password|pwd)\s*[=:]\s*"?)[^&\s",;]+"#,
+            "client secret",
+            r#"(?i)\b((?:client_secret|clientsecret|password|pwd)\s*[=:]\s*"?)[^&\s",;\[]+"#,
             "${1}[redacted]",
         ),
         // An Entra ID client secret: three characters, a digit, `Q~`, then 31 to 34 more.
         (
+            "Entra ID client secret",
             r"\b[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}",
             "[redacted]",
         ),
     ]
     .into_iter()
-    .map(|(pattern, with)| (Regex::new(pattern).expect("a valid pattern"), with))
+    .map(|(kind, pattern, with)| (kind, Regex::new(pattern).expect("a valid pattern"), with))
     .collect()
 });
 
@@ -49,7 +60,7 @@ pub fn redact<'a>(text: &'a str, known: &[&str]) -> Cow<'a, str> {
             out = Cow::Owned(out.replace(secret, MASK));
         }
     }
-    for (shape, with) in SHAPES.iter() {
+    for (_, shape, with) in SHAPES.iter() {
         if shape.is_match(&out) {
             out = Cow::Owned(shape.replace_all(&out, *with).into_owned());
         }
@@ -57,9 +68,23 @@ pub fn redact<'a>(text: &'a str, known: &[&str]) -> Cow<'a, str> {
     out
 }
 
+/// The kinds of credential `text` holds, or a masked one when it holds one masked already (by
+/// [`redact`], before `--no-redact` was asked for or by another run); empty when none.
+pub fn kinds(text: &str) -> Vec<&'static str> {
+    let mut found: Vec<&'static str> = SHAPES
+        .iter()
+        .filter(|(_, shape, _)| shape.is_match(text))
+        .map(|(kind, _, _)| *kind)
+        .collect();
+    if found.is_empty() && text.contains(MASK) {
+        found.push("masked credential");
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{kinds, redact};
 
     #[test]
     fn tokens_signatures_and_secrets_are_masked() {
@@ -101,5 +126,11 @@ mod tests {
         // Ordinary text is left alone.
         let plain = "HTTP 400 BadRequest: The subscription 1111 is not registered (sig missing)";
         assert_eq!(redact(plain, &[]), plain);
+        assert!(kinds(plain).is_empty());
+        let innocent = "CHG1234 bearer of bad news, password reset, sig=ok";
+        assert_eq!(redact(innocent, &[]), innocent);
+        assert!(kinds(innocent).is_empty());
+        assert_eq!(kinds(&format!("token {jwt}")), ["JSON Web Token"]);
+        assert_eq!(kinds("it was Bearer [redacted]"), ["masked credential"]);
     }
 }

@@ -39,6 +39,7 @@ fn load(input: &InputArgs, need: Need, hash: bool, events: EventColumns) -> Resu
             hash,
             events,
             max_document: input.max_document_size,
+            redact: !input.no_redact,
         },
     )
 }

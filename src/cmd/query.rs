@@ -46,6 +46,7 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
     }
     let input = InputArgs {
         max_document_size: args.max_document_size,
+        no_redact: args.no_redact,
         paths,
         strict: args.strict,
         skip_unknown: args.skip_unknown,

@@ -149,6 +149,11 @@ pub(crate) fn enrich_vms(t: &Tables, exposures: &DataFrame) -> Result<DataFrame>
     let mut out = t.vms.clone();
     out.with_column(col_bool("has_jit", has_jit))?;
     out.with_column(col_str("exposure", exposure))?;
+    let tags: Vec<Option<String>> = strs(&t.vms, schema::TAGS)?
+        .iter()
+        .map(|t| t.and_then(super::credential))
+        .collect();
+    out.with_column(col_str("tags_credential", tags))?;
     Ok(out)
 }
 

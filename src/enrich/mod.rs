@@ -282,6 +282,8 @@ fn enrich_requests(
         c.limit.push(Some(limit));
         c.limit_text.push(Some(human_duration(limit)));
         c.duration_text.push(duration.get(i).map(human_duration));
+        c.justification_credential
+            .push(justification.get(i).and_then(credential));
     }
     let mut out = df.clone();
     for column in [
@@ -301,6 +303,7 @@ fn enrich_requests(
         col_int("duration_limit_seconds", c.limit),
         col_str("duration_limit_text", c.limit_text),
         col_str("duration_text", c.duration_text),
+        col_str("justification_credential", c.justification_credential),
     ] {
         out.with_column(column)?;
     }
@@ -325,6 +328,13 @@ struct Cols {
     limit: Vec<Option<i64>>,
     limit_text: Vec<Option<String>>,
     duration_text: Vec<Option<String>>,
+    justification_credential: Vec<Option<String>>,
+}
+
+/// The kinds of credential a text holds (or held, before it was masked), for JIT021.
+pub(crate) fn credential(text: &str) -> Option<String> {
+    let kinds = crate::secrets::kinds(text);
+    (!kinds.is_empty()).then(|| kinds.join(", "))
 }
 
 fn enrich_policies(df: &DataFrame, config: &Config) -> Result<DataFrame> {

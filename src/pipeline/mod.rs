@@ -10,6 +10,7 @@ mod caller;
 mod dedupe;
 pub mod inputs;
 mod reader;
+mod redact;
 mod sha256;
 
 use std::collections::BTreeMap;
@@ -51,6 +52,8 @@ pub struct LoadOptions {
     pub events: EventColumns,
     /// The most a compressed whole document may inflate to.
     pub max_document: u64,
+    /// Mask credentials pasted into the data (off with `--no-redact`).
+    pub redact: bool,
 }
 
 impl Default for LoadOptions {
@@ -63,6 +66,7 @@ impl Default for LoadOptions {
             hash: true,
             events: EventColumns::All,
             max_document: 1 << 30,
+            redact: true,
         }
     }
 }
@@ -93,6 +97,9 @@ pub struct IngestSummary {
     /// that is partial or was stopped before it finished.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Values in which credentials pasted into the data were masked (`--no-redact` keeps them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub credentials_masked: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +146,10 @@ impl IngestSummary {
             )
         })
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Reads every input into the tables, as `opts` asks. Errors in one file are recorded and the
@@ -242,7 +253,7 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         count_rows(&tables, &mut summary);
         tables
     } else {
-        finish_tables(tables, &mut summary, &opts.events)?
+        finish_tables(tables, &mut summary, &opts)?
     };
     Ok(Loaded { tables, summary })
 }
@@ -476,11 +487,8 @@ fn read_table_file(path: &Path, _report: &mut FileReport) -> Result<()> {
 
 /// De-duplicates every table, then derives what is computed from several tables (not the
 /// ledger when `events` fills only some columns).
-fn finish_tables(
-    mut t: Tables,
-    summary: &mut IngestSummary,
-    events: &EventColumns,
-) -> Result<Tables> {
+fn finish_tables(mut t: Tables, summary: &mut IngestSummary, opts: &LoadOptions) -> Result<Tables> {
+    let events = &opts.events;
     use schema::*;
     let keys: &[(&str, &[&str])] = &[
         (EVENTS.name, EVENT_KEY),
@@ -522,7 +530,10 @@ fn finish_tables(
     // Counts from several files (and ingested directories) add up per hour and subscription.
     t.activity_hours = tables::activity_hours_frame(&tables::coverage_of_frame(&t.activity_hours)?);
     // The ledger is made from every column of events: not from some of them.
-    let t = derive::derive(t, events.fills_requests())?;
+    let mut t = derive::derive(t, events.fills_requests())?;
+    if opts.redact {
+        summary.credentials_masked = redact::mask(&mut t)?;
+    }
     count_rows(&t, summary);
     Ok(t)
 }

@@ -296,7 +296,10 @@ fn planted(out: &mut Vec<Request>, rng: &mut Rng, _days: i64) {
         Some("10.0.0.0/8"),
         office("dave"),
         1,
-        Some("CHG130032 vpn troubleshooting"),
+        // JIT021: a SAS URL pasted into the justification, signature and all.
+        Some(
+            "CHG130032 vpn troubleshooting, profile at https://stsharedvpn.blob.core.windows.net/vpn/client.ovpn?sv=2022-11-02&sr=b&sp=r&sig=Hq3x0fPz2T4kR9sLmN1vB7cD5eF8gJ0aZ%3D",
+        ),
     ));
     // JIT008: poor justifications.
     add(planned(

@@ -268,6 +268,10 @@ pub const PLANTED: &[(&str, &str)] = &[
         "JIT016",
         "alice, calling from 203.0.113.10, opens jump-01 for 192.0.2.50 on day 12.",
     ),
+    (
+        "JIT021",
+        "dave's request for web-01 on day 11 pastes a SAS URL, signature and all, into its justification.",
+    ),
 ];
 
 /// The configuration the sample is meant to be audited with (`sample-data/jitaudit.toml`).

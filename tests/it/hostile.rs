@@ -403,3 +403,56 @@ fn the_order_of_the_inputs_changes_no_output() {
         }
     }
 }
+
+/// Issue 30, item 8: a token typed into a justification reached the HTML, Markdown, CSV and
+/// JSON verbatim. It is masked in every output, JIT021 says where it was, and `--no-redact`
+/// keeps the data as it was, for forensics.
+#[test]
+fn a_credential_in_a_justification_is_masked_everywhere_and_reported() {
+    let sample_rule = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/rules/JIT021");
+    let input = sample_rule.join("positive.json");
+    let signature = "c2lnbmF0dXJlLXZhbHVl";
+    assert!(std::fs::read_to_string(&input).unwrap().contains(signature));
+    let dir = tempfile::tempdir().unwrap();
+    for (redact, out) in [
+        (true, dir.path().join("masked")),
+        (false, dir.path().join("raw")),
+    ] {
+        let mut cmd = jitaudit();
+        cmd.arg("report").arg(&input).arg("--out").arg(&out);
+        if !redact {
+            cmd.arg("--no-redact");
+        }
+        let run = cmd.output().unwrap();
+        assert!(run.status.code().unwrap() <= 1, "{}", stderr(&run));
+        let mut all = String::new();
+        for f in [
+            "report.html",
+            "report.md",
+            "findings.csv",
+            "requests.csv",
+            "summary.json",
+        ] {
+            all.push_str(&std::fs::read_to_string(out.join(f)).unwrap());
+        }
+        assert_eq!(all.contains(signature), !redact, "redact {redact}");
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        let jit021 = summary["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "JIT021")
+            .count();
+        assert!(jit021 > 0, "JIT021 fires either way");
+    }
+    let query = jitaudit()
+        .arg("query")
+        .arg(&input)
+        .arg("SELECT properties FROM events")
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(query.status.success());
+    assert!(!stdout(&query).contains(signature), "{}", stdout(&query));
+}
