@@ -58,9 +58,21 @@ pub enum Shape {
 
 /// [`dedupe`], giving the frame back in `shape`.
 pub fn dedupe_with(
+    df: DataFrame,
+    key_columns: &[&str],
+    shape: Shape,
+) -> Result<(DataFrame, usize)> {
+    dedupe_ranked(df, key_columns, shape, None)
+}
+
+/// [`dedupe_with`], where of equally rich copies the one of the lowest `rank` is kept (rather
+/// than the first in the frame): a rank that does not depend on the order of the inputs makes
+/// the copy kept not depend on it either, whichever columns the frame holds.
+pub fn dedupe_ranked(
     mut df: DataFrame,
     key_columns: &[&str],
     shape: Shape,
+    rank: Option<&(dyn Fn(usize) -> u64 + Sync)>,
 ) -> Result<(DataFrame, usize)> {
     let not_kept = match df.get_column_index(NOT_KEPT) {
         Some(_) => Some(df.drop_in_place(NOT_KEPT)?),
@@ -77,11 +89,14 @@ pub fn dedupe_with(
     // Of equally rich copies the first in the frame is kept, or, settled, the one whose values
     // come first (see `Shape::Settled`).
     let values = OnceLock::new();
-    let before = |a: usize, b: usize| {
-        shape == Shape::Settled
-            && values
-                .get_or_init(|| RowValues::of(&df))
-                .first_is_less(a, b)
+    let before = |a: usize, b: usize| match rank {
+        Some(rank) => rank(a) < rank(b),
+        None => {
+            shape == Shape::Settled
+                && values
+                    .get_or_init(|| RowValues::of(&df))
+                    .first_is_less(a, b)
+        }
     };
     let score = |row: usize| {
         scores.get_or_init(|| {

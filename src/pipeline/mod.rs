@@ -31,7 +31,7 @@ use crate::sources::fast::prefilter::Prefilter;
 use crate::sources::{Batch, FileReport, SourceFormat};
 use crate::tables::{self, EventColumns, Tables};
 use crate::terminal::clean;
-pub use dedupe::{Shape, dedupe, dedupe_with};
+pub use dedupe::{Shape, dedupe, dedupe_ranked};
 use inputs::{Input, collect_inputs};
 use reader::{Opened, Stamp};
 
@@ -207,6 +207,9 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         .flat_map_iter(|inputs| read_group(inputs, &opts, filter.as_ref(), &bar))
         .collect();
     let mut tables = Tables::default();
+    // Where each input's events start in the stacked frame, and its path: equally rich copies
+    // of one event are settled by these, not by the order the inputs were given in.
+    let mut starts: Vec<(usize, String)> = Vec::new();
     for (input, outcome) in inputs.iter().zip(outcomes) {
         match (input, outcome) {
             (Input::Ingested(dir), _) => {
@@ -222,6 +225,7 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                 });
                 match read {
                     Ok((previous, t)) => {
+                        starts.push((tables.events.height(), dir.display().to_string()));
                         tables.append(&t)?;
                         carry(dir, previous, &mut summary);
                     }
@@ -234,9 +238,10 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                     Err(e) => return Err(e),
                 }
             }
-            (Input::File(_), Some(outcome)) => {
+            (Input::File(path), Some(outcome)) => {
                 let outcome = outcome?;
                 if let Some(t) = outcome.tables {
+                    starts.push((tables.events.height(), path.display().to_string()));
                     tables.append(&t)?;
                 }
                 summary.errors.extend(outcome.error);
@@ -253,7 +258,7 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         count_rows(&tables, &mut summary);
         tables
     } else {
-        finish_tables(tables, &mut summary, &opts)?
+        finish_tables(tables, &mut summary, &opts, &InputOrder::new(starts))?
     };
     Ok(Loaded { tables, summary })
 }
@@ -487,7 +492,12 @@ fn read_table_file(path: &Path, _report: &mut FileReport) -> Result<()> {
 
 /// De-duplicates every table, then derives what is computed from several tables (not the
 /// ledger when `events` fills only some columns).
-fn finish_tables(mut t: Tables, summary: &mut IngestSummary, opts: &LoadOptions) -> Result<Tables> {
+fn finish_tables(
+    mut t: Tables,
+    summary: &mut IngestSummary,
+    opts: &LoadOptions,
+    order: &InputOrder,
+) -> Result<Tables> {
     let events = &opts.events;
     use schema::*;
     let keys: &[(&str, &[&str])] = &[
@@ -519,7 +529,10 @@ fn finish_tables(mut t: Tables, summary: &mut IngestSummary, opts: &LoadOptions)
             EventColumns::Only(_) | EventColumns::Key(_) => Shape::AsItCame,
             EventColumns::All => Shape::OneChunk,
         };
-        let (deduped, dropped) = dedupe_with(std::mem::take(df), key, shape)?;
+        let rank = |row: usize| order.rank(row);
+        let ranked: Option<&(dyn Fn(usize) -> u64 + Sync)> =
+            (*table == EVENTS.name).then_some(&rank);
+        let (deduped, dropped) = dedupe_ranked(std::mem::take(df), key, shape, ranked)?;
         *df = deduped;
         if dropped > 0 {
             summary
@@ -536,6 +549,36 @@ fn finish_tables(mut t: Tables, summary: &mut IngestSummary, opts: &LoadOptions)
     }
     count_rows(&t, summary);
     Ok(t)
+}
+
+/// An order of the stacked events that does not depend on the order of the inputs: by the
+/// path of the input a row came from, then by its place in that input.
+struct InputOrder {
+    starts: Vec<usize>,
+    ranks: Vec<u64>,
+}
+
+impl InputOrder {
+    fn new(mut inputs: Vec<(usize, String)>) -> InputOrder {
+        let mut paths: Vec<&String> = inputs.iter().map(|(_, p)| p).collect();
+        paths.sort();
+        paths.dedup();
+        let ranks = inputs
+            .iter()
+            .map(|(_, p)| paths.binary_search(&p).unwrap_or(0) as u64)
+            .collect();
+        let starts = inputs.drain(..).map(|(start, _)| start).collect();
+        InputOrder { starts, ranks }
+    }
+
+    /// Row `row`'s place: its input's rank by path, then its place in that input.
+    fn rank(&self, row: usize) -> u64 {
+        let i = self.starts.partition_point(|&s| s <= row).saturating_sub(1);
+        match (self.starts.get(i), self.ranks.get(i)) {
+            (Some(&start), Some(&rank)) => (rank << 40) | (row - start) as u64,
+            _ => row as u64,
+        }
+    }
 }
 
 fn count_rows(t: &Tables, summary: &mut IngestSummary) {
