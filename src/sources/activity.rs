@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::display_names;
-use super::json::{as_map, as_object, get, localized, path, text, text_at};
+use super::json::{as_map, as_object, get, localized, objects, path, text, text_at};
 use crate::normalize::{self, IdParts, ResourceId, is_guid, parse_resource_id};
 use crate::schema::caller_kind;
 
@@ -67,6 +67,8 @@ pub enum Reject {
     MissingOperation,
     NotAnObject,
     NotActivity,
+    /// A JIT request whose body asks for a port that is not one.
+    BadPort,
 }
 
 impl Reject {
@@ -77,6 +79,9 @@ impl Reject {
             Reject::MissingOperation => "record has no operation name",
             Reject::NotAnObject => "record is not a JSON object",
             Reject::NotActivity => "record is not an Activity Log event",
+            Reject::BadPort => {
+                "JIT request asks for a port number that is not a port (a whole number from 0 to 65535)"
+            }
         }
     }
 
@@ -376,6 +381,23 @@ pub fn complete(ev: &mut Event<'_>) -> Result<(), Reject> {
 }
 
 /// [`complete`], finding the parts of resource ids taken apart before in `ids`.
+/// Whether every port an initiate's request body asks for (`virtualMachines[].ports[].number`)
+/// is a whole number from 0 to 65535. A body that is absent or not JSON is the ledger's to
+/// judge; a port that cannot be one makes the record a rejected one. Both readers of a line
+/// come here with the properties of a JIT request, whichever columns are kept.
+fn request_ports_are_ports(props: &Map<String, Value>) -> bool {
+    let Some(body) = get(props, "requestbody").and_then(as_object) else {
+        return true;
+    };
+    objects(&body, "virtualMachines").iter().all(|vm| {
+        objects(vm, "ports").iter().all(|port| {
+            get(port, "number")
+                .and_then(Value::as_u64)
+                .is_some_and(|n| n <= 65535)
+        })
+    })
+}
+
 pub(crate) fn complete_with(ev: &mut Event<'_>, ids: Option<&mut IdParts>) -> Result<(), Reject> {
     if ev.time.is_none() {
         ev.time = Some(time_of(ev.time_raw.take())?);
@@ -383,6 +405,12 @@ pub(crate) fn complete_with(ev: &mut Event<'_>, ids: Option<&mut IdParts>) -> Re
     let op = ev.operation_id.take().map(lowercase);
     if op.is_none() && ev.operation_name.is_none() {
         return Err(Reject::MissingOperation);
+    }
+    if op.as_deref() == Some(crate::schema::ops::JIT_INITIATE)
+        && let Some(props) = &ev.properties
+        && !request_ports_are_ports(props)
+    {
+        return Err(Reject::BadPort);
     }
     ev.operation_id = op;
     if let Some(id) = ev.resource_id.clone() {

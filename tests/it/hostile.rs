@@ -511,3 +511,53 @@ fn the_order_of_two_exports_of_one_event_changes_no_answer() {
     };
     assert!(answer(&a, &b) == answer(&b, &a));
 }
+
+/// Issue 30, smaller: a JIT request asking for port 70000 (or 22.5) was kept, its port out of
+/// range or null. The record is rejected with its reason, whichever columns a query reads.
+#[test]
+fn a_jit_request_for_a_port_that_is_not_one_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let hour = walk(&sample().join("insights-activity-logs"))
+        .into_iter()
+        .find(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .contains("initiate/action")
+        })
+        .unwrap();
+    let text = std::fs::read_to_string(&hour).unwrap();
+    let lines = text.lines().count() as u64;
+    for bad in ["70000", "22.5", "-3"] {
+        let broken = text.replacen(r#"\"number\":22"#, &format!(r#"\"number\":{bad}"#), 1);
+        assert_ne!(broken, text, "a request for port 22 in {}", hour.display());
+        let file = dir.path().join("PT1H.json");
+        std::fs::write(&file, broken).unwrap();
+        let (out, run) = ingest(std::slice::from_ref(&file), &[]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        let f = &summary(out.path())["files"][0];
+        assert_eq!(f["records_rejected"], 1, "{bad}: {f}");
+        assert!(f["rejections"].to_string().contains("not a port"), "{f}");
+        // Counting rows reads the key's columns; counting callers, a few more; --all-columns,
+        // every one: each load reads the request's properties, and rejects it.
+        let counts = [
+            ("SELECT COUNT(*) AS n FROM events", None),
+            ("SELECT COUNT(caller) AS n FROM events", None),
+            (
+                "SELECT COUNT(caller) AS n FROM events",
+                Some("--all-columns"),
+            ),
+        ];
+        for (sql, extra) in counts {
+            let mut q = jitaudit();
+            q.arg("query").arg(&file).args([sql, "--format", "csv"]);
+            q.args(extra);
+            let run = q.output().unwrap();
+            assert_eq!(
+                stdout(&run),
+                format!("n\n{}\n", lines - 1),
+                "{bad} {extra:?}"
+            );
+            assert!(stderr(&run).contains("not a port"), "{}", stderr(&run));
+        }
+    }
+}

@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 
 use super::line_scanner::Scanner;
 use crate::normalize::IdParts;
+use crate::schema::ops;
 use crate::sources::activity::{
     APPID_CLAIMS, Claims, Event, OID_CLAIMS, RecordFields, Reject, UPN_CLAIMS,
 };
@@ -82,7 +83,8 @@ pub enum Properties {
     Read,
     /// Check them to be JSON, but pass over their contents and read them as empty: for a
     /// table that keeps none of the columns made from them (whether each of those has a value
-    /// does not depend on them).
+    /// does not depend on them). A JIT request's are read all the same, for the check of its
+    /// ports.
     PassOver,
     /// Read them for the records of JIT policies and network security groups (and those whose
     /// operation comes after them in the line), pass over them for the others: for a lean
@@ -311,7 +313,11 @@ impl<'a> Scanner<'a> {
                 PROPERTIES => {
                     let keep = match properties {
                         Properties::Read => true,
-                        Properties::PassOver => false,
+                        // A JIT request's ports are checked whichever columns are kept
+                        // (see `activity::complete_with`): its properties are read.
+                        Properties::PassOver => r.text[2]
+                            .as_deref()
+                            .is_none_or(|op| op.eq_ignore_ascii_case(ops::JIT_INITIATE)),
                         Properties::ReadForJit => r.text[2].as_deref().is_none_or(concerns_jit),
                     };
                     r.properties = s.properties(keep)?;
