@@ -95,6 +95,8 @@ pub struct Faults {
     /// Requests answered 400 with an error message that repeats the Authorization header, as
     /// a careless server or proxy does.
     pub echo_token: Vec<String>,
+    /// Lists whose `nextLink` carries a user name and password (`http://user:secret@host/...`).
+    pub credential_link: Vec<String>,
 }
 
 #[derive(Default)]
@@ -376,8 +378,17 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
             .filter(|p| !p.starts_with("$skiptoken="))
             .map(str::to_string)
             .collect();
+        let credentials = if faults
+            .credential_link
+            .iter()
+            .any(|n| lower.contains(n.as_str()))
+        {
+            "user:secret@"
+        } else {
+            ""
+        };
         body["nextLink"] = Value::String(format!(
-            "http://{addr}{path}?{}&$skiptoken={}",
+            "http://{credentials}{addr}{path}?{}&$skiptoken={}",
             kept.join("&"),
             next
         ));

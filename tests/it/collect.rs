@@ -602,3 +602,28 @@ fn one_day_of_prod(faults: Faults) -> (FakeArm, tempfile::TempDir, PathBuf, Stri
     assert_eq!(run.status.code(), Some(3), "{text}");
     (server, dir, out, text)
 }
+
+/// Issue 30, smaller: a `nextLink` carrying `user:password@` was followed with two
+/// Authorization headers. It is not followed: the list fails, saying why, and the credentials
+/// are written nowhere.
+#[test]
+fn a_next_link_with_credentials_is_not_followed() {
+    let faults = Faults {
+        token: TOKEN.into(),
+        page_size: 2,
+        credential_link: vec!["/providers/microsoft.compute/virtualmachines".into()],
+        ..Default::default()
+    };
+    let (server, _dir, out, text) = one_day_of_prod(faults);
+    let vms = kind(&manifest(&out), PROD, "virtual-machines").to_string();
+    assert!(
+        vms.contains("failed") && vms.contains("not followed"),
+        "{vms}"
+    );
+    assert_eq!(
+        server.count("/providers/microsoft.compute/virtualmachines"),
+        1
+    );
+    let written = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(!written.contains("user:secret") && !text.contains("user:secret"));
+}
