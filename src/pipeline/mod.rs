@@ -360,7 +360,24 @@ fn read_group(
             let (Input::File(path), Some(opened)) = (input, opened) else {
                 return None;
             };
-            let outcome = opened.and_then(|opened| read_one(path, opened, hash, opts, filter));
+            let outcome = match opened {
+                Ok(opened) => read_one(path, opened, hash, opts, filter),
+                // A file that cannot be opened (no permission, a socket) is that input's error:
+                // the others are still read, unless --strict.
+                Err(e) if !opts.strict => {
+                    let display = path.display().to_string();
+                    Ok(FileOutcome {
+                        report: FileReport::new(display.clone(), String::new(), 0),
+                        tables: None,
+                        error: Some(FileError {
+                            path: display,
+                            error: format!("{e:#}"),
+                        }),
+                        skipped: None,
+                    })
+                }
+                Err(e) => Err(e),
+            };
             bar.inc(outcome.as_ref().map(|o| o.report.bytes).unwrap_or(0));
             Some(outcome)
         })

@@ -206,6 +206,21 @@ fn one_unreadable_input_leaves_the_report_written_with_the_failure_on_top() {
     );
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("**2 input(s) could not be read**"), "{md}");
+    // A file that cannot be opened (a socket here: root may open a file of mode 000) is one
+    // input's error too, beside a good one.
+    let socket = dir.path().join("socket.json");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let run = jitaudit()
+        .arg("report")
+        .arg(sample())
+        .arg(&socket)
+        .arg("--out")
+        .arg(dir.path().join("report-2"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(stderr(&run).contains("socket.json"), "{}", stderr(&run));
+    assert!(dir.path().join("report-2/report.html").is_file());
     // --strict still stops at the first.
     let strict = jitaudit()
         .arg("scan")
