@@ -40,6 +40,18 @@ fn hostile_caller(dir: &Path) -> (PathBuf, String) {
     )
 }
 
+/// The first hour of the sample's Activity Log that holds a JIT request, and its text.
+fn an_hour_with_a_jit_request() -> (PathBuf, String) {
+    walk(&sample().join("insights-activity-logs"))
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            (f, text)
+        })
+        .find(|(_, text)| text.contains("initiate/action"))
+        .expect("an hour with a JIT request")
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -479,15 +491,7 @@ fn a_credential_in_a_justification_is_masked_everywhere_and_reported() {
 #[test]
 fn the_order_of_two_exports_of_one_event_changes_no_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let hour = walk(&sample().join("insights-activity-logs"))
-        .into_iter()
-        .find(|f| {
-            std::fs::read_to_string(f)
-                .unwrap()
-                .contains("initiate/action")
-        })
-        .unwrap();
-    let text = std::fs::read_to_string(&hour).unwrap();
+    let (_, text) = an_hour_with_a_jit_request();
     let a = dir.path().join("a.json");
     let b = dir.path().join("b.json");
     std::fs::write(&a, &text).unwrap();
@@ -532,15 +536,7 @@ fn the_order_of_two_exports_of_one_event_changes_no_answer() {
 #[test]
 fn a_jit_request_for_a_port_that_is_not_one_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let hour = walk(&sample().join("insights-activity-logs"))
-        .into_iter()
-        .find(|f| {
-            std::fs::read_to_string(f)
-                .unwrap()
-                .contains("initiate/action")
-        })
-        .unwrap();
-    let text = std::fs::read_to_string(&hour).unwrap();
+    let (hour, text) = an_hour_with_a_jit_request();
     let lines = text.lines().count() as u64;
     for bad in ["70000", "22.5", "-3"] {
         let broken = text.replacen(r#"\"number\":22"#, &format!(r#"\"number\":{bad}"#), 1);
