@@ -16,6 +16,8 @@ use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek};
 use std::ops::Deref;
 use std::path::Path;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use flate2::read::MultiGzDecoder;
@@ -178,34 +180,84 @@ impl Stamp {
     }
 }
 
-/// A large JSON Lines file, a window of whole lines at a time.
+/// A large JSON Lines file, a window of whole lines at a time. The file is read (inflated and
+/// hashed) on a thread of its own, a window ahead of the one being parsed: read on the parsing
+/// thread, one big file spent a fifth longer than when it was mapped.
 pub struct Windows {
-    source: Source,
-    buf: Vec<u8>,
-    eof: bool,
+    windows: Option<Receiver<io::Result<Option<Bytes>>>>,
+    reader: Option<JoinHandle<Source>>,
 }
 
 impl Windows {
     fn new(source: Source, head: Vec<u8>) -> Windows {
+        let (send, windows) = sync_channel(1);
+        let reader = std::thread::spawn(move || {
+            let mut cutter = Cutter {
+                source,
+                buf: head,
+                eof: false,
+            };
+            loop {
+                let next = cutter.next_window();
+                let last = !matches!(next, Ok(Some(_)));
+                // The parser stopped reading: so does the reader.
+                if send.send(next).is_err() || last {
+                    break;
+                }
+            }
+            cutter.source
+        });
         Windows {
-            source,
-            buf: head,
-            eof: false,
+            windows: Some(windows),
+            reader: Some(reader),
         }
-    }
-
-    /// Once every window is read: the file's SHA-256 as stored (empty when not asked for) and
-    /// its size as stored.
-    pub fn finish(self) -> (String, u64) {
-        let tee = self.source.tee();
-        let sha = tee.hasher.map(|h| hex::encode(h.finalize()));
-        (sha.unwrap_or_default(), tee.bytes)
     }
 
     /// The next window: whole lines (the last window ends where the file does), or None at
     /// the end. A line longer than a window makes the window as long as the line.
     pub fn next_window(&mut self) -> io::Result<Option<Bytes>> {
-        let Windows { source, buf, eof } = self;
+        match self.windows.as_ref().map(Receiver::recv) {
+            Some(Ok(next)) => next,
+            _ => Ok(None),
+        }
+    }
+
+    /// Once every window is read: the file's SHA-256 as stored (empty when not asked for) and
+    /// its size as stored.
+    pub fn finish(mut self) -> (String, u64) {
+        self.windows = None;
+        let tee = self
+            .reader
+            .take()
+            .map(|r| r.join().expect("the reading thread does not panic").tee());
+        let sha = tee
+            .as_ref()
+            .and_then(|t| t.hasher.clone())
+            .map(|h| hex::encode(h.finalize()));
+        (sha.unwrap_or_default(), tee.map_or(0, |t| t.bytes))
+    }
+}
+
+impl Drop for Windows {
+    /// A file left half read: the reader is told to stop, and waited for.
+    fn drop(&mut self) {
+        self.windows = None;
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
+/// Cuts a file into windows of whole lines, on the reading thread.
+struct Cutter {
+    source: Source,
+    buf: Vec<u8>,
+    eof: bool,
+}
+
+impl Cutter {
+    fn next_window(&mut self) -> io::Result<Option<Bytes>> {
+        let Cutter { source, buf, eof } = self;
         loop {
             if !*eof && buf.len() < WINDOW {
                 let before = buf.len();
