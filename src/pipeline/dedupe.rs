@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 
 use anyhow::{Result, bail};
 
+use super::settle::RowValues;
 use crate::tables::builder::NOT_KEPT;
 use polars::prelude::{
     BooleanChunked, ChunkedArray, Column, DataFrame, DataType, NewChunkedArray, PlSmallStr,
@@ -368,47 +369,6 @@ fn drop_in_part(
         }
     }
     dropped
-}
-
-/// Every column's values in one chunk, for ordering two rows by their values: strings by
-/// their bytes, numbers and booleans by value, a null first.
-struct RowValues(Vec<Series>);
-
-impl RowValues {
-    fn of(df: &DataFrame) -> RowValues {
-        RowValues(
-            df.columns()
-                .iter()
-                .map(|c| c.as_materialized_series().to_physical_repr().rechunk())
-                .collect(),
-        )
-    }
-
-    /// Whether row `a`'s values come before row `b`'s, column by column.
-    fn first_is_less(&self, a: usize, b: usize) -> bool {
-        use std::cmp::Ordering;
-        fn order<T: PolarsDataType>(ca: &ChunkedArray<T>, a: usize, b: usize) -> Ordering
-        where
-            for<'x> T::Physical<'x>: PartialOrd,
-        {
-            ca.get(a).partial_cmp(&ca.get(b)).unwrap_or(Ordering::Equal)
-        }
-        for s in &self.0 {
-            let o = match s.dtype() {
-                DataType::String => s.str().map(|ca| order(ca, a, b)),
-                DataType::Int64 => s.i64().map(|ca| order(ca, a, b)),
-                DataType::Int32 => s.i32().map(|ca| order(ca, a, b)),
-                DataType::UInt32 => s.u32().map(|ca| order(ca, a, b)),
-                DataType::Boolean => s.bool().map(|ca| order(ca, a, b)),
-                _ => Ok(Ordering::Equal),
-            }
-            .unwrap_or(Ordering::Equal);
-            if o != Ordering::Equal {
-                return o == Ordering::Less;
-            }
-        }
-        false
-    }
 }
 
 /// How many of each row's values are not null.

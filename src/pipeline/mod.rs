@@ -11,19 +11,18 @@ mod dedupe;
 pub mod inputs;
 mod reader;
 mod redact;
+mod settle;
 mod sha256;
+mod summary;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::derive;
-use crate::exit::Exit;
 use crate::schema::{self, INGEST_SUMMARY_FILE};
 use crate::sources::detect::{self, Content};
 pub use crate::sources::fast::prefilter::Need;
@@ -34,6 +33,8 @@ use crate::terminal::clean;
 pub use dedupe::{Shape, dedupe, dedupe_ranked};
 use inputs::{Input, collect_inputs};
 use reader::{Opened, Stamp};
+use settle::InputOrder;
+pub use summary::{FileError, IngestSummary, Skipped};
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -75,81 +76,6 @@ impl Default for LoadOptions {
 pub struct Loaded {
     pub tables: Tables,
     pub summary: IngestSummary,
-}
-
-/// `ingest-summary.json`: one entry per input file, plus what happened across files.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct IngestSummary {
-    pub files: Vec<FileReport>,
-    /// Files passed over while walking directories (documentation, metadata), with why.
-    #[serde(default)]
-    pub skipped: Vec<Skipped>,
-    /// Files that could not be read at all; a run with any exits with an error.
-    #[serde(default)]
-    pub errors: Vec<FileError>,
-    /// Rows per table after de-duplication.
-    #[serde(default)]
-    pub rows: BTreeMap<String, u64>,
-    /// Rows dropped per table because another input held the same record.
-    #[serde(default)]
-    pub duplicates_merged: BTreeMap<String, u64>,
-    /// What the inputs say about themselves that a reader must know: a `collect` snapshot
-    /// that is partial or was stopped before it finished.
-    #[serde(default)]
-    pub warnings: Vec<String>,
-    /// Values in which credentials pasted into the data were masked (`--no-redact` keeps them).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub credentials_masked: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Skipped {
-    pub path: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FileError {
-    pub path: String,
-    pub error: String,
-}
-
-impl IngestSummary {
-    /// Records read, used, rejected and skipped, in words, for the line each command prints.
-    pub fn counts_line(&self) -> String {
-        let (read, used, rejected) = self.totals();
-        let skipped: u64 = self.files.iter().map(|f| f.records_skipped).sum();
-        let mut line = format!("{read} records read, {used} used, {rejected} rejected");
-        if skipped > 0 {
-            line.push_str(&format!(
-                ", {skipped} passed over unparsed as not JIT-related (--no-prefilter parses them)"
-            ));
-        }
-        line
-    }
-
-    /// Files that could not be read make the run an error, after everything else is written.
-    pub fn exit(&self) -> Exit {
-        if self.errors.is_empty() {
-            Exit::Clean
-        } else {
-            Exit::Error
-        }
-    }
-
-    pub fn totals(&self) -> (u64, u64, u64) {
-        self.files.iter().fold((0, 0, 0), |(r, u, j), f| {
-            (
-                r + f.records_read,
-                u + f.records_used,
-                j + f.records_rejected,
-            )
-        })
-    }
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// Reads every input into the tables, as `opts` asks. Errors in one file are recorded and the
@@ -566,36 +492,6 @@ fn finish_tables(
     }
     count_rows(&t, summary);
     Ok(t)
-}
-
-/// An order of the stacked events that does not depend on the order of the inputs: by the
-/// path of the input a row came from, then by its place in that input.
-struct InputOrder {
-    starts: Vec<usize>,
-    ranks: Vec<u64>,
-}
-
-impl InputOrder {
-    fn new(mut inputs: Vec<(usize, String)>) -> InputOrder {
-        let mut paths: Vec<&String> = inputs.iter().map(|(_, p)| p).collect();
-        paths.sort();
-        paths.dedup();
-        let ranks = inputs
-            .iter()
-            .map(|(_, p)| paths.binary_search(&p).unwrap_or(0) as u64)
-            .collect();
-        let starts = inputs.drain(..).map(|(start, _)| start).collect();
-        InputOrder { starts, ranks }
-    }
-
-    /// Row `row`'s place: its input's rank by path, then its place in that input.
-    fn rank(&self, row: usize) -> u64 {
-        let i = self.starts.partition_point(|&s| s <= row).saturating_sub(1);
-        match (self.starts.get(i), self.ranks.get(i)) {
-            (Some(&start), Some(&rank)) => (rank << 40) | (row - start) as u64,
-            _ => row as u64,
-        }
-    }
 }
 
 fn count_rows(t: &Tables, summary: &mut IngestSummary) {
