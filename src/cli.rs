@@ -330,6 +330,10 @@ pub struct SampleArgs {
     /// Write the Activity Log only as diagnostic-settings JSON Lines blobs (for benchmarks).
     #[arg(long)]
     pub jsonl_only: bool,
+    /// The percentage of background operations that are NSG security-rule writes by
+    /// automation (as AKS makes all day), for the benchmark's NSG-heavy mix.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub nsg_share: u32,
 }
 
 #[cfg(test)]

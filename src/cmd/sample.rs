@@ -12,6 +12,7 @@ pub fn run(args: SampleArgs) -> Result<Exit> {
         days: args.days,
         scale: args.scale,
         jsonl_only: args.jsonl_only,
+        nsg_share: args.nsg_share,
     };
     let written = sample::generate(&args.out, &settings)?;
     let bytes: u64 = written

@@ -401,9 +401,10 @@ const BACKGROUND: &[(&str, &str)] = &[
 ];
 
 /// Background activity of one subscription on one day: `2 * scale` operations, each a
-/// Started and a Succeeded event, plus a Resource Health event a day. Seeded by (seed, sub,
+/// Started and a Succeeded event, plus a Resource Health event a day. `nsg_share` percent of
+/// the operations are NSG rule writes by automation (see [`automation_rule_write`]). Seeded by (seed, sub,
 /// day) so any day can be made alone, in any order, without holding the rest in memory.
-pub fn background(seed: u64, sub: usize, day: i64, scale: u32) -> Vec<Event> {
+pub fn background(seed: u64, sub: usize, day: i64, scale: u32, nsg_share: u32) -> Vec<Event> {
     let mut rng = Rng::new(seed ^ ((sub as u64 + 1) << 40) ^ ((day as u64 + 1) << 20));
     let vms: Vec<usize> = (0..VMS.len()).filter(|v| VMS[*v].sub == sub).collect();
     let rg = VMS[vms[0]].rg;
@@ -411,6 +412,11 @@ pub fn background(seed: u64, sub: usize, day: i64, scale: u32) -> Vec<Event> {
     let mut out = Vec::new();
     for _ in 0..2 * scale as u64 {
         let at = START + day * DAY + rng.below(DAY as u64 - 10_000) as i64;
+        // Its own draw, so a share of 0 leaves the rest of the day as it always was.
+        if nsg_share > 0 && rng.below(100) < nsg_share as u64 {
+            out.extend(automation_rule_write(&mut rng, sub, at));
+            continue;
+        }
         let (op, display) = *rng.pick(BACKGROUND);
         let resource = match op.split('/').nth(1) {
             Some("virtualMachines") => vm_id(*rng.pick(&vms)),
@@ -490,4 +496,73 @@ pub fn background(seed: u64, sub: usize, day: i64, scale: u32) -> Vec<Event> {
     );
     out.push(health);
     out
+}
+
+/// A security-rule write by automation, as AKS makes all day on its node pools' NSGs when
+/// services come and go: the load balancer's allow rule for a web port, written (Started, then
+/// Accepted with the rule in `responseBody`, as Azure logs it; azure-formats.md 3.3 (d)) by the
+/// cluster's service principal, or its removal. Not JIT's, and no management port: a log full
+/// of these is what the NSG-heavy benchmark mix is made of.
+fn automation_rule_write(rng: &mut Rng, sub: usize, at: Ms) -> Vec<Event> {
+    let subscription = SUBS[sub].id;
+    let pool = rng.below(4);
+    let nsg = format!(
+        "/subscriptions/{subscription}/resourceGroups/MC_rg-aks_aks-{sub}_westeurope/providers/Microsoft.Network/networkSecurityGroups/aks-agentpool-1234567{pool}-nsg"
+    );
+    let rule_name = format!(
+        "k8s-azure-lb_allow_IPv4_{:032x}",
+        rng.below(u64::MAX) as u128
+    );
+    let rule_id = format!("{nsg}/securityRules/{rule_name}");
+    let port = *rng.pick(&[80u16, 443, 8080, 8443]);
+    let delete = rng.below(3) == 0;
+    let (op, display) = if delete {
+        (
+            "Microsoft.Network/networkSecurityGroups/securityRules/delete",
+            "Delete Security Rule",
+        )
+    } else {
+        (OP_RULE_WRITE, "Create or Update Security Rule")
+    };
+    let rule = json!({"name": rule_name, "id": rule_id, "properties": {
+        "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": port.to_string(),
+        "sourceAddressPrefix": "Internet", "destinationAddressPrefix": format!("20.{}.{}.{}", 50 + sub, pool, rng.below(250) + 1),
+        "access": "Allow", "priority": 500 + rng.below(3000), "direction": "Inbound"}});
+    let mut b = begin(rng);
+    let started = b.event(
+        at,
+        sub,
+        rule_id.clone(),
+        op,
+        display,
+        Status::Started,
+        ("", 0),
+        Who::Automation,
+        tenant::AUTOMATION_IP,
+        vec![],
+    );
+    let (status, body) = match delete {
+        true => (("OK", 200), vec![("statusCode", json!("OK"))]),
+        false => (
+            ("Created", 201),
+            vec![
+                ("statusCode", json!("Created")),
+                ("responseBody", json!(rule.to_string())),
+            ],
+        ),
+    };
+    let done_at = at + 900 + b.rng.below(3000) as i64;
+    let done = b.event(
+        done_at,
+        sub,
+        rule_id,
+        op,
+        display,
+        Status::Accepted,
+        status,
+        Who::Automation,
+        tenant::AUTOMATION_IP,
+        body,
+    );
+    vec![started, done]
 }

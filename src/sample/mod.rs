@@ -28,6 +28,9 @@ pub struct Settings {
     /// Every subscription's Activity Log as diagnostic-settings JSON Lines blobs and nothing
     /// else of the log: the benchmark's input, which DuckDB reads too.
     pub jsonl_only: bool,
+    /// The percentage of background operations that are NSG rule writes by automation (the
+    /// benchmark's NSG-heavy mix); 0 keeps the default tenant.
+    pub nsg_share: u32,
 }
 
 /// Writes the tenant into `out` and returns the files written.
@@ -87,7 +90,7 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
             .filter(|e| e.sub == sub && (e.at - START).div_euclid(DAY) == day)
             .cloned()
             .collect();
-        v.extend(events::background(s.seed, sub, day, s.scale));
+        v.extend(events::background(s.seed, sub, day, s.scale, s.nsg_share));
         v.sort_by_key(|e| (e.at, e.event_id.clone()));
         v
     };
