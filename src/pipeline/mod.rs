@@ -14,6 +14,7 @@ mod redact;
 mod settle;
 mod sha256;
 mod summary;
+mod windows;
 
 use std::path::{Path, PathBuf};
 
@@ -103,13 +104,13 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     {
         bail!("{}: {} (--strict is set)", e.path, e.error);
     }
-    let total_bytes: u64 = inputs
-        .iter()
+    let sizes: Vec<u64> = (inputs.iter())
         .map(|i| match i {
             Input::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
             Input::Ingested(_) => 0,
         })
-        .sum();
+        .collect();
+    let total_bytes: u64 = sizes.iter().sum();
     let bar = progress_bar(
         opts.progress && (total_bytes > 32 << 20 || inputs.len() > 200),
         total_bytes,
@@ -127,10 +128,17 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         n if n >= 4 * threads => 2,
         _ => 1,
     };
+    // A file read in windows is parsed on several threads when there are fewer such files
+    // than cores: one big file used one core while the others sat idle (issue 26).
+    let windowed = sizes.iter().filter(|s| **s > reader::WINDOW as u64).count();
+    let plan = Plan {
+        filter: filter.as_ref(),
+        workers: threads.div_ceil(windowed.max(1)).max(1),
+    };
     let outcomes: Vec<Option<Result<FileOutcome>>> = inputs
         .par_chunks(group)
         .with_max_len(1)
-        .flat_map_iter(|inputs| read_group(inputs, &opts, filter.as_ref(), &bar))
+        .flat_map_iter(|inputs| read_group(inputs, &opts, &plan, &bar))
         .collect();
     let mut tables = Tables::default();
     // Where each input's events start in the stacked frame, and its path: equally rich copies
@@ -237,6 +245,12 @@ fn read_summary(dir: &Path) -> Result<IngestSummary> {
         .with_context(|| format!("{} is not a jitaudit ingest summary", path.display()))
 }
 
+/// How the files are read: the prefilter, and the threads that parse one file read in windows.
+struct Plan<'a> {
+    filter: Option<&'a Prefilter>,
+    workers: usize,
+}
+
 /// What reading one file gave: its report, its rows (none when it failed), and the error or
 /// the skip it is recorded as.
 struct FileOutcome {
@@ -251,14 +265,14 @@ struct FileOutcome {
 fn read_group(
     inputs: &[Input],
     opts: &LoadOptions,
-    filter: Option<&Prefilter>,
+    plan: &Plan,
     bar: &ProgressBar,
 ) -> Vec<Option<Result<FileOutcome>>> {
     let opened: Vec<Option<Result<_>>> = inputs
         .iter()
         .map(|input| match input {
             Input::File(path) => Some(
-                reader::open(path, opts.hash)
+                reader::open(path, opts.hash, plan.workers)
                     .with_context(|| format!("{}: cannot read file", path.display())),
             ),
             Input::Ingested(_) => None,
@@ -287,7 +301,7 @@ fn read_group(
                 return None;
             };
             let outcome = match opened {
-                Ok(opened) => read_one(path, opened, hash, opts, filter),
+                Ok(opened) => read_one(path, opened, hash, opts, plan),
                 // A file that cannot be opened (no permission, a socket) is that input's error:
                 // the others are still read, unless --strict.
                 Err(e) if !opts.strict => {
@@ -318,28 +332,20 @@ fn read_one(
     (opened, stamp): (Opened, Option<Stamp>),
     hash: Option<String>,
     opts: &LoadOptions,
-    filter: Option<&Prefilter>,
+    plan: &Plan,
 ) -> Result<FileOutcome> {
     let display = path.display().to_string();
-    let parsed: Result<Option<Batch>>;
+    let Plan { filter, workers } = *plan;
+    let parsed: Result<Option<Tables>>;
     let mut report;
     match opened {
         Opened::Lines(mut windows) => {
             // A large JSON Lines file (plain or gzip) is read a window at a time, so memory stays
-            // flat however large the file; the SHA-256 is taken as the bytes go by.
+            // flat however large the file; the SHA-256 is taken as the bytes go by, on the
+            // reading thread, while the windows are parsed.
             report = FileReport::new(display.clone(), String::new(), 0);
             report.format = Some(SourceFormat::ActivityJsonLines);
-            let mut batch = Batch::keeping(&opts.events);
-            let mut line = 1;
-            parsed = loop {
-                match windows.next_window() {
-                    Ok(Some(w)) => {
-                        line = detect::read_json_lines(&w, line, &mut batch, &mut report, filter);
-                    }
-                    Ok(None) => break Ok(Some(batch)),
-                    Err(e) => break Err(anyhow::Error::new(e).context("cannot read file")),
-                }
-            };
+            parsed = windows::parse(&mut windows, &mut report, opts, filter, workers).map(Some);
             (report.sha256, report.bytes) = windows.finish();
         }
         Opened::Whole(raw) => {
@@ -350,7 +356,7 @@ fn read_one(
             };
             report = FileReport::new(display.clone(), sha, raw.len() as u64);
             let r = &mut report;
-            parsed = (|| -> Result<Option<Batch>> {
+            parsed = (|| -> Result<Option<Tables>> {
                 let data = detect::decompress(&raw, opts.max_document)?;
                 let (data, utf16) = detect::from_utf16(data);
                 if utf16 {
@@ -362,7 +368,7 @@ fn read_one(
                 }
                 let mut batch = Batch::keeping(&opts.events);
                 detect::read(content, &data, &mut batch, r, filter)?;
-                Ok(Some(batch))
+                Ok(Some(batch.finish()))
             })();
         }
     }
@@ -391,7 +397,7 @@ fn read_one(
                     first.unwrap_or_default()
                 );
             }
-            outcome.tables = batch.map(Batch::finish);
+            outcome.tables = batch;
         }
         Err(e) => {
             let unknown = outcome.report.format.is_none()

@@ -50,8 +50,10 @@ pub enum Opened {
 /// Opens `path` and decides how it is read. The stamp is for regular files only: a pipe's
 /// modification time moves while its writer writes, and what is read from it is what it held.
 ///
-/// `hash` asks for the SHA-256 of a file read in windows (a whole file is hashed by its reader).
-pub fn open(path: &Path, hash: bool) -> io::Result<(Opened, Option<Stamp>)> {
+/// `hash` asks for the SHA-256 of a file read in windows (a whole file is hashed by its reader);
+/// `ahead` is how many windows the reading thread may read before they are taken (one per
+/// thread that parses them).
+pub fn open(path: &Path, hash: bool, ahead: usize) -> io::Result<(Opened, Option<Stamp>)> {
     let mut file = File::open(path)?;
     let meta = file.metadata()?;
     let stamp = meta.is_file().then(|| Stamp::of(&meta));
@@ -64,7 +66,7 @@ pub fn open(path: &Path, hash: bool) -> io::Result<(Opened, Option<Stamp>)> {
         let full = (&mut inflated).take(WINDOW as u64).read_to_end(&mut head);
         if full.is_ok() && head.len() == WINDOW && detect::is_json_lines(&head) {
             let source = Source::Gzip(Box::new(inflated));
-            return Ok((Opened::Lines(Windows::new(source, head)), stamp));
+            return Ok((Opened::Lines(Windows::new(source, head, ahead)), stamp));
         }
         // Anything else is read as stored, and inflated (within a bound) by its parser.
         file = inflated.into_inner().inner;
@@ -82,7 +84,7 @@ pub fn open(path: &Path, hash: bool) -> io::Result<(Opened, Option<Stamp>)> {
         }
         tee.bytes = head.len() as u64;
         let source = Source::Plain(tee);
-        return Ok((Opened::Lines(Windows::new(source, head)), stamp));
+        return Ok((Opened::Lines(Windows::new(source, head, ahead)), stamp));
     }
     head.reserve(size.saturating_sub(head.len()).min(isize::MAX as usize / 2));
     file.read_to_end(&mut head)?;
@@ -189,8 +191,8 @@ pub struct Windows {
 }
 
 impl Windows {
-    fn new(source: Source, head: Vec<u8>) -> Windows {
-        let (send, windows) = sync_channel(1);
+    fn new(source: Source, head: Vec<u8>, ahead: usize) -> Windows {
+        let (send, windows) = sync_channel(ahead.max(1));
         let reader = std::thread::spawn(move || {
             let mut cutter = Cutter {
                 source,
@@ -299,7 +301,7 @@ mod tests {
     use super::*;
 
     fn lines_of(path: &Path) -> (Vec<u8>, usize) {
-        let (opened, stamp) = open(path, true).unwrap();
+        let (opened, stamp) = open(path, true, 1).unwrap();
         let stamp = stamp.unwrap();
         let Opened::Lines(mut w) = opened else {
             panic!("expected windows")
@@ -351,7 +353,7 @@ mod tests {
             data.extend_from_slice(b"{\"a\":1}\n");
         }
         std::fs::write(&path, &data).unwrap();
-        let (Opened::Lines(mut w), Some(stamp)) = open(&path, true).unwrap() else {
+        let (Opened::Lines(mut w), Some(stamp)) = open(&path, true, 1).unwrap() else {
             panic!("expected windows of a regular file")
         };
         let first = w.next_window().unwrap().unwrap();
@@ -387,7 +389,7 @@ mod tests {
         gz.write_all(&data).unwrap();
         let stored = gz.finish().unwrap();
         std::fs::write(&path, &stored).unwrap();
-        let (Opened::Lines(mut w), Some(stamp)) = open(&path, true).unwrap() else {
+        let (Opened::Lines(mut w), Some(stamp)) = open(&path, true, 1).unwrap() else {
             panic!("expected windows")
         };
         let mut read = Vec::new();
@@ -404,7 +406,7 @@ mod tests {
         assert_eq!(bytes, stored.len() as u64);
         stamp.check(&path).unwrap();
         // Without the hash asked for, none is taken.
-        let (Opened::Lines(w), _) = open(&path, false).unwrap() else {
+        let (Opened::Lines(w), _) = open(&path, false, 1).unwrap() else {
             panic!("expected windows")
         };
         assert_eq!(w.finish().0, "");
@@ -416,7 +418,7 @@ mod tests {
         for data in [&b""[..], b"{\"a\":1}\n"] {
             let path = dir.path().join("f.json");
             std::fs::write(&path, data).unwrap();
-            let (Opened::Whole(b), _) = open(&path, true).unwrap() else {
+            let (Opened::Whole(b), _) = open(&path, true, 1).unwrap() else {
                 panic!("expected whole")
             };
             assert_eq!(&*b, data);
@@ -428,7 +430,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.json");
         std::fs::write(&path, b"{\"a\":1}\n").unwrap();
-        let (_, stamp) = open(&path, true).unwrap();
+        let (_, stamp) = open(&path, true, 1).unwrap();
         std::fs::write(&path, b"{\"a\":1}\n{\"a\":2}\n").unwrap();
         assert!(stamp.unwrap().check(&path).is_err());
     }

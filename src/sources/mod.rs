@@ -211,6 +211,29 @@ impl FileReport {
         }
     }
 
+    /// Adds the counts, rejections and notes of `part`, the report of the lines that follow
+    /// this report's in the same file (a window of it parsed on another thread): the result is
+    /// what one report over both would hold, down to the order and the bounds of its lists.
+    pub fn absorb(&mut self, part: FileReport) {
+        self.records_read += part.records_read;
+        self.records_used += part.records_used;
+        self.records_rejected += part.records_rejected;
+        self.records_skipped += part.records_skipped;
+        for r in part.rejections {
+            match self.rejections.iter_mut().find(|o| o.reason == r.reason) {
+                Some(o) => {
+                    o.count += r.count;
+                    let room = MAX_LOCATIONS.saturating_sub(o.locations.len());
+                    o.locations.extend(r.locations.into_iter().take(room));
+                }
+                None => self.rejections.push(r),
+            }
+        }
+        for n in part.notes {
+            self.note(n);
+        }
+    }
+
     pub fn note(&mut self, note: impl Into<String>) {
         let note = note.into();
         if !self.notes.contains(&note) && self.notes.len() < 20 {
