@@ -456,6 +456,21 @@ pub mod ops {
     pub const NSG_RULE_WRITE: &str = "microsoft.network/networksecuritygroups/securityrules/write";
     pub const NSG_RULE_DELETE: &str =
         "microsoft.network/networksecuritygroups/securityrules/delete";
+
+    /// Whether an NSG change (canonical operation, resource id) may be one JIT made: a whole
+    /// NSG's write or delete (it cannot be told), or a security rule's whose id names a JIT
+    /// rule (`SecurityCenter-JITRule...`, `MicrosoftDefenderForCloud-JITRule...`;
+    /// azure-formats.md 4.1). The caller view shows only these beside a request; the
+    /// prefilter passes over the rest (`nsg_needed` in `sources/fast/prefilter.rs`).
+    pub fn may_be_jits(operation: &str, resource_id: &str) -> bool {
+        match operation {
+            NSG_RULE_WRITE | NSG_RULE_DELETE => {
+                let id = resource_id.as_bytes();
+                id.windows(7).any(|w| w.eq_ignore_ascii_case(b"jitrule"))
+            }
+            _ => true,
+        }
+    }
 }
 
 /// Every table spec by name, for commands that take a table name.

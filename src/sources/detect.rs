@@ -277,7 +277,12 @@ pub fn read_json_lines(
         number += 1;
         let kept = match filter {
             None => true,
-            Some(f) => (next_word.is_some_and(|m| m <= end) || escaped) && !f.kept_before(line),
+            Some(f) => {
+                let word = (next_word.as_ref())
+                    .filter(|m| m.start <= end)
+                    .map(|m| &data[m.clone()]);
+                f.decide(line, word, escaped)
+            }
         };
         pos = end + 1;
         if trim_start(line).is_empty() {
@@ -285,7 +290,7 @@ pub fn read_json_lines(
         }
         if let Some(f) = filter {
             // Matches are found over the whole buffer; once past this line, look again.
-            if next_word.is_some_and(|m| m < pos) {
+            if next_word.as_ref().is_some_and(|m| m.start < pos) {
                 next_word = f.next_word(data, pos.min(data.len()));
             }
         }

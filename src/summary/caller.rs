@@ -241,11 +241,14 @@ pub fn investigate<'a>(
                 });
                 continue;
             }
-            // NSG changes on the NSG of a VM the caller opened, within minutes of the request.
-            let is_nsg = matches!(
-                op.get(i),
-                Some(ops::NSG_RULE_WRITE | ops::NSG_RULE_DELETE | ops::NSG_WRITE)
-            );
+            // NSG changes JIT may have made on the NSG of a VM the caller opened, within
+            // minutes of the request.
+            let is_nsg = match op.get(i) {
+                Some(o @ (ops::NSG_RULE_WRITE | ops::NSG_RULE_DELETE | ops::NSG_WRITE)) => {
+                    ops::may_be_jits(o, res.get(i).unwrap_or(""))
+                }
+                _ => false,
+            };
             let key = res_key.get(i).unwrap_or("");
             // JIT writes the allow rule just after the request and removes it at expiry.
             let near = |edge: i64| t >= edge - 60 * NANOS && t <= edge + 10 * 60 * NANOS;

@@ -48,7 +48,11 @@ pub enum Need {
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     keep: Regex,
-    /// Lines a previous read kept (and parsed) are not kept again.
+    /// The words other than the NSG one, when `keep` holds it: a line that names an NSG and
+    /// none of these is kept only when [`nsg_needed`] says so.
+    others: Option<Regex>,
+    /// Lines a previous read kept (and parsed) are not kept again: those naming one of these
+    /// words, or an NSG as [`nsg_needed`] wants.
     except: Option<Regex>,
     /// Count the lines passed over per hour and subscription into `activity_hours`.
     hours: bool,
@@ -56,7 +60,9 @@ pub struct Prefilter {
 
 /// Words every JIT or NSG operation name holds (`.../jitNetworkAccessPolicies/initiate/action`,
 /// `Microsoft.Network/networkSecurityGroups/securityRules/write`).
-pub(crate) const JIT_WORDS: [&str; 2] = ["jitnetworkaccesspolicies", "networksecuritygroups"];
+pub(crate) const JIT_WORDS: [&str; 2] = [POLICY_WORD, NSG_WORD];
+const POLICY_WORD: &str = "jitnetworkaccesspolicies";
+const NSG_WORD: &str = "networksecuritygroups";
 
 impl Prefilter {
     /// The filter for `need`, or none when every record is needed (or when an identity holds
@@ -77,23 +83,28 @@ impl Prefilter {
             Need::Caller(id) => Prefilter::for_need(&Need::JitAnd(vec![id.clone()])),
             Need::Jit => Some(Prefilter {
                 keep: regex(jit().collect()),
+                others: Some(regex(vec![POLICY_WORD.into()])),
                 except: None,
                 hours: true,
             }),
             Need::JitAnd(ids) => {
                 let mut words = literal(ids)?;
-                words.extend(jit());
+                words.push(POLICY_WORD.into());
+                let others = regex(words.clone());
+                words.push(NSG_WORD.into());
                 Some(Prefilter {
                     keep: regex(words),
+                    others: Some(others),
                     except: None,
                     hours: false,
                 })
             }
             Need::NewFor { names, already } => {
                 let mut kept_before = literal(already)?;
-                kept_before.extend(jit());
+                kept_before.push(POLICY_WORD.into());
                 Some(Prefilter {
                     keep: regex(literal(names)?),
+                    others: None,
                     except: Some(regex(kept_before)),
                     hours: false,
                 })
@@ -101,12 +112,28 @@ impl Prefilter {
         }
     }
 
+    /// Whether a line is kept: `word` is the first word the filter found in it (if any),
+    /// `escaped` whether it holds a `\u` escape.
+    pub fn decide(&self, line: &[u8], word: Option<&[u8]>, escaped: bool) -> bool {
+        let wanted = escaped && self.is_first_read()
+            || word.is_some_and(|w| {
+                // Found first, the NSG word may not be the only one: the others are looked for.
+                !w.eq_ignore_ascii_case(NSG_WORD.as_bytes())
+                    || self.others.as_ref().is_none_or(|o| o.is_match(line))
+                    || nsg_needed(line)
+            });
+        wanted && !self.kept_before(line)
+    }
+
     /// Whether a line the words matched is one a previous read already kept (it names an
-    /// earlier word, a JIT word, or holds an escape, which that read kept too).
+    /// earlier word, a JIT policy, an NSG as a first read keeps it, or holds an escape, which
+    /// that read kept too).
     pub fn kept_before(&self, line: &[u8]) -> bool {
-        self.except
-            .as_ref()
-            .is_some_and(|e| e.is_match(line) || ESCAPE.find(line).is_some())
+        self.except.as_ref().is_some_and(|e| {
+            e.is_match(line)
+                || ESCAPE.find(line).is_some()
+                || NSG.is_match(line) && nsg_needed(line)
+        })
     }
 
     /// Whether this is a first read, not a second one for names a first read found. Only a
@@ -121,18 +148,65 @@ impl Prefilter {
         self.hours
     }
 
-    /// The first match of a word at or after `at`, as a byte offset.
-    pub fn next_word(&self, data: &[u8], at: usize) -> Option<usize> {
-        self.keep.find_at(data, at).map(|m| m.start())
+    /// The first match of a word at or after `at`, as a byte range.
+    pub fn next_word(&self, data: &[u8], at: usize) -> Option<std::ops::Range<usize>> {
+        self.keep.find_at(data, at).map(|m| m.range())
     }
 
     #[cfg(test)]
     pub fn keeps(&self, line: &[u8]) -> bool {
-        let matched =
-            self.keep.is_match(line) || (self.is_first_read() && ESCAPE.find(line).is_some());
-        matched && !self.kept_before(line)
+        let word = self.keep.find(line).map(|m| m.as_bytes());
+        self.decide(line, word, ESCAPE.find(line).is_some())
     }
 }
+
+/// Whether a line that names a network security group (and no other word the command looks
+/// for) holds what a command reads. What reads the Activity Log's NSG records, decided from the
+/// code (issue 26): no rule does (JIT013 and JIT005 read the NSGs `collect` lists, not the log);
+/// the ledger reads the initiate calls and the policies' history; and `caller` shows the NSG
+/// changes JIT made for the caller's requests (`summary::caller`, which applies
+/// [`crate::schema::ops::may_be_jits`] to the same end). So a line is passed over when it is
+/// certainly a change to a security rule that JIT did not make: it names no JIT rule
+/// (`SecurityCenter-JITRule...`, `MicrosoftDefenderForCloud-JITRule...`, or their
+/// descriptions, "ASC/MDC JIT Network Access rule"; azure-formats.md 4.1), its operation is
+/// `securityRules/write` or `/delete`, read where Azure writes it (the third key, after `time`
+/// and `resourceId`), and it names an operation nowhere else. Anything else is kept: a whole
+/// NSG's write or delete, another layout, an escape.
+pub fn nsg_needed(line: &[u8]) -> bool {
+    if JIT_MARK.is_match(line) {
+        return true;
+    }
+    let Some(op) = third_key_operation(line) else {
+        return true;
+    };
+    let rule_op = [
+        crate::schema::ops::NSG_RULE_WRITE,
+        crate::schema::ops::NSG_RULE_DELETE,
+    ]
+    .iter()
+    .any(|o| op.eq_ignore_ascii_case(o.as_bytes()));
+    // One mention of an operation name only: a second key (another letter case, a nested
+    // copy, `OperationNameValue`) could be the one the parser reads.
+    !rule_op || OPERATION.find_iter(line).nth(1).is_some()
+}
+
+/// The `operationName` value of a line laid out as Azure writes its records:
+/// `{ "time": "...", "resourceId": "...", "operationName": "..."`.
+fn third_key_operation(line: &[u8]) -> Option<&[u8]> {
+    let rest = line.strip_prefix(b"{")?;
+    let (_, rest) = value_at(rest, 0, b"\"time\"")?;
+    let rest = rest.trim_ascii_start().strip_prefix(b",")?;
+    let (_, rest) = value_at(rest, 0, b"\"resourceId\"")?;
+    let rest = rest.trim_ascii_start().strip_prefix(b",")?;
+    value_at(rest, 0, b"\"operationName\"").map(|(op, _)| op)
+}
+
+static NSG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("(?i-u){NSG_WORD}")).expect("a word"));
+static JIT_MARK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("(?i-u)jitrule|jit network access").expect("words"));
+static OPERATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("(?i-u)operationname").expect("a word"));
 
 /// The end of the line that starts at `start` (its newline, or the end of `data`), and whether
 /// it holds a `\u`: a JSON escape could spell a word's letter, so a line holding one is
@@ -285,6 +359,80 @@ mod tests {
         ));
         assert!(f.keeps(br#"{"operationName":"Microsoft.Security/locations/\u006aitNetworkAccessPolicies/write"}"#));
         assert!(!f.keeps(br#"{"operationName":"Microsoft.Compute/virtualMachines/start/action"}"#));
+    }
+
+    /// Issue 26: a log full of NSG rule writes by automation. Those are passed over; anything
+    /// JIT may have made, anything laid out otherwise and anything naming a wanted word is not.
+    #[test]
+    fn nsg_rule_writes_jit_did_not_make_are_passed_over() {
+        let line = |op: &str, rule: &str, rest: &str| {
+            format!(
+                r#"{{ "time": "2026-11-05T02:00:06Z", "resourceId": "/SUBSCRIPTIONS/S/RESOURCEGROUPS/MC_X/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/AKS-NSG/SECURITYRULES/{rule}", "operationName": "{op}", "caller": "c0ffee"{rest}}}"#
+            )
+        };
+        let write = "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/SECURITYRULES/WRITE";
+        let delete = "Microsoft.Network/networkSecurityGroups/securityRules/delete";
+        let jit = Prefilter::for_need(&Need::Jit).unwrap();
+        let caller = Prefilter::for_need(&Need::JitAnd(vec!["c0ffee".into()])).unwrap();
+        let someone = Prefilter::for_need(&Need::JitAnd(vec!["bob@contoso.com".into()])).unwrap();
+        let passed_over = [
+            line(write, "k8s-azure-lb_allow_IPv4_1", ""),
+            line(delete, "k8s-azure-lb_allow_IPv4_1", ""),
+        ];
+        for l in &passed_over {
+            assert!(!jit.keeps(l.as_bytes()), "{l}");
+            assert!(!someone.keeps(l.as_bytes()), "{l}");
+            // The caller's own changes are the caller's.
+            assert!(caller.keeps(l.as_bytes()), "{l}");
+        }
+        let kept = [
+            // JIT's rules, by name or by description, in any case.
+            line(write, "MicrosoftDefenderForCloud-JITRule-1-AB", ""),
+            line(delete, "SECURITYCENTER-JITRULE_-2_CD", ""),
+            line(
+                write,
+                "r",
+                r#", "properties": {"responseBody": "{\"description\":\"MDC JIT Network Access rule\"}"}"#,
+            ),
+            // A whole NSG's write, or an operation the parser could read elsewhere.
+            line("Microsoft.Network/networkSecurityGroups/write", "x", ""),
+            line(
+                write,
+                "x",
+                r#", "OperationNameValue": "Microsoft.Network/networkSecurityGroups/write""#,
+            ),
+            line(
+                write,
+                "x",
+                r#", "OPERATIONNAME": "Microsoft.Network/networkSecurityGroups/write""#,
+            ),
+            line(write, "x", r#", "properties": {"operationName": "x"}"#),
+            // Laid out otherwise, or escaped.
+            format!(
+                r#"{{"operationName": "{write}", "time": "2026-11-05T02:00:06Z", "resourceId": "/x/networkSecurityGroups/n"}}"#
+            ),
+            line(write, "x", r#", "note": "\u0041""#),
+        ];
+        for l in &kept {
+            assert!(jit.keeps(l.as_bytes()), "{l}");
+            assert!(someone.keeps(l.as_bytes()), "{l}");
+        }
+        // A line JIT's words and another word both name is kept for the other.
+        let both = line(
+            write,
+            "x",
+            r#", "resourceType": "jitNetworkAccessPolicies""#,
+        );
+        assert!(jit.keeps(both.as_bytes()));
+        // A second read keeps what the first passed over, when it names a new name.
+        let second = Prefilter::for_need(&Need::NewFor {
+            names: vec!["c0ffee".into()],
+            already: vec!["bob@contoso.com".into()],
+        })
+        .unwrap();
+        assert!(second.keeps(passed_over[0].as_bytes()));
+        assert!(!second.keeps(kept[0].as_bytes()));
+        assert!(!second.keeps(kept[3].as_bytes()));
     }
 
     #[test]
