@@ -56,7 +56,7 @@ make_layout() {
     local blobs=$1 layout=$2 out=$3
     [ -d "$out" ] && return
     mkdir -p "$out.tmp/insights-activity-logs"
-    cp "$blobs/jitaudit.toml" "$out.tmp/"
+    cp -r "$blobs/jitaudit.toml" "$blobs/arm" "$out.tmp/"
     find "$blobs/insights-activity-logs" -type f -name '*.json' | sort > "$out.tmp/list"
     case "$layout" in
         one) xargs cat < "$out.tmp/list" > "$out.tmp/insights-activity-logs/all.json" ;;

@@ -109,3 +109,71 @@ struct Part {
     tables: Tables,
     report: FileReport,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::reader::{self, Opened, WINDOW};
+
+    /// The windows parsed on several threads make the rows, line numbers and file report one
+    /// thread makes (the plain twin), with rejected lines in several windows.
+    #[test]
+    fn several_threads_read_what_one_does() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        let mut lines = Vec::new();
+        for entry in walkdir::WalkDir::new(dir.join("insights-activity-logs")) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() {
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        let mut data = String::new();
+        let mut n = 0;
+        while data.len() < 3 * WINDOW + WINDOW / 2 {
+            match n % 9_973 {
+                // Rejected lines of two kinds, and a blank one, here and there.
+                17 => data.push_str("not json"),
+                4_000 => data.push_str(r#"{"time":"yesterday","operationName":"x"}"#),
+                5_000 => {}
+                _ => data.push_str(&lines[n % lines.len()]),
+            }
+            data.push('\n');
+            n += 1;
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &data).unwrap();
+        let read = |workers: usize| {
+            let (Opened::Lines(mut windows), _) = reader::open(file.path(), true, workers).unwrap()
+            else {
+                panic!("read in windows")
+            };
+            let mut report = FileReport::new("f.json".into(), String::new(), 0);
+            let opts = LoadOptions::default();
+            let tables = parse(&mut windows, &mut report, &opts, None, workers).unwrap();
+            (report.sha256, report.bytes) = windows.finish();
+            (tables, report)
+        };
+        // Each window counts its own hours; the load adds them up (`finish_tables`).
+        let hours = |t: &Tables| {
+            crate::tables::activity_hours_frame(
+                &crate::tables::coverage_of_frame(&t.activity_hours).unwrap(),
+            )
+        };
+        let (one, plain) = read(1);
+        assert!(plain.records_rejected > 6, "{:?}", plain.rejections);
+        assert!(one.events.height() > 20_000);
+        for workers in [2, 3] {
+            let (several, report) = read(workers);
+            assert!(
+                several.events.equals_missing(&one.events),
+                "{workers} threads"
+            );
+            assert!(hours(&several).equals_missing(&hours(&one)));
+            assert_eq!(
+                serde_json::to_value(&report).unwrap(),
+                serde_json::to_value(&plain).unwrap()
+            );
+        }
+    }
+}

@@ -9,6 +9,7 @@ mod collect;
 mod golden;
 mod hostile;
 mod ingest;
+mod layouts;
 mod prefilter;
 mod query;
 mod report;
