@@ -110,6 +110,32 @@ fn the_sample_tenant_exercises_every_rule() {
             .filter(|f| f["rule_id"] == "JIT008")
             .all(|f| f["suppressed"] == false)
     );
+    // Issue 27: every finding names its subscription, so a report split by subscription owner
+    // or a SIEM routing by it loses none; bob's burst spans two subscriptions and is one
+    // finding in each, with the day's total and the subscription's share.
+    let unrouted: Vec<_> = (all.iter())
+        .filter(|f| f["subscription_id"].as_str().is_none_or(str::is_empty))
+        .map(|f| f["rule_id"].clone())
+        .collect();
+    assert!(
+        unrouted.is_empty(),
+        "findings without a subscription: {unrouted:?}"
+    );
+    let burst: Vec<&str> = (all.iter())
+        .filter(|f| f["rule_id"] == "JIT010")
+        .map(|f| f["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(burst.len(), 2, "{burst:?}");
+    assert!(
+        burst
+            .iter()
+            .all(|d| d.starts_with("12 requests on 2026-11-11"))
+    );
+    assert!(
+        burst
+            .iter()
+            .any(|d| d.contains("9 of them in this subscription"))
+    );
     // The Berlin trap: dave's 07:30 UTC request on 3 November is 08:30 in Berlin.
     assert!(!all.iter().any(|f| {
         f["rule_id"] == "JIT001"
