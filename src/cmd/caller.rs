@@ -1,5 +1,7 @@
 //! `jitaudit caller ID`: everything one caller did, in time order, for a SOC analyst.
 
+use std::io::IsTerminal;
+
 use anyhow::{Result, bail};
 
 use crate::cli::{CallerArgs, OutputFormat};
@@ -71,7 +73,8 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
         OutputFormat::Table => {
             table = CallerTable {
                 investigation: &inv,
-                width: frame::terminal_width(),
+                // A terminal gets a line an event; a pipe, every column whole.
+                width: std::io::stdout().is_terminal().then(frame::terminal_width),
             };
             &table
         }

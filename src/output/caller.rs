@@ -9,21 +9,155 @@ use polars::prelude::{Column, DataFrame};
 
 use super::{Export, caller_html, caller_json, frame};
 use crate::normalize::format_time;
-use crate::summary::caller::{Entry, Investigation};
+use crate::summary::caller::{Entry, Investigation, Kind};
 use crate::terminal::clean;
 use crate::window::Window;
 
-/// The terminal view, its table cut to `width`.
+/// The terminal view: on a terminal of `width` columns (`Some`), each event one line (its time
+/// to the second, what happened as a short sentence naming the resource, the outcome; wider
+/// terminals add the address and the reference); to a pipe (`None`), every column whole.
 pub struct CallerTable<'a> {
     pub investigation: &'a Investigation<'a>,
-    pub width: usize,
+    pub width: Option<usize>,
 }
 
 impl Export for CallerTable<'_> {
     fn export(&self, out: &mut dyn Write) -> Result<()> {
         write_header(out, self.investigation)?;
-        frame::write_table(out, &timeline_frame(self.investigation)?, self.width)
+        match self.width {
+            Some(width) => write_lines(out, self.investigation, width),
+            None => frame::write_table(out, &timeline_frame(self.investigation)?, usize::MAX),
+        }
     }
+}
+
+/// Below this many columns the address is left out; the reference needs more still.
+const WITH_ADDRESS: usize = 150;
+const WITH_REFERENCE: usize = 200;
+
+/// One line an event, fitted to `width` columns: the sentence takes what the fixed columns
+/// leave, and is cut with an ellipsis only there.
+fn write_lines(out: &mut dyn Write, inv: &Investigation, width: usize) -> Result<()> {
+    let address = width >= WITH_ADDRESS;
+    let reference = width >= WITH_REFERENCE;
+    let status_width = (inv.timeline.iter())
+        .map(|e| e.status.chars().count())
+        .chain(["outcome".len()])
+        .max()
+        .unwrap_or(7)
+        .min(20);
+    // time (19), kind (11), outcome, address (15), reference (36), with two spaces between.
+    let fixed = 19
+        + 2
+        + 11
+        + 2
+        + status_width
+        + 2
+        + if address { 15 + 2 } else { 0 }
+        + if reference { 36 + 2 } else { 0 };
+    let sentence_width = width.saturating_sub(fixed).max(24);
+    let mut head = format!(
+        "{:<19}  {:<11}  {:<status_width$}  ",
+        "time (UTC)", "kind", "outcome"
+    );
+    if address {
+        head.push_str(&format!("{:<15}  ", "address"));
+    }
+    head.push_str("what happened");
+    if reference {
+        head.push_str(&format!(
+            "{:pad$}  reference",
+            "",
+            pad = sentence_width.saturating_sub(13)
+        ));
+    }
+    writeln!(out, "{}", head.trim_end())?;
+    for e in &inv.timeline {
+        let mut line = format!(
+            "{:<19}  {:<11}  {:<status_width$}  ",
+            seconds(&e.time_utc),
+            e.kind.label(),
+            fit(&clean(&e.status), status_width),
+        );
+        if address {
+            line.push_str(&format!("{:<15}  ", fit(&clean(&e.address), 15)));
+        }
+        let said = fit(&clean(&sentence(e)), sentence_width);
+        if reference {
+            let pad = sentence_width.saturating_sub(said.chars().count());
+            line.push_str(&format!(
+                "{said}{:pad$}  {}",
+                "",
+                fit(&clean(&e.reference), 36)
+            ));
+        } else {
+            line.push_str(&said);
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// `2026-11-02T08:21:02.631Z` as `2026-11-02 08:21:02`.
+fn seconds(time_utc: &str) -> String {
+    let t = time_utc.get(..19).unwrap_or(time_utc);
+    t.replacen('T', " ", 1)
+}
+
+/// What happened, in a few words that name the resource.
+fn sentence(e: &Entry) -> String {
+    if !e.line.is_empty() {
+        return e.line.clone();
+    }
+    // An operation without its provider's name: `virtualmachines/start/action`.
+    let operation = |op: &str| match op.split_once('/') {
+        Some((provider, rest)) if provider.contains('.') => rest.to_string(),
+        _ => op.to_string(),
+    };
+    match e.kind {
+        Kind::NsgChange => {
+            let verb = if e.what.ends_with("/delete") {
+                "removed"
+            } else {
+                "wrote"
+            };
+            let nsg = e
+                .resource
+                .split('/')
+                .skip_while(|s| !s.eq_ignore_ascii_case("networkSecurityGroups"))
+                .nth(1)
+                .unwrap_or("");
+            // The NSG first: the rule's generated name is long, and cut last.
+            match e.what.contains("securityrules") {
+                true => format!("{verb} rule on NSG {nsg} {}: {}", e.detail, e.resource_name),
+                false => format!("{verb} NSG {nsg} {}", e.detail),
+            }
+        }
+        Kind::Finding => format!("{}: {}", e.what, e.detail),
+        _ => {
+            let on = if e.resource_name.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", e.resource_name)
+            };
+            let why = if e.detail.is_empty() || e.detail.starts_with(&*e.status) {
+                String::new()
+            } else {
+                format!(" ({})", e.detail)
+            };
+            format!("{}{on}{why}", operation(&e.what))
+        }
+    }
+}
+
+/// `text` in at most `width` characters, cut with an ellipsis.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// The timeline as CSV.
@@ -142,4 +276,129 @@ fn timeline_frame(inv: &Investigation) -> Result<DataFrame> {
         col("reference", &|e| e.reference.to_string()),
     ];
     Ok(DataFrame::new(inv.timeline.len(), columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::summary::caller::Summary;
+
+    fn entry(kind: Kind, what: &str, resource: &str, detail: &str, line: &str) -> Entry<'static> {
+        Entry {
+            time_utc: "2026-11-02T08:21:02.631Z".into(),
+            time: Some(0),
+            end: None,
+            kind,
+            what: Cow::Owned(what.into()),
+            resource: Cow::Owned(resource.into()),
+            resource_name: Cow::Owned(resource.rsplit('/').next().unwrap_or("").into()),
+            status: "Succeeded".into(),
+            address: "203.0.113.11".into(),
+            detail: Cow::Owned(detail.into()),
+            reference: "cce86da9-d65b-47d1-b63a-3f3aee0c6b4f".into(),
+            line: line.into(),
+        }
+    }
+
+    /// Issue 27: at 120 columns each event is one line with its time to the second and what
+    /// happened as a sentence naming the resource; wider terminals add the address and the
+    /// reference; nothing is cut but the sentence's end.
+    #[test]
+    fn a_terminal_gets_one_line_an_event() {
+        let rule = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/sql-01-nsg/securityRules/MicrosoftDefenderForCloud-JITRule-903114502-A3394211CD334582A242AB7D8F2EEABD";
+        let inv = Investigation {
+            summary: Summary {
+                caller: "bob@contoso.com".into(),
+                identities: vec!["bob@contoso.com".into()],
+                first_activity: String::new(),
+                last_activity: String::new(),
+                requests: 1,
+                activity_records: 2,
+                sources: Vec::new(),
+                vms: vec!["sql-01".into()],
+                odd_hour_share: 0.0,
+                findings_by_severity: Default::default(),
+            },
+            timeline: vec![
+                entry(
+                    Kind::JitRequest,
+                    "opened sql-01 port 3389",
+                    "/x/sql-01",
+                    "",
+                    "opened sql-01:3389 to 203.0.113.11 for 2h: CHG150001",
+                ),
+                entry(
+                    Kind::NsgChange,
+                    "microsoft.network/networksecuritygroups/securityrules/write",
+                    rule,
+                    "by 0d0d",
+                    "",
+                ),
+                entry(
+                    Kind::Activity,
+                    "microsoft.compute/virtualmachines/start/action",
+                    "/x/web-01",
+                    "Succeeded.OK",
+                    "",
+                ),
+                entry(
+                    Kind::Finding,
+                    "JIT008 JIT request without a real justification",
+                    "/x/sql-01",
+                    &"boilerplate ".repeat(30),
+                    "",
+                ),
+            ],
+        };
+        let render = |width| {
+            let mut out = Vec::new();
+            let table = CallerTable {
+                investigation: &inv,
+                width,
+            };
+            table.export(&mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let at = text.find("time (UTC)").unwrap_or(0);
+            text[at..].to_string()
+        };
+        let narrow = render(Some(120));
+        let lines: Vec<&str> = narrow.lines().collect();
+        assert_eq!(lines.len(), 5, "{narrow}");
+        for l in &lines {
+            assert!(
+                l.chars().count() <= 120,
+                "{} columns: {l}",
+                l.chars().count()
+            );
+        }
+        assert!(lines[1].starts_with("2026-11-02 08:21:02  JIT request  Succeeded  opened sql-01:3389 to 203.0.113.11 for 2h: CHG150001"), "{}", lines[1]);
+        assert!(
+            lines[2].contains(
+                "wrote rule on NSG sql-01-nsg by 0d0d: MicrosoftDefenderForCloud-JITRule"
+            ),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[3].ends_with("virtualmachines/start/action web-01"),
+            "{}",
+            lines[3]
+        );
+        assert!(lines[4].ends_with('…'), "{}", lines[4]);
+        assert!(!narrow.contains("cce86da9"), "no reference at 120 columns");
+        let wide = render(Some(220));
+        assert!(wide.lines().all(|l| l.chars().count() <= 220));
+        assert!(
+            wide.contains("203.0.113.11     opened")
+                && wide.contains("cce86da9-d65b-47d1-b63a-3f3aee0c6b4f")
+        );
+        // A pipe gets every column whole: the full resource id and reference.
+        let piped = render(None);
+        assert!(
+            piped.contains(rule) && piped.contains("time_utc"),
+            "{piped}"
+        );
+    }
 }

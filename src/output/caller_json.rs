@@ -91,6 +91,7 @@ mod tests {
             address: "203.0.113.11".into(),
             detail: "back\\slash".into(),
             reference: format!("c-{i}").into(),
+            line: String::new(),
         };
         Investigation {
             summary: Summary {

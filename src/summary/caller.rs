@@ -60,6 +60,10 @@ pub struct Entry<'a> {
     pub address: Cow<'a, str>,
     pub detail: Cow<'a, str>,
     pub reference: Cow<'a, str>,
+    /// What happened, as a short sentence for the terminal, where the entry has more to say
+    /// than `what` ("opened sql-01:3389 to 203.0.113.11 for 2h: CHG150001"); empty otherwise.
+    #[serde(skip)]
+    pub line: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -183,6 +187,17 @@ pub fn investigate<'a>(
                 why.get(i).unwrap_or("(none)")
             )),
             reference: Cow::Borrowed(rid.get(i).unwrap_or("")),
+            line: format!(
+                "opened {vm_name}:{} to {} for {}: {}",
+                port.get(i).map(|p| p.to_string()).unwrap_or_default(),
+                src.get(i).unwrap_or("?"),
+                dur.get(i)
+                    .map(crate::enrich::human_duration)
+                    .unwrap_or_else(|| "?".into()),
+                why.get(i)
+                    .filter(|w| !w.trim().is_empty())
+                    .unwrap_or("(no justification)")
+            ),
         });
     }
 
@@ -238,6 +253,7 @@ pub fn investigate<'a>(
                     address: Cow::Borrowed(eip.get(i).unwrap_or("")),
                     detail: Cow::Borrowed(sub_status.get(i).unwrap_or("")),
                     reference: Cow::Borrowed(corr.get(i).unwrap_or("")),
+                    line: String::new(),
                 });
                 continue;
             }
@@ -272,6 +288,7 @@ pub fn investigate<'a>(
                     address: Cow::Borrowed(eip.get(i).unwrap_or("")),
                     detail: Cow::Owned(format!("by {}", caller.get(i).unwrap_or("?"))),
                     reference: Cow::Borrowed(corr.get(i).unwrap_or("")),
+                    line: String::new(),
                 });
             }
         }
@@ -325,6 +342,7 @@ pub fn investigate<'a>(
             address: Cow::Owned(f.source.clone()),
             detail: Cow::Owned(f.detail.clone()),
             reference: Cow::Owned(f.evidence.clone()),
+            line: String::new(),
         });
     }
     timeline.par_iter_mut().for_each(|e| {
