@@ -223,11 +223,14 @@ impl Export for FrameOut<'_> {
     }
 }
 
-/// The terminal's width: `COLUMNS`, else 120.
+/// The terminal's width: `COLUMNS` (which shells set but seldom export), else the width of the
+/// terminal standard output is (asked of the terminal itself), else 120.
 pub fn terminal_width() -> usize {
+    let asked = || terminal_size::terminal_size().map(|(w, _)| usize::from(w.0));
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
+        .or_else(asked)
         .filter(|w| *w >= 40)
         .unwrap_or(120)
 }
