@@ -146,6 +146,8 @@ fn scan_report_and_caller_answer_the_same_with_and_without_the_prefilter() {
         let mut v: Value =
             serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
         let inputs = v.as_object_mut().unwrap().remove("inputs").unwrap();
+        // The per-file counts added up by source folder differ the same way.
+        v.as_object_mut().unwrap().remove("sources");
         (v, inputs)
     };
     let (with, files_with) = report(&[], "with");

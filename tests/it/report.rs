@@ -284,3 +284,67 @@ fn report_opens_in_a_real_browser_without_errors() {
         String::from_utf8_lossy(&status.stderr)
     );
 }
+
+/// Issue 27: data quality is summarised by source folder and format, and lists on its own
+/// only the files that lost records, with why and where.
+#[test]
+fn data_quality_groups_sources_and_lists_only_files_with_problems() {
+    let s = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("exports");
+    std::fs::create_dir(&broken).unwrap();
+    // A JSON Lines export with a JIT record cut short (past its operation, so the prefilter
+    // keeps it) after a good one.
+    let first = walkdir::WalkDir::new(s.join("insights-activity-logs"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .flat_map(|e| {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            text.lines().map(str::to_string).collect::<Vec<_>>()
+        })
+        .find(|l| l.contains("jitNetworkAccessPolicies"))
+        .unwrap();
+    let at = first.find("jitNetworkAccessPolicies").unwrap() + 40;
+    let cut = &first[..at];
+    std::fs::write(broken.join("damaged.json"), format!("{first}\n{cut}\n")).unwrap();
+    let out_dir = dir.path().join("out");
+    let config = s.join("jitaudit.toml");
+    let out = report(
+        &[&s, &broken],
+        &out_dir,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "html,json",
+        ],
+    );
+    assert!(out.status.code().unwrap() <= 1, "{}", stderr(&out));
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    let quality = &html[html.find("id=\"quality\"").unwrap()..html.find("id=\"method\"").unwrap()];
+    // One row for the 47 hourly blobs, not 47.
+    assert!(!quality.contains("PT1H.json"), "blobs listed one by one");
+    assert!(
+        quality.contains("insights-activity-logs</td><td>activity-jsonl</td><td class=\"n\">47<")
+    );
+    assert!(quality.contains("Files that lost records"));
+    assert!(quality.contains("damaged.json"));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    let sources = summary["sources"].as_array().unwrap();
+    let exports = sources
+        .iter()
+        .find(|g| g["folder"].as_str().unwrap().ends_with("exports"))
+        .unwrap();
+    assert_eq!(exports["records_rejected"], 1);
+    assert_eq!(exports["files_with_problems"], 1);
+    // The per-file list stays complete in summary.json.
+    assert_eq!(
+        summary["inputs"].as_array().unwrap().len() as u64,
+        sources
+            .iter()
+            .map(|g| g["files"].as_u64().unwrap())
+            .sum::<u64>()
+    );
+}
