@@ -444,70 +444,6 @@ pub fn build(
     Ok(summary)
 }
 
-#[cfg(test)]
-mod source_tests {
-    use super::*;
-
-    fn file(path: &str, format: &str, rejected: u64) -> InputFile {
-        InputFile {
-            path: path.into(),
-            format: format.into(),
-            sha256: String::new(),
-            bytes: 10,
-            records_read: 5 + rejected,
-            records_used: 5,
-            records_rejected: rejected,
-            records_skipped: 0,
-            rejections: Vec::new(),
-        }
-    }
-
-    /// A diagnostic setting's partitioned blobs are one source; other files group by folder
-    /// and format, and only files that lost records count as having problems.
-    #[test]
-    fn inputs_group_by_source_folder_and_format() {
-        let blob = |h: u32| {
-            format!(
-                "logs/insights-activity-logs/resourceId=/SUBSCRIPTIONS/S/y=2026/m=11/d=02/h={h:02}/m=00/PT1H.json"
-            )
-        };
-        let inputs = vec![
-            file(&blob(1), "activity-json-lines", 0),
-            file("arm/vms.json", "virtual-machines", 0),
-            file(&blob(2), "activity-json-lines", 2),
-            file("arm/nics.json", "network-interfaces", 0),
-            file("export.json", "unreadable", 0),
-        ];
-        let groups = source_groups(&inputs);
-        let seen: Vec<(&str, &str, u64, u64, u64)> = (groups.iter())
-            .map(|g| {
-                (
-                    &*g.folder,
-                    &*g.format,
-                    g.files,
-                    g.records_rejected,
-                    g.files_with_problems,
-                )
-            })
-            .collect();
-        assert_eq!(
-            seen,
-            [
-                (
-                    "logs/insights-activity-logs",
-                    "activity-json-lines",
-                    2,
-                    2,
-                    1
-                ),
-                ("arm", "virtual-machines", 1, 0, 0),
-                ("arm", "network-interfaces", 1, 0, 0),
-                (".", "unreadable", 1, 0, 1),
-            ]
-        );
-    }
-}
-
 fn suppression_use(s: &crate::config::Suppression, n: usize, expired: bool) -> SuppressionUse {
     let scope = [
         ("vm", &s.vm),
@@ -649,4 +585,68 @@ fn activity_gaps(t: &Tables, window: &Window) -> Result<(Vec<String>, Vec<String
 /// Whether any unsuppressed finding reaches `gate`.
 pub fn gate_reached(findings: &[Finding], gate: Severity) -> bool {
     findings.iter().any(|f| !f.suppressed && f.severity >= gate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, format: &str, rejected: u64) -> InputFile {
+        InputFile {
+            path: path.into(),
+            format: format.into(),
+            sha256: String::new(),
+            bytes: 10,
+            records_read: 5 + rejected,
+            records_used: 5,
+            records_rejected: rejected,
+            records_skipped: 0,
+            rejections: Vec::new(),
+        }
+    }
+
+    /// A diagnostic setting's partitioned blobs are one source; other files group by folder
+    /// and format, and only files that lost records count as having problems.
+    #[test]
+    fn inputs_group_by_source_folder_and_format() {
+        let blob = |h: u32| {
+            format!(
+                "logs/insights-activity-logs/resourceId=/SUBSCRIPTIONS/S/y=2026/m=11/d=02/h={h:02}/m=00/PT1H.json"
+            )
+        };
+        let inputs = vec![
+            file(&blob(1), "activity-json-lines", 0),
+            file("arm/vms.json", "virtual-machines", 0),
+            file(&blob(2), "activity-json-lines", 2),
+            file("arm/nics.json", "network-interfaces", 0),
+            file("export.json", "unreadable", 0),
+        ];
+        let groups = source_groups(&inputs);
+        let seen: Vec<(&str, &str, u64, u64, u64)> = (groups.iter())
+            .map(|g| {
+                (
+                    &*g.folder,
+                    &*g.format,
+                    g.files,
+                    g.records_rejected,
+                    g.files_with_problems,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "logs/insights-activity-logs",
+                    "activity-json-lines",
+                    2,
+                    2,
+                    1
+                ),
+                ("arm", "virtual-machines", 1, 0, 0),
+                ("arm", "network-interfaces", 1, 0, 0),
+                (".", "unreadable", 1, 0, 1),
+            ]
+        );
+    }
 }
