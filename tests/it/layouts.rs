@@ -31,13 +31,7 @@ fn layouts(dir: &Path) -> (PathBuf, PathBuf) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(blobs.join("insights-activity-logs"))
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .collect();
-    files.sort();
+    let files = files_under(&blobs.join("insights-activity-logs"));
     // Beside the allow rule JIT wrote for a request, a rule of another name on the same NSG,
     // written by the same identity in the same second.
     let planted = files.iter().find_map(|f| {

@@ -22,15 +22,7 @@ fn root() -> PathBuf {
 fn sample_lines() -> (Vec<String>, Vec<String>) {
     let mut jit = Vec::new();
     let mut other = Vec::new();
-    let dir = root().join("sample-data/insights-activity-logs");
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .collect();
-    files.sort();
-    for f in files {
+    for f in files_under(&root().join("sample-data/insights-activity-logs")) {
         for line in std::fs::read_to_string(f).unwrap().lines() {
             let lower = line.to_ascii_lowercase();
             if lower.contains("jitnetworkaccesspolicies") || lower.contains("networksecuritygroups")

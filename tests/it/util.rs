@@ -79,3 +79,15 @@ pub fn assert_counts_balance(summary: &serde_json::Value) {
         assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
     }
 }
+
+/// Every file under `dir`, in path order.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}
