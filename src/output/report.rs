@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::{Export, charts, frame};
 use crate::normalize::{format_time, name_of};
+use crate::rules::Finding;
 use crate::schema;
 use crate::severity::Severity;
 use crate::summary::report::ReportSummary;
@@ -98,6 +99,45 @@ fn ledger_rows(req: &DataFrame) -> Result<Vec<LedgerRow>> {
         .collect())
 }
 
+/// The page shows the latest this many requests (and every one a finding names); all of them
+/// are in `requests.csv`. A 90-day tenant has thousands: a page a person reads, not a dump.
+const LEDGER_IN_PAGE: usize = 500;
+/// The Evidence section lists this many input files; every file's SHA-256 is in
+/// `summary.json` (a week of hourly blobs is 168 files a subscription).
+pub const EVIDENCE_IN_PAGE: usize = 200;
+
+/// The ledger rows the page shows: the `limit` latest, and every row a finding's evidence
+/// names (`request r-...`, `requests r-...,r-...`), so no link from a finding dangles; in the
+/// ledger's order.
+fn ledger_in_page(rows: Vec<LedgerRow>, findings: &[Finding], limit: usize) -> Vec<LedgerRow> {
+    if rows.len() <= limit {
+        return rows;
+    }
+    let named: std::collections::HashSet<&str> = (findings.iter())
+        .filter_map(|f| {
+            (f.evidence.strip_prefix("requests ")).or_else(|| f.evidence.strip_prefix("request "))
+        })
+        .flat_map(|ids| ids.split(','))
+        .map(str::trim)
+        .collect();
+    let mut by_time: Vec<usize> = (0..rows.len()).collect();
+    // Times are ISO 8601 in UTC: their text sorts as they do.
+    by_time.sort_by(|a, b| {
+        rows[*b]
+            .requested_at
+            .cmp(&rows[*a].requested_at)
+            .then(a.cmp(b))
+    });
+    let mut keep = vec![false; rows.len()];
+    for i in by_time.into_iter().take(limit) {
+        keep[i] = true;
+    }
+    (rows.into_iter().zip(keep))
+        .filter(|(r, k)| *k || named.contains(r.request_id.as_str()))
+        .map(|(r, _)| r)
+        .collect()
+}
+
 pub fn html(s: &ReportSummary, ledger: &DataFrame, generated_at: &str) -> Result<String> {
     let mut env = Environment::new();
     env.add_filter("vm_name", |id: String| {
@@ -118,13 +158,16 @@ pub fn html(s: &ReportSummary, ledger: &DataFrame, generated_at: &str) -> Result
         .iter()
         .map(|s| (s.name(), *s as usize))
         .collect();
+    let shown = ledger_in_page(ledger_rows(ledger)?, &s.findings, LEDGER_IN_PAGE);
     env.get_template("report.html")
         .and_then(|t| {
             t.render(context! {
                 s => Value::from(Serde(s)),
                 charts => charts,
                 rank => rank,
-                ledger => Value::from(Serde(ledger_rows(ledger).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))?)),
+                ledger => Value::from(Serde(&shown)),
+                ledger_total => ledger.height(),
+                evidence_in_page => EVIDENCE_IN_PAGE,
                 generated_at => generated_at,
             })
         })
@@ -293,7 +336,42 @@ impl Export for LedgerCsv<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::md_cell;
+    use super::*;
+
+    /// Issue 27: at a tenant's size the page shows the latest requests and every request a
+    /// finding names (so its link lands), in the ledger's order; all of them stay in the CSV.
+    #[test]
+    fn the_page_shows_the_latest_requests_and_those_findings_name() {
+        let row = |i: usize| LedgerRow {
+            request_id: format!("r-{i}"),
+            requested_at: format!("2026-11-{:02}T10:00:00Z", 1 + i % 28),
+            requestor: String::new(),
+            vm_name: String::new(),
+            vm_id: String::new(),
+            port: String::new(),
+            source_prefix: String::new(),
+            caller_ip: String::new(),
+            duration: String::new(),
+            justification: String::new(),
+            status: String::new(),
+            evidence: String::new(),
+        };
+        let finding = |evidence: &str| Finding {
+            evidence: evidence.into(),
+            ..Finding::default()
+        };
+        let findings = [
+            finding("request r-0"),
+            finding("requests r-1,r-2"),
+            finding("vm x"),
+        ];
+        let ids = |rows: Vec<LedgerRow>| rows.into_iter().map(|r| r.request_id).collect::<Vec<_>>();
+        // Days 1 to 28: the three latest are r-27, r-26, r-25.
+        let shown = ids(ledger_in_page((0..28).map(row).collect(), &findings, 3));
+        assert_eq!(shown, ["r-0", "r-1", "r-2", "r-25", "r-26", "r-27"]);
+        // Under the limit, every row.
+        assert_eq!(ledger_in_page((0..5).map(row).collect(), &[], 10).len(), 5);
+    }
 
     /// A justification or a name can hold Markdown: in `report.md` it stays text.
     #[test]
