@@ -110,7 +110,7 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
     Ok(svg)
 }
 
-use crate::summary::report::ChartData;
+use crate::summary::report::{ChartData, outcome};
 
 fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("chart: {e}")
@@ -143,13 +143,32 @@ pub fn requests_per_day(d: &ChartData) -> Result<String> {
         .iter()
         .map(|k| k.get(5..).unwrap_or(k).to_string())
         .collect();
-    let statuses: std::collections::BTreeSet<&String> =
-        d.requests_per_day.values().flat_map(|m| m.keys()).collect();
+    // Outcomes in a fixed order and colour, so that a colour means the same on every report:
+    // green for access granted, orange for access still open, red for failed attempts (any
+    // other key, from a summary of an older version, in the palette after them).
+    let known = outcome::ALL;
+    let mut statuses: Vec<&str> = known.to_vec();
+    for m in d.requests_per_day.values() {
+        for k in m.keys() {
+            if !statuses.contains(&k.as_str()) {
+                statuses.push(k);
+            }
+        }
+    }
+    statuses.retain(|s| d.requests_per_day.values().any(|m| m.contains_key(*s)));
     let series: Vec<(String, RGBColor, Vec<usize>)> = statuses
         .into_iter()
         .enumerate()
         .map(|(i, status)| {
-            let c = Palette99::pick(i).to_rgba();
+            let c = match status {
+                outcome::GRANTED => (44, 160, 44),
+                outcome::OPEN => (255, 127, 14),
+                outcome::FAILED => (214, 39, 40),
+                _ => {
+                    let c = Palette99::pick(i).to_rgba();
+                    (c.0, c.1, c.2)
+                }
+            };
             let values = all_days
                 .iter()
                 .map(|day| {
@@ -160,7 +179,7 @@ pub fn requests_per_day(d: &ChartData) -> Result<String> {
                         .unwrap_or(0)
                 })
                 .collect();
-            (status.clone(), RGBColor(c.0, c.1, c.2), values)
+            (status.to_string(), RGBColor(c.0, c.1, c.2), values)
         })
         .collect();
     stacked_bars(

@@ -160,7 +160,8 @@ pub struct OpenWindow {
 /// The data the charts draw, and only that.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct ChartData {
-    /// Day (YYYY-MM-DD, UTC) to status to requests.
+    /// Day (YYYY-MM-DD, UTC) to outcome ([`outcome`]) to requests (failed attempts counted
+    /// once per correlation id).
     pub requests_per_day: BTreeMap<String, BTreeMap<String, usize>>,
     /// [weekday 0=Mon][hour] request counts in the business-hours zone.
     pub heat: Vec<Vec<usize>>,
@@ -256,7 +257,6 @@ pub fn build(
     let end = times(&req, schema::END_TIME)?;
     let who = strs(&req, schema::REQUESTOR)?;
     let vm = strs(&req, schema::VM_ID)?;
-    let status = strs(&req, schema::STATUS)?;
     let src = strs(&req, schema::SOURCE_PREFIX)?;
     let ip = strs(&req, schema::CALLER_IP)?;
     let findings = &outcome.findings;
@@ -266,6 +266,12 @@ pub fn build(
         heat_zone: config.timezone.name().to_string(),
         ..ChartData::default()
     };
+    // A request whose access ends after the window (or, with no window, after the last record
+    // read) is still open.
+    let cutoff = window.to.or_else(|| span(t).map(|(_, last)| last));
+    for (day, n) in failed_attempts_per_day(t, window)? {
+        (charts.requests_per_day.entry(day).or_default()).insert(outcome::FAILED.into(), n);
+    }
     let mut callers: BTreeMap<String, CallerRow> = BTreeMap::new();
     for i in 0..req.height() {
         let caller = who.get(i).unwrap_or("(unknown)").to_string();
@@ -288,11 +294,17 @@ pub fn build(
         if let Some(t) = at.get(i) {
             let utc = Utc.timestamp_nanos(t);
             let day = utc.format("%Y-%m-%d").to_string();
+            let open = end.get(i).is_some_and(|e| cutoff.is_some_and(|c| e > c));
+            let what = if open {
+                outcome::OPEN
+            } else {
+                outcome::GRANTED
+            };
             *charts
                 .requests_per_day
                 .entry(day)
                 .or_default()
-                .entry(status.get(i).unwrap_or("unknown").to_string())
+                .entry(what.to_string())
                 .or_default() += 1;
             let local = utc.with_timezone(&config.zone_for(who.get(i)));
             charts.heat[local.weekday().num_days_from_monday() as usize][local.hour() as usize] +=
@@ -469,6 +481,14 @@ fn suppression_use(s: &crate::config::Suppression, n: usize, expired: bool) -> S
 
 /// The first and last event or request time in the input, as the window when none was given.
 fn first_last(t: &Tables) -> (String, String) {
+    match span(t) {
+        Some((first, last)) => (format_time(first), format_time(last)),
+        None => Default::default(),
+    }
+}
+
+/// The first and last event or request time in the input.
+fn span(t: &Tables) -> Option<(i64, i64)> {
     let mut all: Vec<i64> = Vec::new();
     // `activity_hours` counts every Activity Log record read, parsed or passed over.
     for col in [schema::FIRST_TIME, schema::LAST_TIME] {
@@ -479,16 +499,43 @@ fn first_last(t: &Tables) -> (String, String) {
     if let Ok(r) = times(&t.requests, schema::REQUESTED_AT) {
         all.extend(r.iter().flatten());
     }
-    (
-        all.iter()
-            .min()
-            .map(|t| format_time(*t))
-            .unwrap_or_default(),
-        all.iter()
-            .max()
-            .map(|t| format_time(*t))
-            .unwrap_or_default(),
-    )
+    Some((*all.iter().min()?, *all.iter().max()?))
+}
+
+/// What a request per day chart counts: what happened, not which record said it (the policy's
+/// history says Revoked, an initiate event alone Succeeded, for the same granted access).
+pub mod outcome {
+    pub const GRANTED: &str = "granted";
+    pub const OPEN: &str = "granted, still open at the window's end";
+    pub const FAILED: &str = "failed attempt";
+    /// In the order the chart stacks them.
+    pub const ALL: [&str; 3] = [GRANTED, OPEN, FAILED];
+}
+
+/// Failed initiate attempts in the window, one per correlation id, by UTC day.
+fn failed_attempts_per_day(t: &Tables, window: &Window) -> Result<BTreeMap<String, usize>> {
+    let e = window.filter(&t.events, schema::TIME, false)?;
+    let (op, st, corr, time) = (
+        strs(&e, schema::OPERATION_ID)?,
+        strs(&e, schema::STATUS)?,
+        strs(&e, schema::CORRELATION_ID)?,
+        times(&e, schema::TIME)?,
+    );
+    let mut seen: BTreeSet<(String, &str)> = BTreeSet::new();
+    for i in 0..e.height() {
+        if op.get(i) == Some(schema::ops::JIT_INITIATE)
+            && st.get(i) == Some("Failed")
+            && let Some(at) = time.get(i)
+        {
+            let day = Utc.timestamp_nanos(at).format("%Y-%m-%d").to_string();
+            seen.insert((day, corr.get(i).unwrap_or("")));
+        }
+    }
+    let mut per_day = BTreeMap::new();
+    for (day, _) in seen {
+        *per_day.entry(day).or_default() += 1;
+    }
+    Ok(per_day)
 }
 
 fn coverage(t: &Tables) -> Result<Vec<Coverage>> {

@@ -348,3 +348,42 @@ fn data_quality_groups_sources_and_lists_only_files_with_problems() {
             .sum::<u64>()
     );
 }
+
+/// Issue 27: the requests-per-day chart counts what happened, not which record said it:
+/// access granted (the history's Revoked and an initiate event's Succeeded alike), still open
+/// at the window's end, and failed attempts (mallory's three on 8 November).
+#[test]
+fn requests_per_day_are_counted_by_outcome() {
+    let s = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let config = s.join("jitaudit.toml");
+    let out = report(
+        &[&s],
+        dir.path(),
+        &["--config", config.to_str().unwrap(), "--format", "json"],
+    );
+    assert!(out.status.code().unwrap() <= 1, "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let days = summary["charts"]["requests_per_day"].as_object().unwrap();
+    let outcomes = [
+        "granted",
+        "granted, still open at the window's end",
+        "failed attempt",
+    ];
+    for (day, counts) in days {
+        for key in counts.as_object().unwrap().keys() {
+            assert!(outcomes.contains(&key.as_str()), "{day}: {key}");
+        }
+    }
+    assert_eq!(days["2026-11-08"]["failed attempt"], 3);
+    let granted: u64 = days.values().filter_map(|c| c["granted"].as_u64()).sum();
+    let open: u64 = days
+        .values()
+        .filter_map(|c| c["granted, still open at the window's end"].as_u64())
+        .sum();
+    assert_eq!(
+        granted + open,
+        summary["counts"]["requests"].as_u64().unwrap()
+    );
+}
