@@ -287,18 +287,21 @@ pub fn heat_map(d: &ChartData) -> Result<String> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(50)
-            .build_cartesian_2d(0u32..24u32, 0u32..7u32)
+            // A segment a weekday, its name at the row's centre (on integer ticks each name sat
+            // on the line below its row).
+            .build_cartesian_2d(0u32..24u32, (0u32..7u32).into_segmented())
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("hour of day")
+            .x_desc(format!(
+                "hour of day; darker = more requests (at most {max} in one cell)"
+            ))
             .y_desc("weekday")
             .x_labels(24)
             .y_labels(7)
-            .y_label_formatter(&|y| {
-                DAYS.get(*y as usize)
-                    .map(|s| s.to_string())
-                    .unwrap_or_default()
+            .y_label_formatter(&|y| match y {
+                SegmentValue::CenterOf(d) => DAYS.get(*d as usize).copied().unwrap_or("").into(),
+                _ => String::new(),
             })
             .disable_mesh()
             .draw()
@@ -318,25 +321,16 @@ pub fn heat_map(d: &ChartData) -> Result<String> {
                 } else {
                     RGBColor(shade, shade, 255)
                 };
-                Rectangle::new([(hour, day), (hour + 1, day + 1)], colour.filled())
-            });
-        chart
-            .draw_series(cells)
-            .map_err(err)?
-            .label(format!("darker = more requests (max {max} in one cell)"))
-            .legend(|(x, y)| {
                 Rectangle::new(
-                    [(x, y - 5), (x + 12, y + 5)],
-                    RGBColor(55, 55, 255).filled(),
+                    [
+                        (hour, SegmentValue::Exact(day)),
+                        (hour + 1, SegmentValue::Exact(day + 1)),
+                    ],
+                    colour.filled(),
                 )
             });
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        // The shading is explained under the axis: a legend box hid the cells under it.
+        chart.draw_series(cells).map_err(err)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -355,7 +349,10 @@ pub fn top_callers(d: &ChartData) -> Result<String> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(260)
-            .build_cartesian_2d(0..(max + 1), 0..n)
+            // One segment a caller, its name at the segment's centre: on plain integer ticks the
+            // names sat on the bars' edges, and the tick past the last row named the top
+            // caller a second time.
+            .build_cartesian_2d(0..(max + 1), (0..n).into_segmented())
             .map_err(err)?;
         let names: Vec<String> = d.top_callers.iter().map(|c| c.0.clone()).collect();
         chart
@@ -363,11 +360,9 @@ pub fn top_callers(d: &ChartData) -> Result<String> {
             .x_desc("requests")
             .y_desc("caller")
             .y_labels(n)
-            .y_label_formatter(&|i| {
-                names
-                    .get(n.saturating_sub(1 + *i))
-                    .cloned()
-                    .unwrap_or_default()
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) if *i < n => names[n - 1 - *i].clone(),
+                _ => String::new(),
             })
             .disable_y_mesh()
             .draw()
@@ -376,7 +371,16 @@ pub fn top_callers(d: &ChartData) -> Result<String> {
         chart
             .draw_series(d.top_callers.iter().enumerate().map(|(i, (_, count))| {
                 let row = n - 1 - i;
-                Rectangle::new([(0, row), (*count, row + 1)], colour.mix(0.85).filled())
+                let mut bar = Rectangle::new(
+                    [
+                        (0, SegmentValue::Exact(row)),
+                        (*count, SegmentValue::Exact(row + 1)),
+                    ],
+                    colour.mix(0.85).filled(),
+                );
+                // A gap between bars, so each reads as its caller's.
+                bar.set_margin(3, 3, 0, 0);
+                bar
             }))
             .map_err(err)?
             .label("requests in the window")
@@ -505,5 +509,27 @@ mod tests {
             assert!(svg.contains(label), "{label}");
         }
         assert!(!svg.contains("11-04"));
+    }
+
+    /// Issue 27: each requester is named once, beside its own bar; each weekday once.
+    #[test]
+    fn every_row_is_named_once() {
+        let d = ChartData {
+            top_callers: vec![
+                ("ann@contoso.com".into(), 5),
+                ("ben@contoso.com".into(), 3),
+                ("cy@contoso.com".into(), 1),
+            ],
+            heat: vec![vec![1; 24]; 7],
+            ..ChartData::default()
+        };
+        let bars = top_callers(&d).unwrap();
+        for name in ["ann@contoso.com", "ben@contoso.com", "cy@contoso.com"] {
+            assert_eq!(bars.matches(name).count(), 1, "{name}");
+        }
+        let heat = heat_map(&d).unwrap();
+        for day in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] {
+            assert_eq!(heat.matches(&format!("\n{day}\n")).count(), 1, "{day}");
+        }
     }
 }
