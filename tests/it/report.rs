@@ -387,3 +387,29 @@ fn requests_per_day_are_counted_by_outcome() {
         summary["counts"]["requests"].as_u64().unwrap()
     );
 }
+
+/// Issue 27: severity is carried by text, on a colour white text reads on (WCAG AA, 4.5:1).
+#[test]
+fn severity_chips_have_enough_contrast() {
+    let template = include_str!("../../reports/report.html");
+    let luminance = |hex: &str| {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4)
+    };
+    for sev in ["critical", "high", "medium", "low", "info"] {
+        let rule = format!(".sev-{sev} {{ background: #");
+        let at = template
+            .find(&rule)
+            .unwrap_or_else(|| panic!("no colour for {sev}"))
+            + rule.len();
+        let ratio = 1.05 / (luminance(&template[at..at + 6]) + 0.05);
+        assert!(ratio >= 4.5, "{sev}: {ratio:.2}:1");
+    }
+}
