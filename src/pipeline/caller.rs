@@ -9,12 +9,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{LoadOptions, Loaded, dedupe, inputs, load_once, reader};
+use super::{LoadOptions, Loaded, dedupe, inputs, load_once, reader, windows};
 use crate::derive::identities::{aliases, aliases_seen};
 use crate::schema::{self, EVENT_KEY};
+use crate::sources::FileReport;
 use crate::sources::fast::prefilter::Need;
 use crate::sources::fast::prefilter::Prefilter;
-use crate::sources::{Batch, FileReport, detect};
 use crate::tables::{self, EventColumns};
 
 /// Loads what `caller` shows of `id`. The view cites no file hashes (reports do), so no read
@@ -122,15 +122,13 @@ fn head_of(path: &std::path::Path, budget: u64, id: &str) -> Option<tables::Tabl
         return None;
     };
     let filter = Prefilter::for_need(&Need::JitAnd(vec![id.to_string()]));
-    let mut batch = Batch::keeping(&EventColumns::All);
     let mut report = FileReport::new(path.display().to_string(), String::new(), 0);
-    let (mut line, mut read) = (1, 0);
-    while read < budget {
-        let Ok(Some(window)) = windows.next_window() else {
-            break;
-        };
-        line = detect::read_json_lines(&window, line, &mut batch, &mut report, filter.as_ref());
-        read += window.len() as u64;
-    }
-    Some(batch.finish())
+    windows::in_turn(
+        &mut windows,
+        &mut report,
+        &EventColumns::All,
+        filter.as_ref(),
+        budget,
+    )
+    .ok()
 }

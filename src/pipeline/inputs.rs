@@ -192,3 +192,49 @@ pub fn rereadable(paths: &[PathBuf]) -> bool {
         .iter()
         .all(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() || m.is_dir()))
 }
+
+/// The inputs in groups of up to `size` files read whole, in order; a file read in windows is
+/// a group of its own. Grouped with three others, each of 24 files of 62 MB had its reading
+/// thread a window ahead while the group's other files were parsed: 419 MB for `report`
+/// instead of about 100.
+pub(super) fn groups<'a>(inputs: &'a [Input], sizes: &[u64], size: usize) -> Vec<&'a [Input]> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for (i, bytes) in sizes.iter().enumerate() {
+        let windowed = *bytes > super::reader::WINDOW as u64;
+        if windowed && start < i {
+            groups.push(&inputs[start..i]);
+            start = i;
+        }
+        if windowed || i + 1 - start == size {
+            groups.push(&inputs[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < inputs.len() {
+        groups.push(&inputs[start..]);
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_read_in_windows_are_grouped_alone() {
+        let inputs: Vec<Input> = (0..7)
+            .map(|i| Input::File(PathBuf::from(i.to_string())))
+            .collect();
+        let big = super::super::reader::WINDOW as u64 + 1;
+        let sizes = [1, big, 1, 1, 1, 1, big];
+        let lens: Vec<usize> = groups(&inputs, &sizes, 2).iter().map(|g| g.len()).collect();
+        assert_eq!(lens, [1, 1, 2, 2, 1]);
+        let lens: Vec<usize> = groups(&inputs, &[1; 7], 4)
+            .iter()
+            .map(|g| g.len())
+            .collect();
+        assert_eq!(lens, [4, 3]);
+        assert!(groups(&[], &[], 4).is_empty());
+    }
+}

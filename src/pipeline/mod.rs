@@ -135,7 +135,7 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         filter: filter.as_ref(),
         workers: threads.div_ceil(windowed.max(1)).max(1),
     };
-    let outcomes: Vec<Option<Result<FileOutcome>>> = groups(&inputs, &sizes, group)
+    let outcomes: Vec<Option<Result<FileOutcome>>> = inputs::groups(&inputs, &sizes, group)
         .par_iter()
         .with_max_len(1)
         .flat_map_iter(|inputs| read_group(inputs, &opts, &plan, &bar))
@@ -195,30 +195,6 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         finish_tables(tables, &mut summary, &opts, &InputOrder::new(starts))?
     };
     Ok(Loaded { tables, summary })
-}
-
-/// The inputs in groups of up to `size` files read whole, in order; a file read in windows is
-/// a group of its own. Grouped with three others, each of 24 files of 62 MB had its reading
-/// thread a window ahead while the group's other files were parsed: 419 MB for `report`
-/// instead of about 100.
-fn groups<'a>(inputs: &'a [Input], sizes: &[u64], size: usize) -> Vec<&'a [Input]> {
-    let mut groups = Vec::new();
-    let mut start = 0;
-    for (i, bytes) in sizes.iter().enumerate() {
-        let windowed = *bytes > reader::WINDOW as u64;
-        if windowed && start < i {
-            groups.push(&inputs[start..i]);
-            start = i;
-        }
-        if windowed || i + 1 - start == size {
-            groups.push(&inputs[start..=i]);
-            start = i + 1;
-        }
-    }
-    if start < inputs.len() {
-        groups.push(&inputs[start..]);
-    }
-    groups
 }
 
 fn progress_bar(show: bool, total: u64) -> ProgressBar {
@@ -536,23 +512,6 @@ fn count_rows(t: &Tables, summary: &mut IngestSummary) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn files_read_in_windows_are_grouped_alone() {
-        let inputs: Vec<Input> = (0..7)
-            .map(|i| Input::File(PathBuf::from(i.to_string())))
-            .collect();
-        let big = reader::WINDOW as u64 + 1;
-        let sizes = [1, big, 1, 1, 1, 1, big];
-        let lens: Vec<usize> = groups(&inputs, &sizes, 2).iter().map(|g| g.len()).collect();
-        assert_eq!(lens, [1, 1, 2, 2, 1]);
-        let lens: Vec<usize> = groups(&inputs, &[1; 7], 4)
-            .iter()
-            .map(|g| g.len())
-            .collect();
-        assert_eq!(lens, [4, 3]);
-        assert!(groups(&[], &[], 4).is_empty());
-    }
 
     /// Loading only some columns of `events` leaves the tables made from all of them empty
     /// and no count column behind; the others are as a full load makes them.

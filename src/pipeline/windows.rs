@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use super::reader::Windows;
 use super::{LoadOptions, Prefilter};
 use crate::sources::{Batch, FileReport, detect};
-use crate::tables::Tables;
+use crate::tables::{EventColumns, Tables};
 
 /// Parses every window of `windows` into tables, counting into `report`, on `workers` threads
 /// (this one among them).
@@ -27,12 +27,7 @@ pub(super) fn parse(
     workers: usize,
 ) -> Result<Tables> {
     if workers <= 1 {
-        let mut batch = Batch::keeping(&opts.events);
-        let mut line = 1;
-        while let Some(w) = windows.next_window().context("cannot read file")? {
-            line = detect::read_json_lines(&w, line, &mut batch, report, filter);
-        }
-        return Ok(batch.finish());
+        return in_turn(windows, report, &opts.events, filter, u64::MAX);
     }
     let next = Mutex::new(Next {
         windows,
@@ -95,6 +90,27 @@ pub(super) fn parse(
         report.absorb(part.report);
     }
     Ok(tables)
+}
+
+/// The plain twin: the windows one after another on this thread, until at least `budget`
+/// bytes are read (`u64::MAX`: the whole file; less: a look at its head).
+pub(super) fn in_turn(
+    windows: &mut Windows,
+    report: &mut FileReport,
+    events: &EventColumns,
+    filter: Option<&Prefilter>,
+    budget: u64,
+) -> Result<Tables> {
+    let mut batch = Batch::keeping(events);
+    let (mut line, mut read) = (1, 0);
+    while read < budget {
+        let Some(w) = windows.next_window().context("cannot read file")? else {
+            break;
+        };
+        line = detect::read_json_lines(&w, line, &mut batch, report, filter);
+        read += w.len() as u64;
+    }
+    Ok(batch.finish())
 }
 
 struct Next<'w> {

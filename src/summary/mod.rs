@@ -4,3 +4,4 @@
 
 pub mod caller;
 pub mod report;
+pub mod sources;
