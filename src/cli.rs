@@ -334,6 +334,16 @@ pub struct SampleArgs {
     /// automation (as AKS makes all day), for the benchmark's NSG-heavy mix.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub nsg_share: u32,
+    /// Generate an estate of N subscriptions instead of the story's three (for the report and
+    /// collectors at a real tenant's size); its activity goes to hourly diagnostic blobs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub subscriptions: Option<u32>,
+    /// VMs of the estate, spread over its subscriptions [default: 20 per subscription].
+    #[arg(long, value_name = "N", requires = "subscriptions")]
+    pub vms: Option<u32>,
+    /// People of the estate who use JIT [default: 3 per subscription].
+    #[arg(long, value_name = "N", requires = "subscriptions")]
+    pub people: Option<u32>,
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cli::SampleArgs;
 use crate::exit::Exit;
-use crate::sample::{self, Settings};
+use crate::sample::{self, Estate, Settings};
 
 pub fn run(args: SampleArgs) -> Result<Exit> {
     let settings = Settings {
@@ -13,6 +13,11 @@ pub fn run(args: SampleArgs) -> Result<Exit> {
         scale: args.scale,
         jsonl_only: args.jsonl_only,
         nsg_share: args.nsg_share,
+        estate: args.subscriptions.map(|n| Estate {
+            subscriptions: n,
+            vms: args.vms.unwrap_or(20 * n),
+            people: args.people.unwrap_or(3 * n),
+        }),
     };
     let written = sample::generate(&args.out, &settings)?;
     let bytes: u64 = written

@@ -19,7 +19,7 @@ pub enum Status {
 #[derive(Debug, Clone)]
 pub struct Event {
     pub at: Ms,
-    pub sub: usize,
+    pub sub: &'static tenant::Sub,
     pub resource_id: String,
     pub operation: &'static str,
     pub display: &'static str,
@@ -100,7 +100,34 @@ pub fn ms_time7(at: Ms) -> String {
     format!("{}.{:03}0000Z", t.format("%Y-%m-%dT%H:%M:%S"), ms)
 }
 
-fn initiate_body(r: &Request) -> Value {
+/// The VM a request is for, with what its events name: the story's VMs and a generated
+/// estate's are both described this way.
+pub struct Target {
+    pub sub: &'static tenant::Sub,
+    pub vm_id: String,
+    pub vm_name: String,
+    pub policy_id: String,
+    pub nsg_id: String,
+    pub rule_number: i64,
+    pub private_ip: String,
+}
+
+impl Target {
+    /// The story's VM `vm`.
+    pub fn story(vm: usize) -> Target {
+        Target {
+            sub: &SUBS[VMS[vm].sub],
+            vm_id: vm_id(vm),
+            vm_name: VMS[vm].name.to_string(),
+            policy_id: policy_id(vm),
+            nsg_id: nsg_id(vm),
+            rule_number: rule_number(vm),
+            private_ip: VMS[vm].private_ip.to_string(),
+        }
+    }
+}
+
+fn initiate_body(r: &Request, vm_id: &str) -> Value {
     let ports: Vec<Value> = r
         .ports
         .iter()
@@ -112,14 +139,14 @@ fn initiate_body(r: &Request) -> Value {
             port
         })
         .collect();
-    let mut body = json!({"virtualMachines": [{"id": vm_id(r.vm), "ports": ports}]});
+    let mut body = json!({"virtualMachines": [{"id": vm_id, "ports": ports}]});
     if let Some(j) = &r.justification {
         body["justification"] = json!(j);
     }
     body
 }
 
-fn response_body(r: &Request) -> Value {
+fn response_body(r: &Request, vm_id: &str) -> Value {
     let ports: Vec<Value> = r
         .ports
         .iter()
@@ -128,7 +155,7 @@ fn response_body(r: &Request) -> Value {
                    "status": "Initiating", "statusReason": "UserRequested"})
         })
         .collect();
-    let mut body = json!({"virtualMachines": [{"id": vm_id(r.vm), "ports": ports}],
+    let mut body = json!({"virtualMachines": [{"id": vm_id, "ports": ports}],
                           "startTimeUtc": ms_time7(r.at + 1000), "requestor": r.who.caller()});
     if let Some(j) = &r.justification {
         body["justification"] = json!(j);
@@ -147,7 +174,7 @@ impl Base<'_> {
     fn event(
         &mut self,
         at: Ms,
-        sub: usize,
+        sub: &'static tenant::Sub,
         resource_id: String,
         operation: &'static str,
         display: &'static str,
@@ -187,11 +214,16 @@ fn begin<'a>(rng: &'a mut Rng) -> Base<'a> {
     }
 }
 
-/// The events one request leaves.
+/// The events one request of the story leaves.
 pub fn request_events(r: &Request, rng: &mut Rng) -> Vec<Event> {
-    let sub = VMS[r.vm].sub;
+    request_events_on(r, &Target::story(r.vm), rng)
+}
+
+/// The events one request for `target` leaves.
+pub fn request_events_on(r: &Request, target: &Target, rng: &mut Rng) -> Vec<Event> {
+    let sub = target.sub;
     let mut b = begin(rng);
-    let policy = policy_id(r.vm);
+    let policy = target.policy_id.clone();
     let mut out = vec![b.event(
         r.at,
         sub,
@@ -202,7 +234,10 @@ pub fn request_events(r: &Request, rng: &mut Rng) -> Vec<Event> {
         ("", 0),
         r.who,
         &r.caller_ip,
-        vec![("requestbody", json!(initiate_body(r).to_string()))],
+        vec![(
+            "requestbody",
+            json!(initiate_body(r, &target.vm_id).to_string()),
+        )],
     )];
     if r.failed {
         let message = json!({"error": {"code": "AuthorizationFailed", "message": format!("The client '{}' does not have authorization to perform action '{OP_INITIATE}' over scope '{policy}'.", r.who.caller())}});
@@ -237,22 +272,25 @@ pub fn request_events(r: &Request, rng: &mut Rng) -> Vec<Event> {
         vec![
             ("statusCode", json!("Accepted")),
             ("serviceRequestId", json!(request_id)),
-            ("responseBody", json!(response_body(r).to_string())),
+            (
+                "responseBody",
+                json!(response_body(r, &target.vm_id).to_string()),
+            ),
         ],
     ));
     // Defender for Cloud then writes the allow rule into the VM's NSG.
     let mut d = begin(b.rng);
     let rule_name = format!(
         "MicrosoftDefenderForCloud-JITRule-{}-{}",
-        rule_number(r.vm),
+        target.rule_number,
         d.rng.guid().replace('-', "").to_uppercase()
     );
-    let rule_id = format!("{}/securityRules/{rule_name}", nsg_id(r.vm));
+    let rule_id = format!("{}/securityRules/{rule_name}", target.nsg_id);
     let rule = json!({"name": rule_name, "id": rule_id, "properties": {
         "protocol": "*", "sourcePortRange": "*", "destinationPortRange": r.ports[0].to_string(),
-        "sourceAddressPrefix": r.granted_source(), "destinationAddressPrefix": VMS[r.vm].private_ip,
+        "sourceAddressPrefix": r.granted_source(), "destinationAddressPrefix": target.private_ip,
         "access": "Allow", "priority": 100, "direction": "Inbound",
-        "description": format!("MDC JIT Network Access rule created by an initiation request for policy 'default' of VM '{}'.", VMS[r.vm].name)}});
+        "description": format!("MDC JIT Network Access rule created by an initiation request for policy 'default' of VM '{}'.", target.vm_name)}});
     out.push(d.event(
         r.at + 2_530,
         sub,
@@ -283,35 +321,42 @@ pub fn request_events(r: &Request, rng: &mut Rng) -> Vec<Event> {
     out
 }
 
-/// The JIT policy writes and the delete the story holds.
-pub fn policy_events(rng: &mut Rng, days: u32) -> Vec<Event> {
-    let mut out = Vec::new();
-    let mut write = |rng: &mut Rng,
-                     at: Ms,
-                     vm: usize,
-                     who: Who,
-                     ip: &str,
-                     source: &str,
-                     delete: bool| {
-        let mut b = begin(rng);
-        let sub = VMS[vm].sub;
-        let (op, display) = if delete {
-            (OP_JIT_DELETE, "Delete JIT Network Access Policy")
-        } else {
-            (OP_JIT_WRITE, "Create or Update JIT Network Access Policy")
-        };
-        let body = if delete {
-            json!("")
-        } else {
-            let ports: Vec<Value> = VMS[vm].jit_ports.iter().chain(if VMS[vm].jit_ports.is_empty() { &[3389u16][..] } else { &[][..] })
-                .map(|p| json!({"number": p, "protocol": "*", "allowedSourceAddressPrefix": source, "maxRequestAccessDuration": "PT3H"}))
-                .collect();
-            json!(json!({"kind": "Basic", "properties": {"virtualMachines": [{"id": vm_id(vm), "ports": ports}]}}).to_string())
-        };
-        out.push(b.event(
+/// A JIT policy write (the policy for `vm_id`, its `ports` open to `source`) or, with
+/// `delete`, the policy's deletion: a Started and a Succeeded event (operation names from
+/// section 3.1 of azure-formats.md, the body in section 1.2's shape).
+#[allow(clippy::too_many_arguments)]
+pub fn policy_write(
+    rng: &mut Rng,
+    at: Ms,
+    sub: &'static tenant::Sub,
+    policy: &str,
+    vm_id: &str,
+    ports: &[u16],
+    who: Who,
+    ip: &str,
+    source: &str,
+    delete: bool,
+) -> Vec<Event> {
+    let mut b = begin(rng);
+    let (op, display) = if delete {
+        (OP_JIT_DELETE, "Delete JIT Network Access Policy")
+    } else {
+        (OP_JIT_WRITE, "Create or Update JIT Network Access Policy")
+    };
+    let body = if delete {
+        json!("")
+    } else {
+        let ports: Vec<Value> = ports
+            .iter()
+            .map(|p| json!({"number": p, "protocol": "*", "allowedSourceAddressPrefix": source, "maxRequestAccessDuration": "PT3H"}))
+            .collect();
+        json!(json!({"kind": "Basic", "properties": {"virtualMachines": [{"id": vm_id, "ports": ports}]}}).to_string())
+    };
+    vec![
+        b.event(
             at,
             sub,
-            policy_id(vm),
+            policy.to_string(),
             op,
             display,
             Status::Started,
@@ -319,11 +364,11 @@ pub fn policy_events(rng: &mut Rng, days: u32) -> Vec<Event> {
             who,
             ip,
             vec![("requestbody", body)],
-        ));
-        out.push(b.event(
+        ),
+        b.event(
             at + 2_210,
             sub,
-            policy_id(vm),
+            policy.to_string(),
             op,
             display,
             Status::Succeeded,
@@ -331,8 +376,33 @@ pub fn policy_events(rng: &mut Rng, days: u32) -> Vec<Event> {
             who,
             ip,
             vec![("statusCode", json!("OK"))],
-        ));
-    };
+        ),
+    ]
+}
+
+/// The JIT policy writes and the delete the story holds.
+pub fn policy_events(rng: &mut Rng, days: u32) -> Vec<Event> {
+    let mut out = Vec::new();
+    let mut write =
+        |rng: &mut Rng, at: Ms, vm: usize, who: Who, ip: &str, source: &str, delete: bool| {
+            let ports = if VMS[vm].jit_ports.is_empty() {
+                &[3389u16][..]
+            } else {
+                VMS[vm].jit_ports
+            };
+            out.extend(policy_write(
+                rng,
+                at,
+                &SUBS[VMS[vm].sub],
+                &policy_id(vm),
+                &vm_id(vm),
+                ports,
+                who,
+                ip,
+                source,
+                delete,
+            ));
+        };
     // The automation account (re)applies the standard policy to every JIT VM on the first day.
     for vm in
         (0..VMS.len()).filter(|v| !VMS[*v].jit_ports.is_empty() && VMS[*v].name != "bastion-01")
@@ -405,21 +475,46 @@ const BACKGROUND: &[(&str, &str)] = &[
 /// the operations are NSG rule writes by automation (see [`automation_rule_write`]). Seeded by (seed, sub,
 /// day) so any day can be made alone, in any order, without holding the rest in memory.
 pub fn background(seed: u64, sub: usize, day: i64, scale: u32, nsg_share: u32) -> Vec<Event> {
-    let mut rng = Rng::new(seed ^ ((sub as u64 + 1) << 40) ^ ((day as u64 + 1) << 20));
     let vms: Vec<usize> = (0..VMS.len()).filter(|v| VMS[*v].sub == sub).collect();
-    let rg = VMS[vms[0]].rg;
-    let subscription = SUBS[sub].id;
+    let scope = Scope {
+        index: sub,
+        sub: &SUBS[sub],
+        rg: VMS[vms[0]].rg.to_string(),
+        vms: vms.into_iter().map(vm_id).collect(),
+        people: (0..4).map(Who::Person).collect(),
+    };
+    background_in(&scope, seed, day, scale, nsg_share)
+}
+
+/// Where background activity happens: a subscription, the resource group its shared resources
+/// sit in, its VMs (ids) and the people who work there.
+pub struct Scope {
+    /// The subscription's place in its tenant, which seeds its days.
+    pub index: usize,
+    pub sub: &'static tenant::Sub,
+    pub rg: String,
+    pub vms: Vec<String>,
+    pub people: Vec<Who>,
+}
+
+/// [`background`] of any subscription, the story's or a generated estate's.
+pub fn background_in(scope: &Scope, seed: u64, day: i64, scale: u32, nsg_share: u32) -> Vec<Event> {
+    let sub = scope.sub;
+    let mut rng = Rng::new(seed ^ ((scope.index as u64 + 1) << 40) ^ ((day as u64 + 1) << 20));
+    let vms = &scope.vms;
+    let rg = scope.rg.as_str();
+    let subscription = sub.id;
     let mut out = Vec::new();
     for _ in 0..2 * scale as u64 {
         let at = START + day * DAY + rng.below(DAY as u64 - 10_000) as i64;
         // Its own draw, so a share of 0 leaves the rest of the day as it always was.
         if nsg_share > 0 && rng.below(100) < nsg_share as u64 {
-            out.extend(automation_rule_write(&mut rng, sub, at));
+            out.extend(automation_rule_write(&mut rng, scope.index, sub, at));
             continue;
         }
         let (op, display) = *rng.pick(BACKGROUND);
         let resource = match op.split('/').nth(1) {
-            Some("virtualMachines") => vm_id(*rng.pick(&vms)),
+            Some("virtualMachines") => rng.pick(vms).clone(),
             Some("storageAccounts") => format!(
                 "/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/st{}diag",
                 rg.replace('-', "")
@@ -438,12 +533,9 @@ pub fn background(seed: u64, sub: usize, day: i64, scale: u32, nsg_share: u32) -
         let who = if rng.below(3) == 0 {
             Who::Automation
         } else {
-            Who::Person(rng.below(4) as usize)
+            *rng.pick(&scope.people)
         };
-        let ip = match who {
-            Who::Person(p) => tenant::PEOPLE[p].office_ip,
-            _ => tenant::AUTOMATION_IP,
-        };
+        let ip = who.person().map_or(tenant::AUTOMATION_IP, |p| p.office_ip);
         let mut b = begin(&mut rng);
         out.push(b.event(
             at,
@@ -475,12 +567,12 @@ pub fn background(seed: u64, sub: usize, day: i64, scale: u32, nsg_share: u32) -
             ],
         ));
     }
-    let vm = *rng.pick(&vms);
+    let vm = rng.pick(vms).clone();
     let mut b = begin(&mut rng);
     let mut health = b.event(
         START + day * DAY + 5 * HOUR + 12 * MINUTE,
         sub,
-        vm_id(vm),
+        vm,
         "Microsoft.Resourcehealth/healthevent/Updated/action",
         "Health Event Updated",
         Status::Succeeded,
@@ -503,11 +595,16 @@ pub fn background(seed: u64, sub: usize, day: i64, scale: u32, nsg_share: u32) -
 /// Accepted with the rule in `responseBody`, as Azure logs it; azure-formats.md 3.3 (d)) by the
 /// cluster's service principal, or its removal. Not JIT's, and no management port: a log full
 /// of these is what the NSG-heavy benchmark mix is made of.
-fn automation_rule_write(rng: &mut Rng, sub: usize, at: Ms) -> Vec<Event> {
-    let subscription = SUBS[sub].id;
+fn automation_rule_write(
+    rng: &mut Rng,
+    index: usize,
+    sub: &'static tenant::Sub,
+    at: Ms,
+) -> Vec<Event> {
+    let subscription = sub.id;
     let pool = rng.below(4);
     let nsg = format!(
-        "/subscriptions/{subscription}/resourceGroups/MC_rg-aks_aks-{sub}_westeurope/providers/Microsoft.Network/networkSecurityGroups/aks-agentpool-1234567{pool}-nsg"
+        "/subscriptions/{subscription}/resourceGroups/MC_rg-aks_aks-{index}_westeurope/providers/Microsoft.Network/networkSecurityGroups/aks-agentpool-1234567{pool}-nsg"
     );
     let rule_name = format!(
         "k8s-azure-lb_allow_IPv4_{:032x}",
@@ -526,7 +623,7 @@ fn automation_rule_write(rng: &mut Rng, sub: usize, at: Ms) -> Vec<Event> {
     };
     let rule = json!({"name": rule_name, "id": rule_id, "properties": {
         "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": port.to_string(),
-        "sourceAddressPrefix": "Internet", "destinationAddressPrefix": format!("20.{}.{}.{}", 50 + sub, pool, rng.below(250) + 1),
+        "sourceAddressPrefix": "Internet", "destinationAddressPrefix": format!("20.{}.{}.{}", 50 + index, pool, rng.below(250) + 1),
         "access": "Allow", "priority": 500 + rng.below(3000), "direction": "Inbound"}});
     let mut b = begin(rng);
     let started = b.event(

@@ -3,6 +3,7 @@
 //! are also in a second export (Log Analytics, portal CSV), as auditors really get them, so
 //! the load's de-duplication is exercised. `--scale` multiplies the background activity.
 
+mod estate;
 mod events;
 mod inventory;
 mod shapes;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
+pub use estate::Estate;
 use events::Event;
 use story::{DAY, HOUR, Ms, Rng, START};
 use tenant::SUBS;
@@ -31,10 +33,15 @@ pub struct Settings {
     /// The percentage of background operations that are NSG rule writes by automation (the
     /// benchmark's NSG-heavy mix); 0 keeps the default tenant.
     pub nsg_share: u32,
+    /// A generated estate of this size instead of the story's three subscriptions.
+    pub estate: Option<Estate>,
 }
 
 /// Writes the tenant into `out` and returns the files written.
 pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
+    if let Some(e) = &s.estate {
+        return estate::generate(out, s, e);
+    }
     let mut rng = Rng::new(s.seed);
     let requests = story::requests(&mut rng, s.days);
     let mut jit: Vec<Event> = events::policy_events(&mut rng, s.days);
@@ -87,7 +94,7 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
     let day_events = |sub: usize, day: i64| -> Vec<Event> {
         let mut v: Vec<Event> = jit
             .iter()
-            .filter(|e| e.sub == sub && (e.at - START).div_euclid(DAY) == day)
+            .filter(|e| e.sub.id == SUBS[sub].id && (e.at - START).div_euclid(DAY) == day)
             .cloned()
             .collect();
         v.extend(events::background(s.seed, sub, day, s.scale, s.nsg_share));
@@ -155,14 +162,14 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
     // Its JIT events again, as a Log Analytics CSV export.
     let prod_jit: Vec<&Event> = jit
         .iter()
-        .filter(|e| e.sub == 0 && e.operation.starts_with("Microsoft.Security/"))
+        .filter(|e| e.sub.id == SUBS[0].id && e.operation.starts_with("Microsoft.Security/"))
         .collect();
     w.la_csv("log-analytics/AzureActivity-prod-jit.csv", &prod_jit)?;
 
     // Its initiate events again, as the portal's "Download as CSV".
     let dev_initiate: Vec<&Event> = jit
         .iter()
-        .filter(|e| e.sub == 1 && e.operation == events::OP_INITIATE)
+        .filter(|e| e.sub.id == SUBS[1].id && e.operation == events::OP_INITIATE)
         .collect();
     w.portal_csv("portal/JIT-activity-log-dev.csv", &dev_initiate)?;
 
@@ -188,7 +195,7 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
     // Its JIT events again, as a Log Analytics JSON export.
     let shared_jit: Vec<Value> = jit
         .iter()
-        .filter(|e| e.sub == 2 && e.operation.starts_with("Microsoft.Security/"))
+        .filter(|e| e.sub.id == SUBS[2].id && e.operation.starts_with("Microsoft.Security/"))
         .map(|e| Value::Object(shapes::log_analytics(e)))
         .collect();
     w.json(
@@ -203,10 +210,15 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
 
 /// `insights-activity-logs/resourceId=/SUBSCRIPTIONS/{ID}/y=/m=/d=/h=/m=00/PT1H.json`.
 fn blob_path(sub: usize, at: Ms) -> String {
+    blob_path_of(SUBS[sub].id, at)
+}
+
+/// [`blob_path`] of any subscription id.
+fn blob_path_of(subscription: &str, at: Ms) -> String {
     let t = chrono::DateTime::from_timestamp_millis(at).unwrap_or_default();
     format!(
         "insights-activity-logs/resourceId=/SUBSCRIPTIONS/{}/{}/m=00/PT1H.json",
-        SUBS[sub].id.to_uppercase(),
+        subscription.to_uppercase(),
         t.format("y=%Y/m=%m/d=%d/h=%H")
     )
 }

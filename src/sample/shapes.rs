@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::events::{Event, Status, ms_time7};
 use super::story::{DEFENDER_APP_ID, Ms, Who};
-use super::tenant::{self, PEOPLE, SUBS};
+use super::tenant;
 use crate::normalize::parse_resource_id;
 
 fn claims(e: &Event) -> Value {
@@ -18,18 +18,21 @@ fn claims(e: &Event) -> Value {
     });
     let mut c = base.as_object().cloned().unwrap_or_default();
     let (app, oid, extra): (&str, &str, Vec<(&str, &str)>) = match e.who {
-        Who::Person(p) => (
-            tenant::PORTAL_APP_ID,
-            PEOPLE[p].object_id,
-            vec![
-                (
-                    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
-                    PEOPLE[p].upn,
-                ),
-                ("name", PEOPLE[p].name),
-                ("idtyp", "user"),
-            ],
-        ),
+        Who::Person(_) | Who::Member(_) => {
+            let p = e.who.person().expect("a person");
+            (
+                tenant::PORTAL_APP_ID,
+                p.object_id,
+                vec![
+                    (
+                        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+                        p.upn,
+                    ),
+                    ("name", p.name),
+                    ("idtyp", "user"),
+                ],
+            )
+        }
         Who::Automation => (
             tenant::AUTOMATION_APP_ID,
             tenant::AUTOMATION_OBJECT_ID,
@@ -57,7 +60,7 @@ fn claims(e: &Event) -> Value {
 
 fn principal_type(who: Who) -> &'static str {
     match who {
-        Who::Person(_) => "User",
+        Who::Person(_) | Who::Member(_) => "User",
         _ => "ServicePrincipal",
     }
 }
@@ -143,7 +146,7 @@ pub fn rest(e: &Event) -> Value {
         "status": lv(status),
         "subStatus": {"value": e.sub_status.0, "localizedValue": sub_status_long(e)},
         "submissionTimestamp": ms_time7(e.at + 14_873),
-        "subscriptionId": SUBS[e.sub].id,
+        "subscriptionId": e.sub.id,
         "tenantId": tenant::TENANT_ID,
         "properties": rest_properties(e),
         "relatedEvents": [],
@@ -190,7 +193,7 @@ pub fn record(e: &Event, upper: bool) -> Value {
             properties.insert("message".into(), json!(e.operation));
             properties.insert(
                 "hierarchy".into(),
-                json!(format!("{}/{}", tenant::TENANT_ID, SUBS[e.sub].id)),
+                json!(format!("{}/{}", tenant::TENANT_ID, e.sub.id)),
             );
         }
     }
@@ -211,7 +214,7 @@ pub fn record(e: &Event, upper: bool) -> Value {
         r["callerIpAddress"] = json!(e.caller_ip);
         r["identity"] = json!({
             "authorization": {"scope": e.resource_id, "action": e.operation,
-                "evidence": {"role": "Contributor", "roleAssignmentScope": format!("/subscriptions/{}", SUBS[e.sub].id),
+                "evidence": {"role": "Contributor", "roleAssignmentScope": format!("/subscriptions/{}", e.sub.id),
                              "principalId": claims(e)["http://schemas.microsoft.com/identity/claims/objectidentifier"], "principalType": principal_type(e.who)}},
             "claims": claims(e),
         });
@@ -313,7 +316,7 @@ pub fn log_analytics(e: &Event) -> Map<String, Value> {
     props.insert("message".into(), json!(e.operation));
     props.insert("activityStatusValue".into(), json!(status_value));
     let http = json!({"clientRequestId": e.operation_guid, "clientIpAddress": e.caller_ip, "method": http_method(e.operation)});
-    let hierarchy = format!("{}/{}", tenant::TENANT_ID, SUBS[e.sub].id);
+    let hierarchy = format!("{}/{}", tenant::TENANT_ID, e.sub.id);
     let values: Vec<Value> = vec![
         json!(tenant::WORKSPACE_ID),
         json!("Azure"),
@@ -339,7 +342,7 @@ pub fn log_analytics(e: &Event) -> Map<String, Value> {
         json!(e.sub_status.0),
         json!(hierarchy),
         json!(ms_time7(e.at)),
-        json!(SUBS[e.sub].id),
+        json!(e.sub.id),
         json!(e.operation.to_uppercase()),
         json!(e.resource_id.to_lowercase()),
         json!(e.resource_id.to_uppercase()),
@@ -388,7 +391,7 @@ pub fn portal(e: &Event) -> Vec<String> {
             t.format("%Y-%m-%dT%H:%M:%S"),
             e.at.rem_euclid(1000)
         ),
-        SUBS[e.sub].id.to_string(),
+        e.sub.id.to_string(),
         e.who.caller().to_string(),
         parsed.resource_type.unwrap_or_default().into_owned(),
         parsed.resource_group.unwrap_or_default().to_string(),

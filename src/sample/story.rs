@@ -58,6 +58,8 @@ impl Rng {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Who {
     Person(usize),
+    /// A person of a generated estate (`jitaudit sample --subscriptions N`).
+    Member(&'static tenant::Person),
     Automation,
     /// Defender for Cloud writing the NSG rules JIT manages.
     Defender,
@@ -67,10 +69,20 @@ pub const DEFENDER_APP_ID: &str = "fc780465-2017-40d4-a0c5-307022471b92";
 pub const DEFENDER_OBJECT_ID: &str = "0d0d0d0d-0000-4000-8000-0000000000dd";
 
 impl Who {
+    /// The person behind a call, if a person made it.
+    pub fn person(self) -> Option<&'static tenant::Person> {
+        match self {
+            Who::Person(p) => Some(&PEOPLE[p]),
+            Who::Member(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// The `caller` Azure writes: the UPN for people, the object id for service principals.
     pub fn caller(self) -> &'static str {
         match self {
             Who::Person(p) => PEOPLE[p].upn,
+            Who::Member(p) => p.upn,
             Who::Automation => tenant::AUTOMATION_OBJECT_ID,
             Who::Defender => DEFENDER_OBJECT_ID,
         }

@@ -3,6 +3,7 @@
 //! Everything here is plain data, so the sample README can say exactly what is planted.
 
 /// A subscription of the tenant.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Sub {
     pub id: &'static str,
     pub name: &'static str,
@@ -155,6 +156,7 @@ pub const VMS: [Vm; 9] = [
 ];
 
 /// Somebody who uses JIT.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Person {
     pub upn: &'static str,
     pub name: &'static str,

@@ -141,3 +141,71 @@ fn sample_ingests_cleanly_in_every_shape_with_one_ledger_row_per_granted_request
     let vms = table(dir.path(), "vms");
     assert_eq!(vms.column("has_public_ip").unwrap().null_count(), 0);
 }
+
+/// The generated estate: deterministic, audited cleanly, and what its README states is what
+/// the audit finds: one ledger row per granted request (each asks for one port), one JIT005
+/// per VM without a policy, every subscription in the coverage table.
+#[test]
+fn a_generated_estate_is_what_its_readme_says() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let args = [
+        "--subscriptions",
+        "4",
+        "--vms",
+        "60",
+        "--people",
+        "12",
+        "--days",
+        "28",
+    ];
+    generate(a.path(), &args);
+    generate(b.path(), &args);
+    let (fa, fb) = (files(a.path()), files(b.path()));
+    let differ: Vec<&String> = fa.keys().filter(|k| fa.get(*k) != fb.get(*k)).collect();
+    assert!(differ.is_empty() && fa.len() == fb.len(), "{differ:?}");
+    let readme = std::fs::read_to_string(a.path().join("README.md")).unwrap();
+    let number_before = |words: &str| -> usize {
+        let at = readme
+            .find(words)
+            .unwrap_or_else(|| panic!("{words}: {readme}"));
+        readme[..at]
+            .split(|c: char| !c.is_ascii_digit())
+            .rfind(|s| !s.is_empty())
+            .and_then(|s| s.parse().ok())
+            .unwrap()
+    };
+    let granted = number_before(" JIT requests were granted");
+    let uncovered = number_before(" without a JIT policy");
+    assert!(granted > 150 && uncovered > 0, "{readme}");
+
+    let (dir, out) = ingest(&[a.path().to_path_buf()], &["--strict"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_counts_balance(&summary(dir.path()));
+    assert_eq!(table(dir.path(), "requests").height(), granted);
+    assert_eq!(table(dir.path(), "subscriptions").height(), 4);
+    assert_eq!(table(dir.path(), "vms").height(), 60);
+
+    let report = tempfile::tempdir().unwrap();
+    let config = a.path().join("jitaudit.toml");
+    let out = jitaudit()
+        .arg("report")
+        .arg(a.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(report.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.path().join("summary.json")).unwrap())
+            .unwrap();
+    let findings = s["findings"].as_array().unwrap();
+    let of = |rule: &str| findings.iter().filter(|f| f["rule_id"] == rule).count();
+    assert_eq!(of("JIT005"), uncovered, "one JIT005 per VM without JIT");
+    for rule in ["JIT001", "JIT002", "JIT008"] {
+        assert!(of(rule) > 0, "the estate's proportions give some {rule}");
+    }
+    assert_eq!(s["coverage"].as_array().unwrap().len(), 4);
+}
