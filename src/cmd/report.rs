@@ -12,7 +12,8 @@ use crate::output::findings::FindingsCsv;
 use crate::output::load::print_errors;
 use crate::output::report::{LedgerCsv, ReportHtml, ReportText, TextForm};
 use crate::output::{self, Export};
-use crate::summary::report::{self as summary, Change, ReportSummary};
+use crate::summary::history;
+use crate::summary::report as summary;
 
 pub fn run(args: ReportArgs) -> Result<Exit> {
     let super::Judged {
@@ -40,9 +41,12 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         &window,
         &title,
     )?;
-    if let Some(dir) = &args.state {
-        s.change = ReportSummary::read_previous(dir)?.map(|p| Change::between(&p, &s));
-    }
+    // Without a state directory there are no past runs: the trend is the window's weeks.
+    let past = match &args.state {
+        Some(dir) => history::read(dir)?,
+        None => Vec::new(),
+    };
+    let runs = history::apply(&mut s, past);
     let generated_at = format_time(now.timestamp_nanos_opt().context("now out of range")?);
     let ledger = summary::window_requests(&loaded.tables, &window)?;
     std::fs::create_dir_all(&args.out)
@@ -109,7 +113,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
     }
     if let Some(dir) = &args.state {
         outcome.baseline.write(dir)?;
-        s.keep(dir)?;
+        history::keep(dir, &runs)?;
     }
     let failed = args
         .fail_on

@@ -110,7 +110,7 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
     Ok(svg)
 }
 
-use crate::summary::report::{ChartData, outcome};
+use crate::summary::report::{ChartData, Trend, outcome};
 
 fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("chart: {e}")
@@ -119,7 +119,8 @@ fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
 const SEVERITY_COLOURS: [(&str, RGBColor); 5] = [
     ("critical", RGBColor(128, 0, 38)),
     ("high", RGBColor(214, 39, 40)),
-    ("medium", RGBColor(255, 127, 14)),
+    // The chip's colour (#b35400), so a bar and a chip of one severity match.
+    ("medium", RGBColor(179, 84, 0)),
     ("low", RGBColor(31, 119, 180)),
     ("info", RGBColor(127, 127, 127)),
 ];
@@ -420,18 +421,36 @@ pub fn findings_by_rule(d: &ChartData) -> Result<String> {
     )
 }
 
-/// Open-port windows per VM over the window.
+/// How many VMs the open-port chart draws: those open longest in the window.
+pub const WINDOW_VMS: usize = 20;
+
+/// Open-port windows of the [`WINDOW_VMS`] VMs open longest in the window, longest at the top.
 pub fn vm_windows(d: &ChartData) -> Result<String> {
-    let vms: Vec<String> = d
-        .windows
-        .iter()
-        .map(|w| w.vm.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let mut open: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for w in &d.windows {
+        *open.entry(w.vm.as_str()).or_default() += (w.end_ms - w.start_ms).max(0);
+    }
+    let mut ranked: Vec<(&str, i64)> = open.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    ranked.truncate(WINDOW_VMS);
+    // Row 0 is the bottom of the chart: the longest open goes last, to the top.
+    let vms: Vec<String> = ranked.iter().rev().map(|(v, _)| v.to_string()).collect();
+    let caption = if vms.len()
+        < d.windows
+            .iter()
+            .map(|w| &w.vm)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    {
+        format!("Open-port windows of the {} VMs open longest", vms.len())
+    } else {
+        "Open-port windows per VM".to_string()
+    };
+    let windows: Vec<&crate::summary::report::OpenWindow> =
+        d.windows.iter().filter(|w| vms.contains(&w.vm)).collect();
     let (Some(lo), Some(hi)) = (
-        d.windows.iter().map(|w| w.start_ms).min(),
-        d.windows.iter().map(|w| w.end_ms).max(),
+        windows.iter().map(|w| w.start_ms).min(),
+        windows.iter().map(|w| w.end_ms).max(),
     ) else {
         return Ok(String::new());
     };
@@ -442,7 +461,7 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
         let root = SVGBackend::with_string(&mut svg, (960, 90 + 30 * n as u32)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Open-port windows per VM", ("sans-serif", 18))
+            .caption(caption.as_str(), ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(140)
@@ -466,7 +485,7 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
             .map_err(err)?;
         let colour = RGBColor(31, 119, 180);
         chart
-            .draw_series(d.windows.iter().map(|w| {
+            .draw_series(windows.iter().map(|w| {
                 let row = vms.iter().position(|v| *v == w.vm).unwrap_or(0);
                 Rectangle::new(
                     [
@@ -479,6 +498,102 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
             .map_err(err)?
             .label("port open (request start to end)")
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// Findings and requests across runs (or the window's weeks): two lines on one axis, each
+/// point marked, so a week that doubled stands out.
+pub fn trend(t: &Trend) -> Result<String> {
+    if t.points.is_empty() {
+        return Ok(String::new());
+    }
+    let n = t.points.len();
+    let max = t
+        .points
+        .iter()
+        .map(|p| p.findings.max(p.requests))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let labels: Vec<String> = t
+        .points
+        .iter()
+        .map(|p| p.label.get(5..).unwrap_or(&p.label).to_string())
+        .collect();
+    let caption = if t.basis == "runs" {
+        "Findings and requests per run"
+    } else {
+        "Findings and requests per week"
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 340)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(50)
+            .build_cartesian_2d((0..n.max(1) - 1).into_segmented(), 0..(max + max / 8 + 1))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(if t.basis == "runs" {
+                "run (window end)"
+            } else {
+                "week of"
+            })
+            .y_desc("count")
+            .x_labels(n.clamp(1, 16))
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .disable_x_mesh()
+            .draw()
+            .map_err(err)?;
+        let series: [(&str, RGBColor, Vec<usize>); 2] = [
+            (
+                "JIT requests",
+                RGBColor(31, 119, 180),
+                t.points.iter().map(|p| p.requests).collect(),
+            ),
+            (
+                "findings (unsuppressed)",
+                RGBColor(214, 39, 40),
+                t.points.iter().map(|p| p.findings).collect(),
+            ),
+        ];
+        for (label, colour, values) in series {
+            let points: Vec<(SegmentValue<usize>, usize)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (SegmentValue::CenterOf(i), *v))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+                .map_err(err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 14, y)], colour.stroke_width(2))
+                });
+            chart
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|p| Circle::new(p, 3, colour.filled())),
+                )
+                .map_err(err)?;
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)

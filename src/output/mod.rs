@@ -16,6 +16,7 @@ pub mod caller_html;
 pub mod caller_json;
 pub mod charts;
 pub mod findings;
+pub mod findings_view;
 pub mod frame;
 pub mod load;
 pub mod report;

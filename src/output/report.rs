@@ -13,7 +13,7 @@ use minijinja::{Environment, Value, context};
 use polars::prelude::DataFrame;
 use serde::Serialize;
 
-use super::{Export, charts, frame};
+use super::{Export, charts, findings_view, frame};
 use crate::normalize::{format_time, name_of};
 use crate::rules::Finding;
 use crate::schema;
@@ -144,6 +144,7 @@ pub fn html(s: &ReportSummary, ledger: &DataFrame, generated_at: &str) -> Result
         name_of(&id).unwrap_or("").to_string()
     });
     env.add_filter("signed", |n: i64| format!("{n:+}"));
+    env.add_filter("ticks", ticks);
     env.add_template("report.html", TEMPLATE)
         .context("loading the report template")?;
     let c = &s.charts;
@@ -153,12 +154,16 @@ pub fn html(s: &ReportSummary, ledger: &DataFrame, generated_at: &str) -> Result
         ("heat", charts::heat_map(c)?),
         ("callers", charts::top_callers(c)?),
         ("windows", charts::vm_windows(c)?),
+        ("trend", charts::trend(&s.trend)?),
     ]);
     let rank: BTreeMap<&str, usize> = Severity::ALL
         .iter()
         .map(|s| (s.name(), *s as usize))
         .collect();
     let shown = ledger_in_page(ledger_rows(ledger)?, &s.findings, LEDGER_IN_PAGE);
+    let groups = findings_view::groups(s);
+    let options = findings_view::filter_options(s);
+    let attention_rules = s.attention.iter().filter(|g| g.findings > 0).count();
     env.get_template("report.html")
         .and_then(|t| {
             t.render(context! {
@@ -166,12 +171,66 @@ pub fn html(s: &ReportSummary, ledger: &DataFrame, generated_at: &str) -> Result
                 charts => charts,
                 rank => rank,
                 ledger => Value::from(Serde(&shown)),
+                groups => Value::from(Serde(&groups)),
+                options => Value::from(Serde(&options)),
+                attention_rules => attention_rules,
+                coverage_worst => Value::from(Serde(coverage_worst(s))),
                 ledger_total => ledger.height(),
                 evidence_in_page => EVIDENCE_IN_PAGE,
                 generated_at => generated_at,
             })
         })
         .context("rendering the report")
+}
+
+/// The catalogue's text, written in Markdown's backticks, as HTML: escaped, and each
+/// `quoted` span in `<code>`.
+fn ticks(text: String) -> Value {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in text.split('`').enumerate() {
+        let escaped = minijinja::HtmlEscape(part).to_string();
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{escaped}</code>");
+        } else {
+            out.push_str(&escaped);
+        }
+    }
+    Value::from_safe_string(out)
+}
+
+/// The first screen's coverage: the subscriptions with the most VMs without JIT first.
+const COVERAGE_ON_FIRST_SCREEN: usize = 8;
+
+#[derive(Serialize)]
+struct CoverageRow<'a> {
+    name: &'a str,
+    subscription_id: &'a str,
+    vms: usize,
+    with_jit: usize,
+    /// Whole percent covered, for the bar.
+    percent: usize,
+}
+
+fn coverage_worst(s: &ReportSummary) -> Vec<CoverageRow<'_>> {
+    let mut rows: Vec<CoverageRow> = s
+        .coverage
+        .iter()
+        .map(|c| CoverageRow {
+            name: &c.name,
+            subscription_id: &c.subscription_id,
+            vms: c.vms,
+            with_jit: c.with_jit,
+            percent: (c.with_jit * 100).checked_div(c.vms).unwrap_or(100),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.vms - b.with_jit)
+            .cmp(&(a.vms - a.with_jit))
+            .then(a.percent.cmp(&b.percent))
+            .then_with(|| a.name.cmp(b.name))
+    });
+    rows.truncate(COVERAGE_ON_FIRST_SCREEN);
+    rows
 }
 
 /// A value from the inputs as Markdown text: it stays on its line, and nothing in it is read

@@ -2,6 +2,8 @@
 //! report's summary ([`report`]) and one caller's timeline ([`caller`]). Pure: no files, no
 //! formatting beyond the text a cell holds.
 
+pub mod attention;
 pub mod caller;
+pub mod history;
 pub mod report;
 pub mod sources;

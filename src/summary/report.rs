@@ -8,6 +8,7 @@ use anyhow::Result;
 use chrono::{Datelike, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::attention::RuleGroup;
 use super::sources::{InputFile, SourceGroup};
 use crate::config::Config;
 use crate::normalize::{format_time, name_of};
@@ -95,40 +96,36 @@ pub struct ChartData {
     pub windows: Vec<OpenWindow>,
 }
 
+/// What changed since the previous run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
     pub findings: i64,
     pub requests: i64,
     pub vms_without_jit: i64,
+    /// By severity and by rule, every key of either run.
+    #[serde(default)]
+    pub by_severity: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub by_rule: BTreeMap<String, i64>,
+    /// The end of the previous run's window.
     pub previous_generated: String,
 }
 
-impl Change {
-    /// What changed from the `previous` run's summary to `now`'s.
-    pub fn between(previous: &ReportSummary, now: &ReportSummary) -> Change {
-        let (p, n) = (&previous.counts, &now.counts);
-        Change {
-            findings: n.findings as i64 - p.findings as i64,
-            requests: n.requests as i64 - p.requests as i64,
-            vms_without_jit: (n.vms - n.vms_with_jit) as i64 - (p.vms - p.vms_with_jit) as i64,
-            previous_generated: previous.window_to.clone(),
-        }
-    }
+/// One point of the trend chart.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrendPoint {
+    /// The run's window end (its date), or the week's Monday.
+    pub label: String,
+    pub findings: usize,
+    pub requests: usize,
 }
 
-/// Where `--state` keeps the previous run's summary.
-const LAST_SUMMARY: &str = "last-summary.json";
-
-impl ReportSummary {
-    /// The summary the previous run kept in `dir`, if any.
-    pub fn read_previous(dir: &std::path::Path) -> Result<Option<ReportSummary>> {
-        crate::state::read(dir, LAST_SUMMARY, "summary")
-    }
-
-    /// Keeps this summary in `dir` for the next run.
-    pub fn keep(&self, dir: &std::path::Path) -> Result<()> {
-        crate::state::write(dir, LAST_SUMMARY, self)
-    }
+/// The trend across runs, or, before there are two, across the weeks of this run's window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Trend {
+    /// `runs` or `weeks`.
+    pub basis: String,
+    pub points: Vec<TrendPoint>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +136,12 @@ pub struct ReportSummary {
     pub window_to: String,
     pub counts: Counts,
     pub change: Option<Change>,
+    /// The findings grouped by rule, in the order the first screen shows them.
+    #[serde(default)]
+    pub attention: Vec<RuleGroup>,
+    /// Findings and requests across past runs, or the window's weeks.
+    #[serde(default)]
+    pub trend: Trend,
     pub coverage: Vec<Coverage>,
     pub callers: Vec<CallerRow>,
     pub days_without_activity: Vec<String>,
@@ -305,6 +308,8 @@ pub fn build(
             .unwrap_or_else(|| first_last(t).1),
         counts,
         change: None,
+        attention: super::attention::groups(findings),
+        trend: Trend::default(),
         coverage,
         callers,
         days_without_activity: days_without,

@@ -189,7 +189,10 @@ fn state_reports_the_change_since_the_previous_run() {
         ],
     );
     let html = std::fs::read_to_string(second.path().join("report.html")).unwrap();
-    assert!(html.contains("Since the previous run"), "no change line");
+    assert!(
+        html.contains("Changes are since the previous run"),
+        "no change line"
+    );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(second.path().join("summary.json")).unwrap())
             .unwrap();
@@ -269,20 +272,73 @@ fn report_opens_in_a_real_browser_without_errors() {
         dom_text.matches("<svg").count() >= 5,
         "charts missing from the rendered page"
     );
-    let shot = artifacts.join("report.png");
-    let status = Command::new(&browser)
-        .args(flags)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--window-size=1280,2400")
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&page)
-        .output()
-        .unwrap();
+    let dump = |url: &str| -> String {
+        let out = Command::new(&browser)
+            .args(flags)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("--dump-dom")
+            .arg(url)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    // A link to a rule opens its group.
+    let opened = dump(&format!("{page}#rule-JIT003"));
+    let group = opened
+        .split("<details")
+        .find(|d| d.contains("id=\"rule-JIT003\""))
+        .expect("a group for JIT003");
     assert!(
-        shot.is_file(),
-        "no screenshot: {}",
-        String::from_utf8_lossy(&status.stderr)
+        group[..group.find('>').unwrap()].contains(" open"),
+        "the linked group is not open: {}",
+        &group[..group.find('>').unwrap()]
     );
+    // Filters narrow the findings: one subscription, high and above.
+    let dev = "22222222-aaaa-4bbb-8ccc-000000000002";
+    let filtered = dump(&format!("{page}?sub={dev}&sev=3"));
+    let rows: Vec<&str> = filtered
+        .split("<tr ")
+        .skip(1)
+        .filter(|r| r.starts_with("data-rank="))
+        .map(|r| &r[..r.find('>').unwrap()])
+        .collect();
+    let visible: Vec<&&str> = rows.iter().filter(|r| !r.contains("hidden")).collect();
+    assert!(
+        !visible.is_empty() && visible.len() < rows.len(),
+        "{} of {} rows shown",
+        visible.len(),
+        rows.len()
+    );
+    for r in &visible {
+        assert!(r.contains(&format!("data-sub=\"{dev}\"")), "{r}");
+        let rank: usize = r[r.find("data-rank=\"").unwrap() + 11..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(rank >= 3, "{r}");
+    }
+    // A group with nothing left is hidden; one with matches is open.
+    assert!(filtered.contains("class=\"group\" id=\"rule-JIT008\" data-rule=\"JIT008\" hidden"));
+    assert!(filtered.contains("id=\"rule-JIT002\" data-rule=\"JIT002\" open"));
+    // Screenshots at a desktop's and a phone's width, kept to be looked at.
+    for (width, name) in [(1400, "report-1400.png"), (390, "report-390.png")] {
+        let shot = artifacts.join(name);
+        let status = Command::new(&browser)
+            .args(flags)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(format!("--window-size={width},2400"))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert!(
+            shot.is_file(),
+            "no screenshot: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
 }
 
 /// Issue 27: data quality is summarised by source folder and format, and lists on its own
