@@ -135,55 +135,69 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         filter: filter.as_ref(),
         workers: threads.div_ceil(windowed.max(1)).max(1),
     };
-    let outcomes: Vec<Option<Result<FileOutcome>>> = inputs::groups(&inputs, &sizes, group)
-        .par_iter()
-        .with_max_len(1)
-        .flat_map_iter(|inputs| read_group(inputs, &opts, &plan, &bar))
-        .collect();
     let mut tables = Tables::default();
     // Where each input's events start in the stacked frame, and its path: equally rich copies
     // of one event are settled by these, not by the order the inputs were given in.
     let mut starts: Vec<(usize, String)> = Vec::new();
-    for (input, outcome) in inputs.iter().zip(outcomes) {
-        match (input, outcome) {
-            (Input::Ingested(dir), _) => {
-                // On its own, a directory is not de-duplicated again: only the columns wanted
-                // need reading (see Tables::read_parquet_keeping).
-                let read = read_summary(dir).and_then(|previous| {
-                    let t = if inputs.len() == 1 {
-                        Tables::read_parquet_keeping(dir, &opts.events)?
-                    } else {
-                        Tables::read_parquet(dir)?
-                    };
-                    Ok((previous, t))
-                });
-                match read {
-                    Ok((previous, t)) => {
-                        starts.push((tables.events.height(), dir.display().to_string()));
-                        tables.append(&t)?;
-                        carry(dir, previous, &mut summary);
+    // The groups are read a batch at a time, and each batch's frames are stacked and made one
+    // chunk before they join the rest: holding every file's frames until the end, and a chunk
+    // a file after, cost 1.4 GB over 40,000 hourly blobs with 15,000 records of interest.
+    let groups = inputs::groups(&inputs, &sizes, group);
+    let mut next = 0;
+    for batch in groups.chunks(BATCH_GROUPS_PER_THREAD * threads) {
+        let outcomes: Vec<Option<Result<FileOutcome>>> = batch
+            .par_iter()
+            .with_max_len(1)
+            .flat_map_iter(|inputs| read_group(inputs, &opts, &plan, &bar))
+            .collect();
+        let mut read = Tables::default();
+        for outcome in outcomes {
+            let input = &inputs[next];
+            next += 1;
+            let at = tables.events.height() + read.events.height();
+            match (input, outcome) {
+                (Input::Ingested(dir), _) => {
+                    // On its own, a directory is not de-duplicated again: only the columns
+                    // wanted need reading (see Tables::read_parquet_keeping).
+                    let loaded = read_summary(dir).and_then(|previous| {
+                        let t = if inputs.len() == 1 {
+                            Tables::read_parquet_keeping(dir, &opts.events)?
+                        } else {
+                            Tables::read_parquet(dir)?
+                        };
+                        Ok((previous, t))
+                    });
+                    match loaded {
+                        Ok((previous, t)) => {
+                            starts.push((at, dir.display().to_string()));
+                            read.append(&t)?;
+                            carry(dir, previous, &mut summary);
+                        }
+                        // A damaged directory is one input that could not be read: the others
+                        // still are, and the run ends as an error.
+                        Err(e) if !opts.strict => summary.errors.push(FileError {
+                            path: dir.display().to_string(),
+                            error: format!("{e:#}"),
+                        }),
+                        Err(e) => return Err(e),
                     }
-                    // A damaged directory is one input that could not be read: the others
-                    // still are, and the run ends as an error.
-                    Err(e) if !opts.strict => summary.errors.push(FileError {
-                        path: dir.display().to_string(),
-                        error: format!("{e:#}"),
-                    }),
-                    Err(e) => return Err(e),
                 }
-            }
-            (Input::File(path), Some(outcome)) => {
-                let outcome = outcome?;
-                if let Some(t) = outcome.tables {
-                    starts.push((tables.events.height(), path.display().to_string()));
-                    tables.append(&t)?;
+                (Input::File(path), Some(outcome)) => {
+                    let outcome = outcome?;
+                    if let Some(t) = outcome.tables {
+                        starts.push((at, path.display().to_string()));
+                        read.append(&t)?;
+                    }
+                    summary.errors.extend(outcome.error);
+                    summary.skipped.extend(outcome.skipped);
+                    summary.files.push(outcome.report);
                 }
-                summary.errors.extend(outcome.error);
-                summary.skipped.extend(outcome.skipped);
-                summary.files.push(outcome.report);
+                (Input::File(_), None) => unreachable!("every file has an outcome"),
             }
-            (Input::File(_), None) => unreachable!("every file has an outcome"),
         }
+        read.compact(1);
+        tables.append(&read)?;
+        tables.compact(MAX_CHUNKS);
     }
     bar.finish_and_clear();
     // One directory `ingest` wrote is already de-duplicated and derived: read it as it is
@@ -196,6 +210,11 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     };
     Ok(Loaded { tables, summary })
 }
+
+/// Groups of files a thread reads in one batch (see `load_once`).
+const BATCH_GROUPS_PER_THREAD: usize = 64;
+/// Chunks a table may gather from batches before it is made one chunk again.
+const MAX_CHUNKS: usize = 32;
 
 fn progress_bar(show: bool, total: u64) -> ProgressBar {
     if !show {
