@@ -86,6 +86,10 @@ pub enum ReportFormat {
     Csv,
     Json,
     Md,
+    /// `findings.ocsf.jsonl`: OCSF 1.3 Detection Findings (class 2004), one a line.
+    Ocsf,
+    /// `findings.junit.xml`: a test case per rule, a failure per finding at or above --fail-on.
+    Junit,
 }
 
 #[derive(Debug, Args)]
@@ -100,12 +104,12 @@ pub struct ReportArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub window: WindowArgs,
-    /// Which outputs to write (comma-separated); all of them by default.
+    /// Which outputs to write (comma-separated); html, csv, json and md by default.
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
-        value_name = "html,csv,json,md"
+        value_name = "html,csv,json,md,ocsf,junit"
     )]
     pub format: Vec<ReportFormat>,
     /// Exit 1 when an unsuppressed finding is at or above this severity.
@@ -216,6 +220,18 @@ pub enum OutputFormat {
     Json,
 }
 
+/// What `scan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanFormat {
+    Table,
+    Csv,
+    Json,
+    /// OCSF 1.3 Detection Findings (class 2004), one JSON object a line.
+    Ocsf,
+    /// JUnit XML: a test case per rule, a failure per finding at or above --fail-on.
+    Junit,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
@@ -225,8 +241,8 @@ pub struct ScanArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub window: WindowArgs,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
     /// Show only findings at or above this severity.
     #[arg(long, value_enum, value_name = "SEV")]
     pub min_severity: Option<Severity>,

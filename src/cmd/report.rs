@@ -9,7 +9,9 @@ use crate::cli::{ReportArgs, ReportFormat};
 use crate::exit::Exit;
 use crate::normalize::format_time;
 use crate::output::findings::FindingsCsv;
+use crate::output::junit::FindingsJunit;
 use crate::output::load::print_errors;
+use crate::output::ocsf::FindingsOcsf;
 use crate::output::report::{LedgerCsv, ReportHtml, ReportText, TextForm};
 use crate::output::{self, Export};
 use crate::summary::history;
@@ -79,6 +81,16 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         },
     );
     let (findings_csv, ledger_csv) = (FindingsCsv(&s.findings), LedgerCsv(&ledger));
+    let ocsf = FindingsOcsf {
+        findings: &s.findings,
+        created_ms: now.timestamp_millis(),
+    };
+    let junit = FindingsJunit {
+        findings: &s.findings,
+        gate: args.fail_on,
+        title: &title,
+        generated_at: &generated_at,
+    };
     let mut written = Vec::new();
     for f in formats {
         let files: Vec<(&str, &dyn Export)> = match f {
@@ -89,6 +101,8 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
             ],
             ReportFormat::Json => vec![("summary.json", &json)],
             ReportFormat::Md => vec![("report.md", &md)],
+            ReportFormat::Ocsf => vec![("findings.ocsf.jsonl", &ocsf)],
+            ReportFormat::Junit => vec![("findings.junit.xml", &junit)],
         };
         for (name, what) in files {
             output::to_file(&args.out.join(name), what)?;

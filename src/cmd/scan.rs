@@ -3,17 +3,22 @@
 
 use anyhow::Result;
 
-use crate::cli::{OutputFormat, ScanArgs};
+use crate::cli::{ScanArgs, ScanFormat};
 use crate::exit::Exit;
 use crate::output::findings::{FindingsCsv, FindingsJson, ScanTable};
+use crate::output::junit::FindingsJunit;
 use crate::output::load::print_errors;
+use crate::output::ocsf::FindingsOcsf;
 use crate::output::{self, Export};
 use crate::severity::Severity;
 use crate::summary::report::gate_reached;
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let super::Judged {
-        loaded, outcome, ..
+        loaded,
+        outcome,
+        now,
+        ..
     } = super::judge(
         &args.input,
         args.config.as_deref(),
@@ -27,9 +32,10 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         .filter(|f| f.severity >= min)
         .cloned()
         .collect();
-    let table;
+    let (table, ocsf, junit);
+    let generated_at = crate::normalize::format_time(now.timestamp_nanos_opt().unwrap_or(0));
     let exporter: &dyn Export = match args.format {
-        OutputFormat::Table => {
+        ScanFormat::Table => {
             table = ScanTable {
                 findings: &shown,
                 requests: loaded.tables.requests.height(),
@@ -39,8 +45,24 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
             };
             &table
         }
-        OutputFormat::Csv => &FindingsCsv(&shown),
-        OutputFormat::Json => &FindingsJson(&shown),
+        ScanFormat::Csv => &FindingsCsv(&shown),
+        ScanFormat::Json => &FindingsJson(&shown),
+        ScanFormat::Ocsf => {
+            ocsf = FindingsOcsf {
+                findings: &shown,
+                created_ms: now.timestamp_millis(),
+            };
+            &ocsf
+        }
+        ScanFormat::Junit => {
+            junit = FindingsJunit {
+                findings: &shown,
+                gate: args.fail_on,
+                title: "jitaudit scan",
+                generated_at: &generated_at,
+            };
+            &junit
+        }
     };
     output::to_stdout(exporter)?;
     print_errors(&loaded.summary);

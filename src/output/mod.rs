@@ -18,7 +18,9 @@ pub mod charts;
 pub mod findings;
 pub mod findings_view;
 pub mod frame;
+pub mod junit;
 pub mod load;
+pub mod ocsf;
 pub mod report;
 pub mod rules_doc;
 

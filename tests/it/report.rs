@@ -469,3 +469,124 @@ fn severity_chips_have_enough_contrast() {
         assert!(ratio >= 4.5, "{sev}: {ratio:.2}:1");
     }
 }
+
+/// Issue 27: the findings for the tools around jitaudit. OCSF Detection Findings carry every
+/// attribute the schema requires (base event, finding, finding_info, metadata), one line a
+/// finding, muted ones as Suppressed; the JUnit report parses as XML with a test case per rule
+/// and a failure per unsuppressed finding at or above --fail-on.
+#[test]
+fn ocsf_and_junit_outputs_hold_the_schemas_required_fields() {
+    let s = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(
+        &[&s],
+        dir.path(),
+        &[
+            "--config",
+            s.join("jitaudit.toml").to_str().unwrap(),
+            "--format",
+            "json,ocsf,junit",
+            "--fail-on",
+            "high",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let findings = summary["findings"].as_array().unwrap();
+
+    let text = std::fs::read_to_string(dir.path().join("findings.ocsf.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one JSON object"))
+        .collect();
+    assert_eq!(records.len(), findings.len());
+    let mut uids = std::collections::BTreeSet::new();
+    for (r, f) in records.iter().zip(findings) {
+        for key in [
+            "activity_id",
+            "category_uid",
+            "class_uid",
+            "type_uid",
+            "severity_id",
+            "time",
+            "metadata",
+            "finding_info",
+        ] {
+            assert!(!r[key].is_null(), "OCSF requires {key}: {r}");
+        }
+        assert_eq!(r["class_uid"], 2004);
+        assert_eq!(r["category_uid"], 2);
+        assert_eq!(
+            r["type_uid"].as_u64().unwrap(),
+            2004 * 100 + r["activity_id"].as_u64().unwrap()
+        );
+        assert!((1..=5).contains(&r["severity_id"].as_u64().unwrap()));
+        assert!(r["metadata"]["version"].as_str().unwrap().starts_with("1."));
+        assert_eq!(r["metadata"]["product"]["name"], "jitaudit");
+        assert!(r["metadata"]["product"]["vendor_name"].is_string());
+        assert!(r["finding_info"]["title"].is_string());
+        assert!(uids.insert(r["finding_info"]["uid"].as_str().unwrap().to_string()));
+        let muted = f["suppressed"].as_bool().unwrap();
+        assert_eq!(r["status_id"], if muted { 3 } else { 1 }, "{r}");
+        assert_eq!(r["cloud"]["account"]["uid"], f["subscription_id"]);
+    }
+    assert!(
+        findings.iter().any(|f| f["suppressed"] == true),
+        "the sample mutes one"
+    );
+
+    use quick_xml::events::Event;
+    let xml = std::fs::read_to_string(dir.path().join("findings.junit.xml")).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut declared, mut stack) = (0, 0, None, Vec::new());
+    loop {
+        let event = reader.read_event().expect("well-formed XML");
+        let (e, opens) = match &event {
+            Event::Start(e) => (e, true),
+            Event::Empty(e) => (e, false),
+            Event::End(_) => {
+                stack.pop();
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+        let attr = |k: &str| {
+            e.attributes()
+                .map(|a| a.unwrap())
+                .find(|a| a.key.as_ref() == k.as_bytes())
+                .map(|a| a.unescape_value().unwrap().to_string())
+        };
+        match name.as_str() {
+            "testsuite" => {
+                assert!(attr("name").is_some() && attr("tests").is_some());
+                declared = attr("failures").map(|n| n.parse::<usize>().unwrap());
+            }
+            "testcase" => {
+                assert!(attr("name").is_some() && attr("classname").is_some());
+                cases += 1;
+            }
+            "failure" => {
+                assert_eq!(stack.last().map(String::as_str), Some("testcase"));
+                assert!(attr("message").is_some() && attr("type").is_some());
+                failures += 1;
+            }
+            _ => {}
+        }
+        if opens {
+            stack.push(name);
+        }
+    }
+    let rules = summary["rules"].as_array().unwrap().len();
+    assert_eq!(cases, rules, "one test case per rule");
+    let gate = ["high", "critical"];
+    let expected = findings
+        .iter()
+        .filter(|f| f["suppressed"] == false && gate.contains(&f["severity"].as_str().unwrap()))
+        .count();
+    assert!(expected > 0);
+    assert_eq!(failures, expected);
+    assert_eq!(declared, Some(expected));
+}
