@@ -110,7 +110,7 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
     Ok(svg)
 }
 
-use crate::summary::report::{ChartData, Trend, outcome};
+use crate::summary::report::{ChartData, OpenWindow, Trend, outcome};
 
 fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("chart: {e}")
@@ -383,16 +383,8 @@ pub fn top_callers(d: &ChartData) -> Result<String> {
                 bar.set_margin(3, 3, 0, 0);
                 bar
             }))
-            .map_err(err)?
-            .label("requests in the window")
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
             .map_err(err)?;
+        // One series: the axis says what the bars count, and a legend box hid the last bar.
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -426,31 +418,73 @@ pub const WINDOW_VMS: usize = 20;
 
 /// Open-port windows of the [`WINDOW_VMS`] VMs open longest in the window, longest at the top.
 pub fn vm_windows(d: &ChartData) -> Result<String> {
-    let mut open: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    use std::collections::BTreeMap;
+    // A VM is its id (names repeat across resource groups and subscriptions); summaries of
+    // older versions have only the name.
+    let key = |w: &OpenWindow| -> String {
+        if w.vm_id.is_empty() {
+            w.vm.clone()
+        } else {
+            w.vm_id.clone()
+        }
+    };
+    let mut open: BTreeMap<String, i64> = BTreeMap::new();
     for w in &d.windows {
-        *open.entry(w.vm.as_str()).or_default() += (w.end_ms - w.start_ms).max(0);
+        *open.entry(key(w)).or_default() += (w.end_ms - w.start_ms).max(0);
     }
-    let mut ranked: Vec<(&str, i64)> = open.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let all = open.len();
+    let mut ranked: Vec<(String, i64)> = open.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     ranked.truncate(WINDOW_VMS);
     // Row 0 is the bottom of the chart: the longest open goes last, to the top.
-    let vms: Vec<String> = ranked.iter().rev().map(|(v, _)| v.to_string()).collect();
-    let caption = if vms.len()
-        < d.windows
-            .iter()
-            .map(|w| &w.vm)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-    {
-        format!("Open-port windows of the {} VMs open longest", vms.len())
+    let keys: Vec<String> = ranked.iter().rev().map(|(k, _)| k.clone()).collect();
+    let name_of_key: BTreeMap<String, &str> =
+        d.windows.iter().map(|w| (key(w), w.vm.as_str())).collect();
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for k in &keys {
+        *seen.entry(name_of_key[k]).or_default() += 1;
+    }
+    // A name shown twice gets its resource group (and, if that repeats too, the start of its
+    // subscription id).
+    let vms: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let name = name_of_key[k];
+            if seen[name] < 2 {
+                return name.to_string();
+            }
+            let parts: Vec<&str> = k.split('/').collect();
+            let after = |p: &str| {
+                parts
+                    .iter()
+                    .position(|x| x.eq_ignore_ascii_case(p))
+                    .and_then(|i| parts.get(i + 1))
+                    .copied()
+                    .unwrap_or("?")
+            };
+            format!(
+                "{name} ({}, {})",
+                after("resourcegroups"),
+                after("subscriptions").get(..8).unwrap_or("")
+            )
+        })
+        .collect();
+    let caption = if keys.len() < all {
+        format!(
+            "Ports open (request start to end) on the {} VMs open longest",
+            keys.len()
+        )
     } else {
-        "Open-port windows per VM".to_string()
+        "Ports open (request start to end) per VM".to_string()
     };
-    let windows: Vec<&crate::summary::report::OpenWindow> =
-        d.windows.iter().filter(|w| vms.contains(&w.vm)).collect();
+    let windows: Vec<(usize, &OpenWindow)> = d
+        .windows
+        .iter()
+        .filter_map(|w| keys.iter().position(|k| *k == key(w)).map(|row| (row, w)))
+        .collect();
     let (Some(lo), Some(hi)) = (
-        windows.iter().map(|w| w.start_ms).min(),
-        windows.iter().map(|w| w.end_ms).max(),
+        windows.iter().map(|(_, w)| w.start_ms).min(),
+        windows.iter().map(|(_, w)| w.end_ms).max(),
     ) else {
         return Ok(String::new());
     };
@@ -464,7 +498,7 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
             .caption(caption.as_str(), ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(140)
+            .y_label_area_size(250)
             .build_cartesian_2d((lo - pad)..(hi + pad), 0..n)
             .map_err(err)?;
         chart
@@ -485,8 +519,8 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
             .map_err(err)?;
         let colour = RGBColor(31, 119, 180);
         chart
-            .draw_series(windows.iter().map(|w| {
-                let row = vms.iter().position(|v| *v == w.vm).unwrap_or(0);
+            .draw_series(windows.iter().map(|(row, w)| {
+                let row = *row;
                 Rectangle::new(
                     [
                         (w.start_ms, row),
@@ -495,16 +529,8 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
                     colour.mix(0.6).filled(),
                 )
             }))
-            .map_err(err)?
-            .label("port open (request start to end)")
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
             .map_err(err)?;
+        // The caption says what a bar is: a legend box hid the top row's first windows.
         root.present().map_err(err)?;
     }
     Ok(svg)

@@ -255,6 +255,9 @@ fn md_cell(s: &str) -> String {
     out
 }
 
+/// `report.md` shows this many findings a rule; `findings.csv` has every one.
+const FINDINGS_IN_MARKDOWN: usize = 10;
+
 pub fn markdown(s: &ReportSummary, generated_at: &str) -> String {
     let mut m = String::new();
     let c = &s.counts;
@@ -298,21 +301,71 @@ pub fn markdown(s: &ReportSummary, generated_at: &str) -> String {
             ch.findings, ch.requests, ch.vms_without_jit
         );
     }
-    let _ = writeln!(
-        m,
-        "| severity | rule | time (UTC) | VM | caller | detail |\n|---|---|---|---|---|---|"
-    );
-    for f in s.findings.iter().filter(|f| !f.suppressed) {
+    let live: Vec<_> = s.attention.iter().filter(|g| g.findings > 0).collect();
+    if !live.is_empty() {
         let _ = writeln!(
             m,
-            "| {} | {} | {} | {} | {} | {} |",
-            f.severity,
-            f.rule_id,
-            f.time_utc,
-            md_cell(name_of(&f.vm_id).unwrap_or("")),
-            md_cell(&f.caller),
-            md_cell(&f.detail)
+            "## What needs attention\n\n| severity | rule | findings | who | which VMs |\n|---|---|---|---|---|"
         );
+        let named = |top: &[(String, usize)], all: usize| {
+            let mut v: Vec<String> = top
+                .iter()
+                .map(|(n, c)| format!("{} ({c})", md_cell(n)))
+                .collect();
+            if all > top.len() {
+                v.push(format!("and {} more", all - top.len()));
+            }
+            v.join(", ")
+        };
+        for g in &live {
+            let change = g.change.map(|c| format!(" ({c:+})")).unwrap_or_default();
+            let _ = writeln!(
+                m,
+                "| {} | {} {} | {}{change} | {} | {} |",
+                g.severity,
+                g.rule_id,
+                md_cell(&g.title),
+                g.findings,
+                named(&g.top_callers, g.callers),
+                named(&g.top_vms, g.vms),
+            );
+        }
+        let _ = writeln!(m);
+    }
+    // The findings of each rule, most severe and latest first, as many as a message holds;
+    // findings.csv has every one.
+    for v in findings_view::groups(s)
+        .iter()
+        .filter(|v| v.group.findings > 0)
+    {
+        let _ = writeln!(
+            m,
+            "### {} {} ({})\n\n| severity | time (UTC) | subscription | VM | caller | detail |\n|---|---|---|---|---|---|",
+            v.group.rule_id,
+            md_cell(&v.group.title),
+            v.group.findings
+        );
+        let rows: Vec<_> = v.rows.iter().filter(|r| !r.suppressed).collect();
+        for r in rows.iter().take(FINDINGS_IN_MARKDOWN) {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} | {} |",
+                r.severity,
+                r.time_utc,
+                md_cell(&r.subscription),
+                md_cell(&r.vm_name),
+                md_cell(&r.caller),
+                md_cell(&r.detail)
+            );
+        }
+        if v.group.findings > FINDINGS_IN_MARKDOWN.min(rows.len()) {
+            let _ = writeln!(
+                m,
+                "\n{} more in `findings.csv`.",
+                v.group.findings - FINDINGS_IN_MARKDOWN.min(rows.len())
+            );
+        }
+        let _ = writeln!(m);
     }
     for w in &s.input_warnings {
         let _ = writeln!(m, "\n**Incomplete input:** {}", md_cell(w));

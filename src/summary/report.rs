@@ -76,6 +76,9 @@ pub struct SuppressionUse {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OpenWindow {
     pub vm: String,
+    /// The VM's full id: names repeat across resource groups and subscriptions.
+    #[serde(default)]
+    pub vm_id: String,
     pub start_ms: i64,
     pub end_ms: i64,
 }
@@ -236,6 +239,7 @@ pub fn build(
                 1;
             charts.windows.push(OpenWindow {
                 vm: vm.get(i).and_then(name_of).unwrap_or("?").to_string(),
+                vm_id: vm.get(i).unwrap_or("").to_ascii_lowercase(),
                 start_ms: t / 1_000_000,
                 end_ms: end.get(i).unwrap_or(t) / 1_000_000,
             });
