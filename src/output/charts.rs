@@ -24,6 +24,26 @@ fn lane(kind: Kind) -> usize {
     LANES.iter().position(|k| *k == kind).unwrap_or(0)
 }
 
+/// About the width of the timeline's plot in pixels.
+const PIXELS: i64 = 800;
+
+/// `spans` (start, stop), in any order, as the fewest spans that look the same at a resolution
+/// of `gap`: spans that overlap or lie closer than `gap` are drawn as one. A caller with a
+/// hundred thousand records drew as many rectangles (most of a 65 MB page); at most one a
+/// pixel is what a reader sees anyway.
+pub fn merged(spans: &[(i64, i64)], gap: i64) -> Vec<(i64, i64)> {
+    let mut sorted = spans.to_vec();
+    sorted.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for (start, stop) in sorted {
+        match out.last_mut() {
+            Some(last) if start <= last.1 + gap => last.1 = last.1.max(stop),
+            _ => out.push((start, stop)),
+        }
+    }
+    out
+}
+
 /// A caller's timeline: one lane per kind of entry, JIT requests drawn as their open-port
 /// windows, everything else as points.
 pub fn timeline_svg(inv: &Investigation) -> Result<String> {
@@ -75,22 +95,25 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
             .map_err(|e| anyhow!("chart: {e}"))?;
         for (i, kind) in LANES.iter().enumerate() {
             let colour = COLOURS[i];
-            let entries: Vec<_> = inv
+            let entries: Vec<(i64, i64)> = inv
                 .timeline
                 .iter()
                 .filter(|e| e.kind == *kind)
-                .filter_map(|e| Some((e.time?, e.end)))
+                .filter_map(|e| {
+                    let start = ms(e.time?);
+                    Some((start, e.end.map(ms).unwrap_or(start).max(start + pad / 4)))
+                })
                 .collect();
             let y = lane(*kind) as f64;
             let series = chart
-                .draw_series(entries.iter().map(|(t, end)| {
-                    let start = ms(*t);
-                    let stop = end.map(ms).unwrap_or(start).max(start + pad / 4);
-                    Rectangle::new(
-                        [(start, y - 0.25), (stop, y + 0.25)],
-                        colour.mix(0.8).filled(),
-                    )
-                }))
+                .draw_series(merged(&entries, (x1 - x0) / PIXELS).into_iter().map(
+                    |(start, stop)| {
+                        Rectangle::new(
+                            [(start, y - 0.25), (stop, y + 0.25)],
+                            colour.mix(0.8).filled(),
+                        )
+                    },
+                ))
                 .map_err(|e| anyhow!("chart: {e}"))?;
             series
                 .label(format!("{} ({})", kind.label(), entries.len()))
@@ -635,6 +658,14 @@ pub fn trend(t: &Trend) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_closer_than_a_pixel_are_drawn_as_one() {
+        let spans = [(30, 35), (0, 10), (12, 14), (13, 20), (100, 101)];
+        assert_eq!(merged(&spans, 2), [(0, 20), (30, 35), (100, 101)]);
+        assert_eq!(merged(&spans, 0).len(), 4);
+        assert!(merged(&[], 5).is_empty());
+    }
 
     #[test]
     fn a_day_without_requests_is_on_the_axis() {

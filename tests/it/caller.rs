@@ -263,3 +263,59 @@ fn names_found_first_or_only_later_give_what_a_whole_read_gives() {
         );
     }
 }
+
+/// Issue 27: the caller page stays light for a busy identity: every JIT request, NSG change and
+/// finding, the latest 500 other records, and the rest counted by operation, so nothing read is
+/// unaccounted for.
+#[test]
+fn the_caller_page_of_a_busy_identity_shows_the_latest_activity_and_counts_the_rest() {
+    let estate = tempfile::tempdir().unwrap();
+    let out = jitaudit()
+        .args([
+            "sample",
+            "--subscriptions",
+            "3",
+            "--vms",
+            "12",
+            "--people",
+            "4",
+        ])
+        .args(["--days", "21", "--scale", "12", "--out"])
+        .arg(estate.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = estate.path().join("caller.html");
+    let automation = "f7f7f7f7-0000-4000-8000-0000000000f7";
+    let out = jitaudit()
+        .args(["caller", automation])
+        .arg(estate.path())
+        .args(["--format", "json", "--html"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timeline = json["timeline"].as_array().unwrap();
+    let activity = timeline.iter().filter(|e| e["kind"] == "activity").count();
+    assert!(activity > 600, "the identity is busy: {activity}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<tr class=\"kind-activity\"").count(), 500);
+    for kind in ["jit_request", "nsg_change", "finding"] {
+        let n = timeline.iter().filter(|e| e["kind"] == kind).count();
+        assert_eq!(
+            html.matches(&format!("<tr class=\"kind-{kind}\"")).count(),
+            n,
+            "{kind}"
+        );
+    }
+    assert!(html.contains(&format!("latest 500 of their {activity} other")));
+    // The counts by operation add up to every activity record.
+    let section = &html[html.find("Other activity by operation").unwrap()..];
+    let counted: usize = section
+        .split("<td class=\"n\">")
+        .skip(1)
+        .map(|c| c[..c.find('<').unwrap()].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(counted, activity);
+}
