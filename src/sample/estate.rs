@@ -17,9 +17,9 @@ use chrono::Datelike;
 use serde_json::{Value, json};
 
 use super::events::{self, Event, Scope, Target};
-use super::story::{DAY, HOUR, MINUTE, Ms, Request, Rng, START, Who};
+use super::story::{DAY, HOUR, MINUTE, Ms, Request, Rng, START, TASKS, Who};
 use super::tenant::{self, Person, Sub};
-use super::{Settings, Writer, blob_path_of};
+use super::{Settings, Writer};
 
 /// The size of the estate.
 #[derive(Debug, Clone, Copy)]
@@ -62,16 +62,6 @@ const FIRST: &[&str] = &[
 const LAST: &[&str] = &[
     "adams", "berg", "costa", "dietz", "evans", "fischer", "garcia", "horn", "ito", "jansen",
     "klein", "lopez", "meyer", "novak", "olsen", "petrov", "quist", "richter", "silva", "weber",
-];
-const TASKS: &[&str] = &[
-    "patch kernel",
-    "rotate certificates",
-    "investigate disk alert",
-    "deploy hotfix",
-    "collect diagnostics",
-    "restart stuck service",
-    "rebuild index",
-    "update agent",
 ];
 const APPROVED: &str = "203.0.113.0/24";
 
@@ -451,19 +441,9 @@ pub fn generate(out: &Path, s: &Settings, e: &Estate) -> Result<Vec<std::path::P
                 s.nsg_share,
             ));
             evs.sort_by_key(|e| (e.at, e.event_id.clone()));
-            for hour in 0..24 {
-                let lo = START + day * DAY + hour * HOUR;
-                let in_hour: Vec<&Event> = evs
-                    .iter()
-                    .filter(|e| e.at >= lo && e.at < lo + HOUR)
-                    .collect();
-                if in_hour.is_empty() {
-                    continue;
-                }
-                records += in_hour.len();
-                blobs += 1;
-                w.json_lines(&blob_path_of(sub.id, lo), &in_hour)?;
-            }
+            let (b, r) = w.hourly_blobs(sub.id, day, &evs)?;
+            blobs += b;
+            records += r;
         }
     }
     w.text("jitaudit.toml", &config())?;
@@ -598,40 +578,18 @@ fn policies(cast: &Cast, sub: usize, requests: &[(Request, usize)], snapshot: Ms
     json!({"value": value})
 }
 
-/// The configuration the estate is audited with: the story's, less its named people.
+/// The configuration the estate is audited with: the story's (`tenant::CONFIG`) up to its
+/// named people, with the automation account as the one expected policy writer.
 fn config() -> String {
+    let story = tenant::CONFIG;
+    let settings = story
+        .find('\n')
+        .and_then(|first| Some(&story[first + 1..story.find("[requestors]")?]))
+        .unwrap_or(story);
     format!(
-        r#"# jitaudit configuration for a generated estate (see README.md)
-timezone = "Europe/Berlin"
-management_ports = [22, 3389, 5985, 5986]
-
-[business_hours]
-start = "07:00"
-end = "19:00"
-days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
-
-[network]
-approved_sources = ["{APPROVED}"]
-min_prefix_length = 24
-
-[limits]
-max_policy_duration = "PT3H"
-max_request_duration = "PT3H"
-max_continuous_access = "PT4H"
-burst_requests_per_day = 8
-
-[baseline]
-days = 7
-
-[justification]
-pattern = "^(CHG|INC)[0-9]+"
-
-[requestors]
-allow_service_principals = false
-
-[policy_changes]
-allowed_callers = ["{}"]
-"#,
+        "# jitaudit configuration for a generated estate (see README.md)\n{settings}\
+         [requestors]\nallow_service_principals = false\n\n\
+         [policy_changes]\nallowed_callers = [\"{}\"]\n",
         tenant::AUTOMATION_OBJECT_ID
     )
 }

@@ -109,18 +109,7 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
     let blob_subs: &[usize] = if s.jsonl_only { &[0, 1, 2] } else { &[1] };
     for &sub in blob_subs {
         for day in 0..days {
-            let evs = day_events(sub, day);
-            for hour in 0..24 {
-                let lo = START + day * DAY + hour * HOUR;
-                let in_hour: Vec<&Event> = evs
-                    .iter()
-                    .filter(|e| e.at >= lo && e.at < lo + HOUR)
-                    .collect();
-                if in_hour.is_empty() {
-                    continue;
-                }
-                w.json_lines(&blob_path(sub, lo), &in_hour)?;
-            }
+            w.hourly_blobs(SUBS[sub].id, day, &day_events(sub, day))?;
         }
     }
     if s.jsonl_only {
@@ -257,6 +246,32 @@ impl Writer {
         let mut f = self.create(rel)?;
         f.write_all(text.as_bytes())?;
         Ok(f.flush()?)
+    }
+
+    /// One day's events of a subscription (in time order) as the hourly JSON Lines blobs a
+    /// diagnostic setting writes, an hour without events writing none; returns the blobs and
+    /// records written.
+    fn hourly_blobs(
+        &mut self,
+        subscription: &str,
+        day: i64,
+        events: &[Event],
+    ) -> Result<(usize, usize)> {
+        let (mut blobs, mut records) = (0, 0);
+        for hour in 0..24 {
+            let lo = START + day * DAY + hour * HOUR;
+            let in_hour: Vec<&Event> = events
+                .iter()
+                .filter(|e| e.at >= lo && e.at < lo + HOUR)
+                .collect();
+            if in_hour.is_empty() {
+                continue;
+            }
+            blobs += 1;
+            records += in_hour.len();
+            self.json_lines(&blob_path_of(subscription, lo), &in_hour)?;
+        }
+        Ok((blobs, records))
     }
 
     fn json_lines(&mut self, rel: &str, events: &[&Event]) -> Result<()> {

@@ -114,7 +114,7 @@ impl Request {
     }
 }
 
-const TASKS: &[&str] = &[
+pub const TASKS: &[&str] = &[
     "patch kernel",
     "rotate certificates",
     "investigate disk alert",
