@@ -595,6 +595,7 @@ pub const RULE_INPUTS: &[RuleInput] = &[
             col("failure_code", Str),
             col("allowed_writer", Bool),
             col("change", Str),
+            col("vm_id", Str),
         ],
     },
 ];

@@ -38,6 +38,7 @@ pub fn jit_events(events: &DataFrame, config: &Config) -> Result<DataFrame> {
     let mut code = Vec::new();
     let mut allowed = Vec::new();
     let mut change = Vec::new();
+    let mut vm = Vec::new();
     for i in 0..df.height() {
         time_utc.push(time.get(i).map(format_time));
         let p = props
@@ -63,12 +64,12 @@ pub fn jit_events(events: &DataFrame, config: &Config) -> Result<DataFrame> {
                 .flatten()
                 .any(|id| config.policy_writers.contains(&id.to_ascii_lowercase())),
         ));
-        change.push(
-            p.as_ref()
-                .and_then(|p| get(p, "requestbody"))
-                .and_then(as_object)
-                .and_then(|b| describe_policy(&b)),
-        );
+        let body = p
+            .as_ref()
+            .and_then(|p| get(p, "requestbody"))
+            .and_then(as_object);
+        change.push(body.as_ref().and_then(describe_policy));
+        vm.push(body.as_ref().and_then(first_vm));
     }
     // The body is logged on the call's first event, the outcome on its last: share the
     // summary across the events of one call.
@@ -84,12 +85,36 @@ pub fn jit_events(events: &DataFrame, config: &Config) -> Result<DataFrame> {
             *c = correlation.get(i).and_then(|id| by_call.get(id)).cloned();
         }
     }
+    // The VM too: a failed initiate's last event names none (JIT011 names the VM tried).
+    let mut vm_of_call: HashMap<&str, String> = HashMap::new();
+    for (i, v) in vm.iter().enumerate() {
+        if let (Some(v), Some(id)) = (v, correlation.get(i)) {
+            vm_of_call.entry(id).or_insert_with(|| v.clone());
+        }
+    }
+    for (i, v) in vm.iter_mut().enumerate() {
+        if v.is_none() {
+            *v = correlation
+                .get(i)
+                .and_then(|id| vm_of_call.get(id))
+                .cloned();
+        }
+    }
     let mut out = df.clone();
     out.with_column(col_str("time_utc", time_utc))?;
     out.with_column(col_str("failure_code", code))?;
     out.with_column(col_bool("allowed_writer", allowed))?;
     out.with_column(col_str("change", change))?;
+    out.with_column(col_str("vm_id", vm))?;
     Ok(out)
+}
+
+/// The first VM a request or policy body names (`virtualMachines[0].id`, at the top of an
+/// initiate body or under `properties` of a policy; azure-formats.md 1.2 and 1.4).
+fn first_vm(body: &Map<String, Value>) -> Option<String> {
+    let holder = get(body, "properties").and_then(as_object);
+    let vms = objects(holder.as_ref().unwrap_or(body), "virtualMachines");
+    vms.first().and_then(|v| text_at(v, "id"))
 }
 
 /// "port 22 from * (PT3H); port 3389 from 10.0.0.0/8 (PT3H)" for a written policy body.
