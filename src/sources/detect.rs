@@ -149,6 +149,7 @@ fn byte_offset(data: &[u8], line: usize, column: usize) -> usize {
 fn classify_document(v: &Value) -> Option<SourceFormat> {
     match v {
         Value::Array(items) => match items.iter().find_map(Value::as_object) {
+            Some(first) if get(first, "FrameType").is_some() => Some(SourceFormat::DataExplorerV2),
             None if items.is_empty() => Some(SourceFormat::EmptyList),
             None => None,
             Some(first) => classify_element(first, SourceFormat::ActivityRestArray),
@@ -359,6 +360,9 @@ fn read_document(
         None => Location::Record(i as u64 + 1),
     };
     let items: Vec<Value> = match value {
+        Value::Array(frames) if format == SourceFormat::DataExplorerV2 => {
+            return read_data_explorer(&frames, batch, report);
+        }
         Value::Array(items) => items,
         Value::Object(mut o) => {
             if format == SourceFormat::LogAnalyticsJson && get(&o, "tables").is_some() {
@@ -413,6 +417,83 @@ fn read_object(
             None,
         ),
     }
+}
+
+/// An Azure Data Explorer query v2 response (`POST {cluster}/v2/rest/query`): a JSON array of
+/// frames, `DataSetHeader`, `DataTable`s (`TableKind`, `Columns` of `ColumnName` and
+/// `ColumnType`, `Rows` of arrays) and `DataSetCompletion` (`HasErrors`, `Cancelled`,
+/// `OneApiErrors`), as Microsoft's "Query V2 HTTP response" page describes it. The rows of the
+/// `PrimaryResult` tables are read; a response that completed with errors or was cancelled,
+/// or an error injected among the rows, is recorded as partial: a 200 OK does not mean the
+/// query finished.
+fn read_data_explorer(frames: &[Value], batch: &mut Batch, report: &mut FileReport) -> Result<()> {
+    let file = report.path.clone();
+    let mut index = 0u64;
+    let mut completed = false;
+    for frame in frames.iter().filter_map(Value::as_object) {
+        match super::json::text_at(frame, "FrameType").as_deref() {
+            Some("DataSetCompletion") => {
+                completed = true;
+                let flag = |k: &str| matches!(get(frame, k), Some(Value::Bool(true)));
+                if flag("HasErrors") || flag("Cancelled") {
+                    report.note(format!(
+                        "the Data Explorer response completed with errors or was cancelled (partial results): {}",
+                        get(frame, "OneApiErrors").map(Value::to_string).unwrap_or_default()
+                    ));
+                }
+            }
+            Some("DataTable")
+                if super::json::text_at(frame, "TableKind").as_deref() == Some("PrimaryResult") =>
+            {
+                let columns: Vec<String> = super::json::objects(frame, "Columns")
+                    .iter()
+                    .map(|c| super::json::text_at(c, "ColumnName").unwrap_or_default())
+                    .collect();
+                let Some(Value::Array(rows)) = get(frame, "Rows") else {
+                    continue;
+                };
+                for row in rows {
+                    index += 1;
+                    let at = Location::Record(index);
+                    let cells = match row {
+                        Value::Array(cells) => cells,
+                        Value::Object(o) if get(o, "OneApiErrors").is_some() => {
+                            report.note(format!(
+                                "the Data Explorer response carries an error among its rows (partial results): {}",
+                                get(o, "OneApiErrors").map(Value::to_string).unwrap_or_default()
+                            ));
+                            continue;
+                        }
+                        _ => {
+                            report.reject("query row is not an array", at, None);
+                            continue;
+                        }
+                    };
+                    let obj: Map<String, Value> =
+                        columns.iter().cloned().zip(cells.iter().cloned()).collect();
+                    match activity::from_object(&obj) {
+                        Ok(ev) => {
+                            event_row::write(
+                                &mut batch.events,
+                                &ev,
+                                &file,
+                                SourceFormat::DataExplorerV2.name(),
+                                at.number(),
+                            );
+                            report.used();
+                        }
+                        Err(r) => report.reject(r.reason(), at, r.detail()),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if !completed {
+        report
+            .note("the Data Explorer response has no DataSetCompletion frame: it may be cut short");
+    }
+    Ok(())
 }
 
 /// A Log Analytics query API response: `{"tables": [{"columns": [...], "rows": [[...]]}]}`.

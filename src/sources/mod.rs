@@ -46,6 +46,10 @@ pub enum SourceFormat {
     LogAnalyticsCsv,
     /// Log Analytics `AzureActivity` exported as JSON (array of rows, or a query API response).
     LogAnalyticsJson,
+    /// An Azure Data Explorer query v2 response: a JSON array of frames whose `PrimaryResult`
+    /// tables hold Activity Log rows (in any of the shapes above, as the cluster ingested them).
+    #[serde(rename = "data-explorer-v2")]
+    DataExplorerV2,
     /// The portal's Activity Log "Download as CSV".
     PortalCsv,
     /// `jitNetworkAccessPolicies`: a list, a single policy, or an array of policies.
@@ -71,6 +75,7 @@ impl SourceFormat {
             SourceFormat::ActivityRecords => "activity-records",
             SourceFormat::LogAnalyticsCsv => "log-analytics-csv",
             SourceFormat::LogAnalyticsJson => "log-analytics-json",
+            SourceFormat::DataExplorerV2 => "data-explorer-v2",
             SourceFormat::PortalCsv => "portal-csv",
             SourceFormat::JitPolicies => "jit-policies",
             SourceFormat::Subscriptions => "subscriptions",
@@ -95,6 +100,7 @@ fn format_names() -> Vec<&'static str> {
         ActivityRecords,
         LogAnalyticsCsv,
         LogAnalyticsJson,
+        DataExplorerV2,
         PortalCsv,
         JitPolicies,
         Subscriptions,

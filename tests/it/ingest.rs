@@ -526,3 +526,83 @@ fn lone_surrogate_escapes_cost_no_record() {
         "{callers:?}"
     );
 }
+
+/// Issue 28: an Azure Data Explorer v2 response (a JSON array of frames) is a detected format;
+/// its PrimaryResult rows read like the same rows from Log Analytics, and a response that says
+/// it completed with errors, or carries an error among its rows, is recorded as partial.
+#[test]
+fn data_explorer_v2_frames_read_like_the_same_rows_from_log_analytics() {
+    let la = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data/log-analytics/AzureActivity-shared-jit.json");
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&la).unwrap()).unwrap();
+    let mut names: Vec<String> = Vec::new();
+    for r in &rows {
+        for k in r.as_object().unwrap().keys() {
+            if !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+    }
+    let frames = |has_errors: bool, extra_row: Option<serde_json::Value>| {
+        let mut table_rows: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| serde_json::Value::Array(names.iter().map(|n| r[n].clone()).collect()))
+            .collect();
+        table_rows.extend(extra_row);
+        serde_json::json!([
+            {"FrameType": "DataSetHeader", "IsProgressive": false, "Version": "v2.0"},
+            {"FrameType": "DataTable", "TableId": 0, "TableKind": "QueryProperties", "TableName": "@ExtendedProperties",
+             "Columns": [{"ColumnName": "TableId", "ColumnType": "int"}], "Rows": [[1]]},
+            {"FrameType": "DataTable", "TableId": 1, "TableKind": "PrimaryResult", "TableName": "PrimaryResult",
+             "Columns": names.iter().map(|n| serde_json::json!({"ColumnName": n, "ColumnType": "string"})).collect::<Vec<_>>(),
+             "Rows": table_rows},
+            {"FrameType": "DataSetCompletion", "HasErrors": has_errors, "Cancelled": false}
+        ])
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("adx-whole.json");
+    std::fs::write(&whole, frames(false, None).to_string()).unwrap();
+    let (a, out) = ingest(std::slice::from_ref(&la), &["--strict"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (b, out) = ingest(&[whole], &["--strict"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (sa, sb) = (summary(a.path()), summary(b.path()));
+    assert_eq!(sb["files"][0]["format"], "data-explorer-v2");
+    assert_eq!(
+        sb["files"][0]["records_used"],
+        sa["files"][0]["records_used"]
+    );
+    assert!(
+        sb["files"][0]["notes"]
+            .as_array()
+            .is_none_or(|n| n.is_empty()),
+        "{sb}"
+    );
+    let ids = |d: &std::path::Path| {
+        let mut v = strings(&table(d, "events"), "event_id");
+        v.sort();
+        v
+    };
+    assert_eq!(ids(a.path()), ids(b.path()));
+    assert_eq!(
+        table(a.path(), "requests").height(),
+        table(b.path(), "requests").height()
+    );
+
+    let partial = dir.path().join("adx-partial.json");
+    let error = serde_json::json!({"OneApiErrors": [{"error": {"code": "LimitsExceeded", "message": "Request is invalid and cannot be executed."}}]});
+    std::fs::write(&partial, frames(true, Some(error)).to_string()).unwrap();
+    let (c, out) = ingest(&[partial], &[]);
+    assert!(out.status.code() != Some(2), "{}", stderr(&out));
+    let sc = summary(c.path());
+    let notes = sc["files"][0]["notes"].to_string();
+    assert!(
+        notes.contains("completed with errors") && notes.contains("among its rows"),
+        "{sc}"
+    );
+    assert_eq!(
+        sc["files"][0]["records_used"],
+        sa["files"][0]["records_used"]
+    );
+}
