@@ -469,21 +469,15 @@ fn read_data_explorer(frames: &[Value], batch: &mut Batch, report: &mut FileRepo
                             continue;
                         }
                     };
-                    let obj: Map<String, Value> =
-                        columns.iter().cloned().zip(cells.iter().cloned()).collect();
-                    match activity::from_object(&obj) {
-                        Ok(ev) => {
-                            event_row::write(
-                                &mut batch.events,
-                                &ev,
-                                &file,
-                                SourceFormat::DataExplorerV2.name(),
-                                at.number(),
-                            );
-                            report.used();
-                        }
-                        Err(r) => report.reject(r.reason(), at, r.detail()),
-                    }
+                    read_query_row(
+                        &columns,
+                        cells,
+                        SourceFormat::DataExplorerV2,
+                        at,
+                        &file,
+                        batch,
+                        report,
+                    );
                 }
             }
             _ => {}
@@ -494,6 +488,27 @@ fn read_data_explorer(frames: &[Value], batch: &mut Batch, report: &mut FileRepo
             .note("the Data Explorer response has no DataSetCompletion frame: it may be cut short");
     }
     Ok(())
+}
+
+/// One row of a query response (Log Analytics or Data Explorer), its cells named by the
+/// table's columns, read as an Activity Log record.
+fn read_query_row(
+    columns: &[String],
+    cells: &[Value],
+    format: SourceFormat,
+    at: Location,
+    file: &str,
+    batch: &mut Batch,
+    report: &mut FileReport,
+) {
+    let obj: Map<String, Value> = columns.iter().cloned().zip(cells.iter().cloned()).collect();
+    match activity::from_object(&obj) {
+        Ok(ev) => {
+            event_row::write(&mut batch.events, &ev, file, format.name(), at.number());
+            report.used();
+        }
+        Err(r) => report.reject(r.reason(), at, r.detail()),
+    }
 }
 
 /// A Log Analytics query API response: `{"tables": [{"columns": [...], "rows": [[...]]}]}`.
@@ -526,21 +541,15 @@ fn read_query_api(
                 report.reject("query row is not an array", at, None);
                 continue;
             };
-            let obj: Map<String, Value> =
-                columns.iter().cloned().zip(cells.iter().cloned()).collect();
-            match activity::from_object(&obj) {
-                Ok(ev) => {
-                    event_row::write(
-                        &mut batch.events,
-                        &ev,
-                        &file,
-                        SourceFormat::LogAnalyticsJson.name(),
-                        at.number(),
-                    );
-                    report.used();
-                }
-                Err(r) => report.reject(r.reason(), at, r.detail()),
-            }
+            read_query_row(
+                &columns,
+                cells,
+                SourceFormat::LogAnalyticsJson,
+                at,
+                &file,
+                batch,
+                report,
+            );
         }
     }
     Ok(())
