@@ -71,35 +71,11 @@ pub fn jit_events(events: &DataFrame, config: &Config) -> Result<DataFrame> {
         change.push(body.as_ref().and_then(describe_policy));
         vm.push(body.as_ref().and_then(first_vm));
     }
-    // The body is logged on the call's first event, the outcome on its last: share the
-    // summary across the events of one call.
+    // The body is logged on the call's first event, the outcome on its last: share what the
+    // body says (the policy change, the VM tried, which JIT011 names) across a call's events.
     let correlation = strs(&df, schema::CORRELATION_ID)?;
-    let mut by_call: HashMap<&str, String> = HashMap::new();
-    for (i, c) in change.iter().enumerate() {
-        if let (Some(c), Some(id)) = (c, correlation.get(i)) {
-            by_call.entry(id).or_insert_with(|| c.clone());
-        }
-    }
-    for (i, c) in change.iter_mut().enumerate() {
-        if c.is_none() {
-            *c = correlation.get(i).and_then(|id| by_call.get(id)).cloned();
-        }
-    }
-    // The VM too: a failed initiate's last event names none (JIT011 names the VM tried).
-    let mut vm_of_call: HashMap<&str, String> = HashMap::new();
-    for (i, v) in vm.iter().enumerate() {
-        if let (Some(v), Some(id)) = (v, correlation.get(i)) {
-            vm_of_call.entry(id).or_insert_with(|| v.clone());
-        }
-    }
-    for (i, v) in vm.iter_mut().enumerate() {
-        if v.is_none() {
-            *v = correlation
-                .get(i)
-                .and_then(|id| vm_of_call.get(id))
-                .cloned();
-        }
-    }
+    share_by_call(&mut change, correlation);
+    share_by_call(&mut vm, correlation);
     let mut out = df.clone();
     out.with_column(col_str("time_utc", time_utc))?;
     out.with_column(col_str("failure_code", code))?;
@@ -107,6 +83,21 @@ pub fn jit_events(events: &DataFrame, config: &Config) -> Result<DataFrame> {
     out.with_column(col_str("change", change))?;
     out.with_column(col_str("vm_id", vm))?;
     Ok(out)
+}
+
+/// Fills each event's missing value from another event of the same call (correlation id).
+fn share_by_call(values: &mut [Option<String>], correlation: &StringChunked) {
+    let mut by_call: HashMap<&str, String> = HashMap::new();
+    for (i, v) in values.iter().enumerate() {
+        if let (Some(v), Some(id)) = (v, correlation.get(i)) {
+            by_call.entry(id).or_insert_with(|| v.clone());
+        }
+    }
+    for (i, v) in values.iter_mut().enumerate() {
+        if v.is_none() {
+            *v = correlation.get(i).and_then(|id| by_call.get(id)).cloned();
+        }
+    }
 }
 
 /// The first VM a request or policy body names (`virtualMachines[0].id`, at the top of an

@@ -9,7 +9,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
-use super::charts;
+use super::timeline_chart;
 use crate::summary::caller::{Entry, Investigation, Kind};
 
 /// The page lists every JIT request, NSG change and finding of the caller, and the latest this
@@ -66,7 +66,7 @@ pub fn render(inv: &Investigation, window: &str) -> Result<String> {
     // A name ending in .html turns HTML autoescaping on for every `{{ }}`.
     env.add_template("caller.html", TEMPLATE)
         .context("loading the caller template")?;
-    let chart = charts::timeline_svg(inv)?;
+    let chart = timeline_chart::timeline_svg(inv)?;
     let (shown, operations) = in_page(&inv.timeline);
     let activity = inv
         .timeline

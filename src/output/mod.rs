@@ -23,6 +23,7 @@ pub mod load;
 pub mod ocsf;
 pub mod report;
 pub mod rules_doc;
+pub mod timeline_chart;
 
 use std::io::Write;
 use std::path::Path;
