@@ -23,7 +23,7 @@ pub struct CallerTable<'a> {
 
 impl Export for CallerTable<'_> {
     fn export(&self, out: &mut dyn Write) -> Result<()> {
-        write_header(out, self.investigation)?;
+        write_header(out, self.investigation, self.width)?;
         match self.width {
             Some(width) => write_lines(out, self.investigation, width),
             None => frame::write_table(out, &timeline_frame(self.investigation)?, usize::MAX),
@@ -203,7 +203,32 @@ pub fn describe_window(w: &Window) -> String {
     }
 }
 
-fn write_header(w: &mut dyn Write, inv: &Investigation) -> Result<()> {
+/// `names` joined by commas in at most `width` columns, the rest counted ("and 12 more");
+/// where not even one fits, how many `noun` there are.
+fn names_within(names: &[String], width: usize, noun: &str) -> String {
+    let mut out = String::new();
+    for (i, n) in names.iter().enumerate() {
+        let more = format!(" and {} more", names.len() - i);
+        let sep = if i == 0 { "" } else { ", " };
+        if out.chars().count() + sep.len() + n.chars().count() + more.len() > width
+            && i + 1 < names.len()
+            || out.chars().count() + sep.len() + n.chars().count() > width
+        {
+            return if out.is_empty() {
+                format!("{} {noun}", names.len())
+            } else {
+                out + &more
+            };
+        }
+        out.push_str(sep);
+        out.push_str(n);
+    }
+    out
+}
+
+/// The caller's summary; on a terminal (`width`), a list of VMs is cut to the line, the rest
+/// counted: a busy caller touches dozens.
+fn write_header(w: &mut dyn Write, inv: &Investigation, width: Option<usize>) -> Result<()> {
     let s = &inv.summary;
     // Every value comes from the inputs: escaped for the terminal.
     writeln!(w, "caller:          {}", clean(&s.caller))?;
@@ -220,7 +245,15 @@ fn write_header(w: &mut dyn Write, inv: &Investigation) -> Result<()> {
         if s.vms.is_empty() {
             "no VM".to_string()
         } else {
-            clean(&s.vms.join(", ")).into_owned()
+            let vms: Vec<String> = s.vms.iter().map(|v| clean(v).into_owned()).collect();
+            let prefix = format!("JIT requests:    {} on ", s.requests)
+                .chars()
+                .count();
+            names_within(
+                &vms,
+                width.map_or(usize::MAX, |w| w.saturating_sub(prefix)),
+                "VMs",
+            )
         }
     )?;
     writeln!(w, "other records:   {}", s.activity_records)?;
