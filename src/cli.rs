@@ -78,6 +78,57 @@ pub struct CollectArgs {
     /// Seconds after which a request is not retried again.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub retry_budget: u64,
+    /// Collect every subscription under this management group, nested groups included
+    /// (repeatable; with --subscription, both).
+    #[arg(long = "management-group", value_name = "ID")]
+    pub management_groups: Vec<String>,
+    /// Leave this subscription out (repeatable).
+    #[arg(long = "exclude-subscription", value_name = "ID")]
+    pub exclude: Vec<String>,
+    /// How VMs, NICs and NSGs are listed: per subscription from Resource Manager, or for all
+    /// subscriptions at once with Azure Resource Graph.
+    #[arg(long, value_enum, default_value_t = crate::azure::plan::Inventory::Arm)]
+    pub inventory: crate::azure::plan::Inventory,
+    #[command(flatten)]
+    pub logs: LogArgs,
+}
+
+/// Where the Activity Log is read from when not from the Activity Log API.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Read the Activity Log from this Log Analytics workspace's AzureActivity table (its
+    /// workspace id, a GUID; repeatable) instead of the Activity Log API, for any window the
+    /// workspace keeps.
+    #[arg(
+        long = "log-analytics",
+        value_name = "WORKSPACE_ID",
+        conflicts_with = "adx"
+    )]
+    pub log_analytics: Vec<String>,
+    /// The Log Analytics query endpoint, instead of the cloud's own (e.g. a test server).
+    #[arg(long, value_name = "URL")]
+    pub log_analytics_endpoint: Option<String>,
+    /// Read the Activity Log from this Azure Data Explorer cluster (its URL).
+    #[arg(long, value_name = "CLUSTER_URL", requires = "adx_database")]
+    pub adx: Option<String>,
+    /// The Data Explorer database that holds the Activity Log.
+    #[arg(long, value_name = "DB", requires = "adx")]
+    pub adx_database: Option<String>,
+    /// The table (or stored function) with AzureActivity's columns.
+    #[arg(long, value_name = "NAME", default_value = "AzureActivity")]
+    pub adx_table: String,
+    /// Hours of log a query asks for at first; a chunk that comes back partial is halved.
+    #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=2160))]
+    pub chunk_hours: u32,
+    /// Queries in flight at once (the services allow a few per user).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub query_concurrency: usize,
+    /// Seconds one query may take before it is retried or, when it keeps timing out, halved.
+    #[arg(long, value_name = "SECS", default_value_t = 630)]
+    pub query_timeout: u64,
+    /// Print the KQL sent (it is recorded in manifest.json either way).
+    #[arg(long)]
+    pub show_query: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -140,6 +191,24 @@ pub struct CallerArgs {
     /// Configuration, for the findings that involve the caller.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// `caller` from a query engine, live, instead of (or beside) files.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    pub logs: LogArgs,
+    /// How to sign in for a live query (as `collect --auth`).
+    #[arg(long, value_enum, default_value_t = crate::azure::auth::AuthMethod::Auto)]
+    pub auth: crate::azure::auth::AuthMethod,
+    #[arg(long, value_enum, default_value_t = crate::azure::cloud::Cloud::Public)]
+    pub cloud: crate::azure::cloud::Cloud,
+    /// Keep what a live query fetched in this new or empty directory (by default it is read
+    /// from a temporary one and deleted).
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -275,8 +344,9 @@ pub enum RulesCommand {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Files and directories (searched recursively; .gz read transparently; a directory
-    /// `jitaudit ingest` wrote is read back from its tables).
-    #[arg(required = true, value_name = "PATH")]
+    /// `jitaudit ingest` wrote is read back from its tables). `caller` with --log-analytics
+    /// or --adx needs none.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Stop at the first rejected record or unreadable file.
     #[arg(long)]
@@ -360,6 +430,11 @@ pub struct SampleArgs {
     /// People of the estate who use JIT [default: 3 per subscription].
     #[arg(long, value_name = "N", requires = "subscriptions")]
     pub people: Option<u32>,
+    /// Where the estate's Activity Log goes: hourly diagnostic blobs, or `AzureActivity` rows
+    /// as a Log Analytics workspace holds them (one JSON array per subscription, what the
+    /// query-engine tests and benchmark serve).
+    #[arg(long, value_enum, default_value_t = crate::sample::LogShape::Blobs, requires = "subscriptions")]
+    pub log_shape: crate::sample::LogShape,
 }
 
 #[cfg(test)]

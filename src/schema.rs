@@ -84,6 +84,17 @@ const fn col(name: &'static str, kind: ColumnKind) -> ColumnSpec {
 
 use ColumnKind::{Bool, Int, Str, Time};
 
+/// The columns of a coverage answer `collect` asks a query engine for (`azure::kql::coverage`):
+/// per UTC hour and subscription, the Activity Log records its filter left on the engine. The
+/// loader knows such an answer by exactly these columns and counts them into `activity_hours`.
+pub const COVERAGE_QUERY_COLUMNS: [&str; 5] = [
+    "SubscriptionId",
+    "HourStart",
+    "Records",
+    "FirstTime",
+    "LastTime",
+];
+
 // Column names shared by several tables.
 pub const SUBSCRIPTION_ID: &str = "subscription_id";
 pub const RESOURCE_GROUP: &str = "resource_group";

@@ -39,6 +39,26 @@ impl Cloud {
         }
     }
 
+    /// The Log Analytics query API endpoint and its token scope (Microsoft's "Access the
+    /// Azure Monitor Log Analytics API" page: api.loganalytics.io for the public cloud, with
+    /// the sovereign clouds' own hosts).
+    pub fn log_analytics(self) -> (&'static str, &'static str) {
+        match self {
+            Cloud::Public => (
+                "https://api.loganalytics.io",
+                "https://api.loganalytics.io/.default",
+            ),
+            Cloud::Usgov => (
+                "https://api.loganalytics.us",
+                "https://api.loganalytics.us/.default",
+            ),
+            Cloud::China => (
+                "https://api.loganalytics.azure.cn",
+                "https://api.loganalytics.azure.cn/.default",
+            ),
+        }
+    }
+
     /// What azure_identity needs to pick the cloud's Entra ID authority.
     pub fn configuration(self) -> Arc<CloudConfiguration> {
         Arc::new(match self {

@@ -1,8 +1,10 @@
-//! The collection itself (what is asked for is in `plan`): subscriptions, then per
-//! subscription and concurrently its JIT policies (subscription scope, then each resource
-//! group that holds VMs, because the subscription-scope list is known to omit policies), VMs,
-//! NICs, NSGs and the Activity Log in day-sized windows. Every list follows `nextLink` to the
-//! end; every page is written as received, whole or not at all.
+//! The collection itself (what is asked for is in `plan`): subscriptions (named, under
+//! management groups, or every one the identity can list), the Resource Graph inventory when
+//! asked, then per subscription and concurrently its JIT policies (subscription scope, then
+//! each resource group that holds VMs, because the subscription-scope list is known to omit
+//! policies), VMs, NICs, NSGs and the Activity Log in day-sized windows; or, with a query
+//! engine, the Activity Log of the whole window from it (`logs`). Every list follows
+//! `nextLink` to the end; every page is written as received, whole or not at all.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -14,13 +16,16 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 use super::auth;
-use super::http::{Arm, FetchError};
+use super::estate;
+use super::http::{Api, FetchError};
+use super::kql::Selection;
+use super::logs::{self, Queries};
 use super::manifest::{
     KindEntry, Manifest, ManifestRetry, ManifestWindow, RunStatus, SubscriptionEntry,
 };
 use super::plan::{
-    ActivityScope, Kind, SUBSCRIPTION_PERMISSION, SUBSCRIPTIONS_LIST, Settings, activity_filter,
-    day_windows, file_safe, percent_encode, resource_group, stamp,
+    ActivityScope, Engine, Inventory, Kind, SUBSCRIPTION_PERMISSION, SUBSCRIPTIONS_LIST, Settings,
+    activity_filter, day_windows, file_safe, percent_encode, resource_group, stamp,
 };
 use super::run::{Run, Slot};
 
@@ -31,18 +36,50 @@ pub struct Outcome {
 
 pub async fn collect(settings: Settings) -> Result<Outcome> {
     let credential = auth::sign_in(settings.auth, settings.cloud, settings.timeout).await?;
-    let arm = Arm::new(
+    let arm = Api::new(
+        "--arm-endpoint",
         &settings.arm_endpoint,
-        credential.credential,
+        credential.credential.clone(),
         settings.cloud.token_scope(),
         settings.concurrency,
         settings.timeout,
         settings.retry,
     )?;
+    let queries = match &settings.logs {
+        Some(source) => {
+            let api = Api::new(
+                match source.engine {
+                    Engine::LogAnalytics => "--log-analytics-endpoint",
+                    Engine::DataExplorer => "--adx",
+                },
+                &source.endpoint,
+                credential.credential.clone(),
+                &source.token_scope,
+                source.concurrency,
+                source.timeout,
+                settings.retry,
+            )?;
+            let selection = match settings.activity {
+                ActivityScope::All => Selection::All,
+                ActivityScope::Jit => Selection::Jit,
+            };
+            let q = Queries::new(api, source.clone(), selection, settings.from, settings.to);
+            if settings.show_query {
+                for kql in q.sample_queries() {
+                    eprintln!("KQL sent for each chunk (only the bounds differ):\n{kql}\n");
+                }
+            }
+            Some(Arc::new(q))
+        }
+        None => None,
+    };
     std::fs::create_dir_all(&settings.out)
         .with_context(|| format!("creating {}", settings.out.display()))?;
 
-    let windows = day_windows(settings.from, settings.to);
+    let windows = match settings.logs {
+        Some(_) => Vec::new(),
+        None => day_windows(settings.from, settings.to),
+    };
     let manifest = Manifest {
         tool: "jitaudit".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -69,6 +106,9 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
             timeout_seconds: settings.timeout.as_secs(),
         },
         subscription_list: None,
+        management_groups: None,
+        resource_graph: None,
+        logs: queries.as_ref().map(|q| q.entry()),
         subscriptions: Vec::new(),
         errors: Vec::new(),
         files: Vec::new(),
@@ -91,19 +131,46 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
         eprintln!("signed in with {}", credential.method.name());
     }
 
+    // The engine's queries do not wait for Resource Manager: they run beside it.
+    let log_task = queries.map(|q| {
+        let run = Arc::clone(&run);
+        tokio::spawn(async move { logs::collect(&run, q).await })
+    });
+
     subscriptions(&run).await;
 
-    let count = run
+    let ids: Vec<String> = run
         .manifest
         .lock()
         .expect("manifest lock")
         .subscriptions
-        .len();
+        .iter()
+        .map(|s| s.id.to_ascii_lowercase())
+        .collect();
+    // With Resource Graph, the VMs' resource groups (for the JIT policy fallback) come from it.
+    let graph = match settings.inventory {
+        Inventory::ResourceGraph if !ids.is_empty() => {
+            Some(estate::resource_graph(&run, &ids).await)
+        }
+        _ => None,
+    };
     let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..count {
+    for (i, id) in ids.iter().enumerate() {
         let run = Arc::clone(&run);
         let windows = windows.clone();
-        tasks.spawn(async move { subscription(run, i, windows).await });
+        let vms = graph
+            .as_ref()
+            .map(|g| g.as_ref().map(|m| m.get(id).cloned().unwrap_or_default()));
+        tasks.spawn(async move { subscription(run, i, windows, vms).await });
+    }
+    if let Some(task) = log_task
+        && let Err(e) = task.await
+    {
+        run.manifest
+            .lock()
+            .expect("manifest lock")
+            .errors
+            .push(format!("the query task stopped: {e}"));
     }
     while let Some(done) = tasks.join_next().await {
         if let Err(e) = done {
@@ -131,9 +198,31 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
     Ok(Outcome { manifest })
 }
 
-/// Fills `manifest.subscriptions`: those named, or every one the identity can list.
+/// Fills `manifest.subscriptions`: those named and those under the management groups, or
+/// every one the identity can list; less the excluded ones.
 async fn subscriptions(run: &Arc<Run>) {
-    let named = run.settings.subscriptions.clone();
+    let mut named: Vec<String> = run
+        .settings
+        .subscriptions
+        .iter()
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    if !run.settings.management_groups.is_empty() {
+        match estate::management_group_subscriptions(run).await {
+            Some(found) => named.extend(found),
+            None if named.is_empty() => return,
+            None => {}
+        }
+        named.sort();
+        named.dedup();
+        named.retain(|id| !run.settings.exclude.contains(id));
+        if named.is_empty() {
+            run.manifest.lock().expect("manifest lock").errors.push(
+                "the management groups hold no subscription to collect (after --exclude-subscription)".into(),
+            );
+            return;
+        }
+    }
     if named.is_empty() {
         let slot = Slot::SubscriptionList;
         let listed = run
@@ -168,7 +257,9 @@ async fn subscriptions(run: &Arc<Run>) {
                 entries.push(entry_from(item));
             }
         }
-        entries.retain(|e| !e.id.is_empty());
+        entries.retain(|e| {
+            !e.id.is_empty() && !run.settings.exclude.contains(&e.id.to_ascii_lowercase())
+        });
         entries.sort_by_key(|a| a.id.to_ascii_lowercase());
         entries.dedup_by(|a, b| a.id.eq_ignore_ascii_case(&b.id));
         let mut m = run.manifest.lock().expect("manifest lock");
@@ -180,6 +271,7 @@ async fn subscriptions(run: &Arc<Run>) {
         return;
     }
     let mut tasks = tokio::task::JoinSet::new();
+    named.retain(|id| !run.settings.exclude.contains(id));
     for id in named {
         let run = Arc::clone(run);
         tasks.spawn(async move {
@@ -237,12 +329,19 @@ fn entry_from(item: &Value) -> SubscriptionEntry {
 }
 
 /// One subscription: VMs then JIT policies (which need the VMs' resource groups), alongside
-/// NICs, NSGs and the Activity Log.
-async fn subscription(run: Arc<Run>, i: usize, windows: Vec<(DateTime<Utc>, DateTime<Utc>)>) {
+/// NICs, NSGs and the Activity Log; `graph` holds the VM ids when Resource Graph listed them
+/// (none inside when it failed), and then only the JIT policies (and the log) are asked for.
+async fn subscription(
+    run: Arc<Run>,
+    i: usize,
+    windows: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    graph: Option<Option<Vec<String>>>,
+) {
+    let kinds = run.kinds();
     let (sub, label) = {
         let mut m = run.manifest.lock().expect("manifest lock");
         let s = &mut m.subscriptions[i];
-        for kind in Kind::ALL {
+        for &kind in &kinds {
             s.kinds
                 .insert(kind.name().to_string(), KindEntry::default());
         }
@@ -275,20 +374,37 @@ async fn subscription(run: Arc<Run>, i: usize, windows: Vec<(DateTime<Utc>, Date
             .await
         }
     };
+    let wanted = |kind: Kind| kinds.contains(&kind);
     let vms_then_policies = {
         let run = Arc::clone(&run);
         let sub = sub.clone();
         let vms = simple(Kind::VirtualMachines);
         async move {
-            let vm_ids = vms.await;
+            let vm_ids = match graph {
+                Some(listed) => listed,
+                None => vms.await,
+            };
             policies(&run, i, &sub, vm_ids).await;
         }
     };
-    let activity = activity(&run, i, &sub, &windows);
+    let maybe = |kind: Kind| {
+        let listing = simple(kind);
+        let go = wanted(kind);
+        async move {
+            if go {
+                listing.await;
+            }
+        }
+    };
+    let activity = async {
+        if wanted(Kind::ActivityLog) {
+            activity(&run, i, &sub, &windows).await;
+        }
+    };
     tokio::join!(
         vms_then_policies,
-        simple(Kind::NetworkInterfaces),
-        simple(Kind::NetworkSecurityGroups),
+        maybe(Kind::NetworkInterfaces),
+        maybe(Kind::NetworkSecurityGroups),
         activity
     );
     if let Some(bar) = run.bars.lock().expect("bars lock").get(&i) {

@@ -1,8 +1,9 @@
-//! Talking to Resource Manager: one reqwest client, a bearer token kept fresh, and retries
-//! that follow what ARM asks for (429 with `Retry-After`) and back off from what it cannot
-//! help (5xx, resets, timeouts), bounded in attempts and in total time. 401 and 403 are never
-//! retried. The token is only ever put into a header marked sensitive; no message here
-//! carries it.
+//! Talking to an Azure REST endpoint (Resource Manager, the Log Analytics query API, a Data
+//! Explorer cluster): one reqwest client, a bearer token for that endpoint's scope kept fresh,
+//! and retries that follow what the service asks for (429 with `Retry-After`) and back off
+//! from what it cannot help (5xx, resets, timeouts), bounded in attempts and in total time.
+//! 401 and 403 are never retried. The token is only ever put into a header marked sensitive;
+//! no message here carries it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -87,7 +88,7 @@ impl std::fmt::Display for FetchError {
             }
             FetchError::ForeignLink { url } => write!(
                 f,
-                "nextLink points outside the Resource Manager endpoint ({url}); not followed, so the token is not sent there"
+                "nextLink points outside the endpoint ({url}); not followed, so the token is not sent there"
             ),
             FetchError::Token(e) => write!(f, "no token: {e}"),
         }
@@ -98,13 +99,14 @@ impl std::fmt::Display for FetchError {
 pub struct Page {
     /// The body exactly as the server sent it.
     pub body: Vec<u8>,
+    /// The body parsed: an object (ARM, Log Analytics) or an array (Data Explorer's frames).
     pub json: Value,
     /// Retries this page took.
     pub retries: u32,
 }
 
-/// What the rest of the collector sees of Resource Manager.
-pub struct Arm {
+/// What the rest of the collector sees of one Azure endpoint.
+pub struct Api {
     client: reqwest::Client,
     endpoint: reqwest::Url,
     credential: Arc<dyn TokenCredential>,
@@ -117,32 +119,34 @@ pub struct Arm {
 /// A token is renewed this long before the credential says it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(300);
 
-impl Arm {
+impl Api {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
+        flag: &'static str,
         endpoint: &str,
         credential: Arc<dyn TokenCredential>,
         scope: &str,
         concurrency: usize,
         timeout: Duration,
         retry: RetryPolicy,
-    ) -> anyhow::Result<Arm> {
+    ) -> anyhow::Result<Api> {
         let endpoint = reqwest::Url::parse(endpoint)
-            .map_err(|e| anyhow::anyhow!("--arm-endpoint {endpoint}: not a URL ({e})"))?;
+            .map_err(|e| anyhow::anyhow!("{flag} {endpoint}: not a URL ({e})"))?;
         if !matches!(endpoint.scheme(), "https" | "http") {
-            anyhow::bail!("--arm-endpoint {endpoint}: use an https:// URL");
+            anyhow::bail!("{flag} {endpoint}: use an https:// URL");
         }
         // Plain HTTP would carry the token in clear text: only to this machine (a test fake).
         if endpoint.scheme() == "http" && !is_loopback(&endpoint) {
             anyhow::bail!(
-                "--arm-endpoint {endpoint}: plain http:// would send the token in clear text; use https:// (http:// is taken only for 127.0.0.1, ::1 or localhost)"
+                "{flag} {endpoint}: plain http:// would send the token in clear text; use https:// (http:// is taken only for 127.0.0.1, ::1 or localhost)"
             );
         }
         if !endpoint.username().is_empty() || endpoint.password().is_some() {
             anyhow::bail!(
-                "--arm-endpoint: a URL with a user name or password; sign in with --auth instead"
+                "{flag}: a URL with a user name or password; sign in with --auth instead"
             );
         }
-        Ok(Arm {
+        Ok(Api {
             client: client(timeout)?,
             endpoint,
             credential,
@@ -220,8 +224,33 @@ impl Arm {
         Ok(fresh.token)
     }
 
+    /// The endpoint, as given.
+    pub fn endpoint(&self) -> &str {
+        self.endpoint.as_str()
+    }
+
     /// GETs one page: retried as the policy says; the body must be a JSON object.
     pub async fn get(&self, url: &reqwest::Url) -> Result<Page, FetchError> {
+        self.send(url, None, &[]).await
+    }
+
+    /// POSTs a JSON body (a query) and takes the answer as `get` does; the body may also be a
+    /// JSON array (Data Explorer's frames). `headers` are sent as they are (`Prefer`).
+    pub async fn post(
+        &self,
+        url: &reqwest::Url,
+        body: &Value,
+        headers: &[(&'static str, String)],
+    ) -> Result<Page, FetchError> {
+        self.send(url, Some(body), headers).await
+    }
+
+    async fn send(
+        &self,
+        url: &reqwest::Url,
+        body: Option<&Value>,
+        headers: &[(&'static str, String)],
+    ) -> Result<Page, FetchError> {
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
@@ -232,7 +261,7 @@ impl Arm {
                     .acquire()
                     .await
                     .expect("semaphore never closed");
-                self.try_once(url).await?
+                self.try_once(url, body, headers).await?
             };
             let (wait_for, last) = match outcome {
                 Attempt::Done(body, json) => {
@@ -256,16 +285,30 @@ impl Arm {
         }
     }
 
-    async fn try_once(&self, url: &reqwest::Url) -> Result<Attempt, FetchError> {
+    async fn try_once(
+        &self,
+        url: &reqwest::Url,
+        body: Option<&Value>,
+        headers: &[(&'static str, String)],
+    ) -> Result<Attempt, FetchError> {
         let token = self.token().await?;
         let mut auth =
             reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(
                 |_| FetchError::Token("the token holds characters a header cannot".into()),
             )?;
         auth.set_sensitive(true);
-        let sent = self
-            .client
-            .get(url.clone())
+        let mut request = match body {
+            None => self.client.get(url.clone()),
+            Some(b) => self
+                .client
+                .post(url.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(b).expect("a JSON value serializes")),
+        };
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let sent = request
             .header(reqwest::header::AUTHORIZATION, auth)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
@@ -300,11 +343,11 @@ impl Arm {
         };
         if status.is_success() {
             return Ok(match serde_json::from_slice::<Value>(&body) {
-                Ok(json) if json.is_object() => Attempt::Done(body, json),
+                Ok(json) if json.is_object() || json.is_array() => Attempt::Done(body, json),
                 Ok(_) => Attempt::Retry {
                     after: None,
                     reason: format!(
-                        "HTTP {} with a body that is not a JSON object",
+                        "HTTP {} with a body that is neither a JSON object nor an array",
                         status.as_u16()
                     ),
                 },

@@ -52,6 +52,15 @@ pub struct Manifest {
     pub retry: ManifestRetry,
     /// Listing the subscriptions (absent when `--subscription` named them).
     pub subscription_list: Option<KindEntry>,
+    /// Listing the subscriptions under `--management-group` (absent without one).
+    #[serde(default)]
+    pub management_groups: Option<KindEntry>,
+    /// The Resource Graph inventory of every subscription (`--inventory resource-graph`).
+    #[serde(default)]
+    pub resource_graph: Option<KindEntry>,
+    /// The Activity Log read from a query engine (`--log-analytics`, `--adx`).
+    #[serde(default)]
+    pub logs: Option<LogsEntry>,
     pub subscriptions: Vec<SubscriptionEntry>,
     /// Errors that belong to no one subscription.
     pub errors: Vec<String>,
@@ -110,6 +119,78 @@ impl Default for KindEntry {
     }
 }
 
+/// The Activity Log as a query engine gave it: what was asked, chunk by chunk.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogsEntry {
+    /// `log-analytics` or `data-explorer`.
+    pub engine: String,
+    pub endpoint: String,
+    pub token_scope: String,
+    /// Workspace ids, or the database.
+    pub targets: Vec<String>,
+    pub table: String,
+    /// `all`, `jit` or `caller`.
+    pub selection: String,
+    /// Queries sent (retries not counted; a split chunk's halves are).
+    pub requests: u64,
+    /// Rows in the responses kept (those a split replaced not counted).
+    pub rows: u64,
+    /// Rows of the window the filter left on the engine (from the coverage queries).
+    pub rows_left_on_engine: u64,
+    /// The names of the identity a live `caller` looked for (UPN, object id, app id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caller_names: Vec<String>,
+    pub chunks: Vec<ChunkEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChunkStatus {
+    /// The whole answer; its file is read.
+    Ok,
+    /// Asked again as two halves; its (partial) answer is kept beside as `.superseded`.
+    Split,
+    /// Still partial at the smallest chunk: the rows that came are read, the run exits 3.
+    Partial,
+    /// No answer (refused, rejected, retries ran out).
+    Failed,
+    /// Not sent, because the target refused an earlier query.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChunkEntry {
+    /// The workspace id or database.
+    pub target: String,
+    /// `activity` (rows) or `coverage` (counts of the rows left on the engine).
+    pub query: String,
+    pub from: String,
+    pub to: String,
+    pub status: ChunkStatus,
+    pub rows: u64,
+    pub bytes: u64,
+    pub retries: u64,
+    pub duration_ms: u64,
+    /// The file written, relative to the snapshot.
+    pub file: Option<String>,
+    pub error: Option<String>,
+    /// The KQL sent, exactly.
+    pub kql: String,
+}
+
+impl LogsEntry {
+    /// Whether every chunk ended whole (split ones were replaced by their halves).
+    pub fn complete(&self) -> bool {
+        self.chunks
+            .iter()
+            .all(|c| matches!(c.status, ChunkStatus::Ok | ChunkStatus::Split))
+    }
+
+    pub fn any_ok(&self) -> bool {
+        self.chunks.iter().any(|c| c.status == ChunkStatus::Ok)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileEntry {
     /// Relative to the snapshot directory, `/`-separated.
@@ -119,10 +200,13 @@ pub struct FileEntry {
 }
 
 impl Manifest {
-    /// Every kind of every subscription, and the subscription list.
+    /// Every kind of every subscription, the subscription list, the management groups and
+    /// the Resource Graph inventory.
     pub fn kinds(&self) -> impl Iterator<Item = &KindEntry> {
         self.subscription_list
             .iter()
+            .chain(self.management_groups.iter())
+            .chain(self.resource_graph.iter())
             .chain(self.subscriptions.iter().flat_map(|s| s.kinds.values()))
     }
 
@@ -137,6 +221,12 @@ impl Manifest {
             .as_ref()
             .is_some_and(|l| l.status != KindStatus::Ok);
         let sub_errors = self.subscriptions.iter().any(|s| !s.errors.is_empty());
+        let (ok, failed) = match &self.logs {
+            Some(l) if l.complete() => (ok + 1, failed),
+            Some(l) if l.any_ok() => (ok + 1, failed + 1),
+            Some(_) => (ok, failed + 1),
+            None => (ok, failed),
+        };
         match (ok, failed) {
             (_, _) if list_failed && self.subscriptions.is_empty() => RunStatus::Failed,
             (0, _) => RunStatus::Failed,

@@ -40,7 +40,77 @@ pub struct Settings {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub progress: bool,
+    /// Where the Activity Log is read: the Activity Log API (none), or a query engine.
+    pub logs: Option<LogSource>,
+    /// Management groups whose subscriptions are collected (with those named).
+    pub management_groups: Vec<String>,
+    /// Subscriptions left out (lower case).
+    pub exclude: Vec<String>,
+    pub inventory: Inventory,
+    /// Print the KQL before it is sent.
+    pub show_query: bool,
 }
+
+/// How VMs, NICs and NSGs are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Inventory {
+    /// One list per subscription and kind from Resource Manager.
+    Arm,
+    /// Azure Resource Graph, up to 1,000 subscriptions a request.
+    ResourceGraph,
+}
+
+/// The engine that holds the Activity Log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// A Log Analytics workspace's `AzureActivity` table, through the Log Analytics query API.
+    LogAnalytics,
+    /// A table (or function) of an Azure Data Explorer database, through its v2 query API.
+    DataExplorer,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::LogAnalytics => "log-analytics",
+            Engine::DataExplorer => "data-explorer",
+        }
+    }
+
+    /// The read permission a 403 most likely lacks.
+    pub fn permission(self) -> &'static str {
+        match self {
+            Engine::LogAnalytics => {
+                "Log Analytics Reader on the workspace (Microsoft.OperationalInsights/workspaces/query/read)"
+            }
+            Engine::DataExplorer => "the Viewer role on the Data Explorer database",
+        }
+    }
+}
+
+/// A query engine and what to ask it.
+#[derive(Debug, Clone)]
+pub struct LogSource {
+    pub engine: Engine,
+    /// The Log Analytics endpoint, or the Data Explorer cluster URL.
+    pub endpoint: String,
+    pub token_scope: String,
+    /// Workspace ids (Log Analytics) or the one database name (Data Explorer).
+    pub targets: Vec<String>,
+    /// The table (or function) queried.
+    pub table: String,
+    /// The first cut of the window; a chunk that comes back partial is halved.
+    pub chunk: chrono::Duration,
+    /// A chunk is not halved below this; still partial, it is kept and marked partial.
+    pub min_chunk: chrono::Duration,
+    /// Queries in flight at once (the services allow a few per user).
+    pub concurrency: usize,
+    /// Seconds one query may take (the services stop a query at 10 minutes).
+    pub timeout: Duration,
+}
+
+/// How long a query may run on the service: Log Analytics and Data Explorer stop at 10 minutes.
+pub const QUERY_SERVER_TIMEOUT_SECS: u64 = 600;
 
 /// The resource kinds collected per subscription, in the manifest's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,15 +205,36 @@ pub fn validate(settings: &Settings, now: DateTime<Utc>) -> Result<()> {
         );
     }
     let oldest = now - chrono::Duration::days(ACTIVITY_LOG_DAYS);
-    if settings.from < oldest {
+    // A workspace or a cluster keeps what its retention says; only the Activity Log API stops
+    // at 90 days.
+    if settings.logs.is_none() && settings.from < oldest {
         bail!(
-            "--from {}: the Activity Log API keeps only the last {ACTIVITY_LOG_DAYS} days (from {} on); older events are only in an export",
+            "--from {}: the Activity Log API keeps only the last {ACTIVITY_LOG_DAYS} days (from {} on); older events are in an export, or in a Log Analytics workspace (--log-analytics) or Data Explorer (--adx) that keeps them",
             stamp(settings.from),
             stamp(oldest)
         );
     }
     if settings.concurrency == 0 {
         bail!("--concurrency must be at least 1");
+    }
+    for id in &settings.exclude {
+        if !is_guid(id) {
+            bail!("--exclude-subscription {id}: not a subscription id (a GUID)");
+        }
+    }
+    for id in &settings.management_groups {
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.()".contains(c))
+        {
+            bail!(
+                "--management-group {id}: not a management group id (its name, such as a GUID or 'contoso-root', not its display name)"
+            );
+        }
+    }
+    if let Some(logs) = &settings.logs {
+        validate_logs(logs)?;
     }
     if settings.out.exists() {
         let mut entries = std::fs::read_dir(&settings.out)
@@ -156,6 +247,74 @@ pub fn validate(settings: &Settings, now: DateTime<Utc>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn validate_logs(logs: &LogSource) -> Result<()> {
+    match logs.engine {
+        Engine::LogAnalytics => {
+            for id in &logs.targets {
+                if !is_guid(id) {
+                    bail!(
+                        "--log-analytics {id}: not a workspace id (the GUID on the workspace's Overview page, not its name or resource id)"
+                    );
+                }
+            }
+        }
+        Engine::DataExplorer => {
+            if logs.targets.iter().any(|d| d.trim().is_empty()) {
+                bail!("--adx-database: a database name is needed");
+            }
+        }
+    }
+    if logs.table.is_empty()
+        || !logs
+            .table
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        bail!(
+            "--adx-table {}: a table or function name (letters, digits, _)",
+            logs.table
+        );
+    }
+    if logs.concurrency == 0 {
+        bail!("--query-concurrency must be at least 1");
+    }
+    if logs.chunk < logs.min_chunk {
+        bail!("--chunk-hours: a chunk of at least a minute");
+    }
+    Ok(())
+}
+
+/// `[from, to)` cut into chunks of `size`; the last one ends at `to`. Chunk bounds are
+/// half-open in the KQL, so each row falls in exactly one.
+pub fn chunks(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    size: chrono::Duration,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = (start + size).min(to);
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// A chunk cut in two at its middle, to the millisecond; none when it is too short to cut.
+pub fn halves(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    min: chrono::Duration,
+) -> Option<[(DateTime<Utc>, DateTime<Utc>); 2]> {
+    let ms = (end - start).num_milliseconds();
+    if end - start < min * 2 || ms < 2 {
+        return None;
+    }
+    let mid = start + chrono::Duration::milliseconds(ms / 2);
+    Some([(start, mid), (mid, end)])
 }
 
 /// `[from, to]` cut into day-sized pieces. Each piece's end is the next one's start: the API
@@ -247,6 +406,35 @@ mod tests {
             assert_eq!(pair[0].1, pair[1].0);
         }
         assert!(day_windows(to, from).is_empty());
+    }
+
+    #[test]
+    fn chunks_tile_the_window_and_halves_stop_at_the_minimum() {
+        let from = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let to = Utc.with_ymd_and_hms(2026, 11, 2, 12, 0, 0).unwrap();
+        let c = chunks(from, to, chrono::Duration::days(1));
+        assert_eq!(
+            c,
+            vec![
+                (from, from + chrono::Duration::days(1)),
+                (from + chrono::Duration::days(1), to)
+            ]
+        );
+        let [a, b] = halves(from, to, chrono::Duration::minutes(1)).unwrap();
+        assert_eq!(
+            (a.0, a.1, b.0, b.1),
+            (from, from + chrono::Duration::hours(18), a.1, to)
+        );
+        let short = from + chrono::Duration::seconds(90);
+        assert!(halves(from, short, chrono::Duration::minutes(1)).is_none());
+        assert!(
+            halves(
+                from,
+                from + chrono::Duration::minutes(2),
+                chrono::Duration::minutes(1)
+            )
+            .is_some()
+        );
     }
 
     #[test]

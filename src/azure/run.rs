@@ -13,9 +13,9 @@ use indicatif::{MultiProgress, ProgressBar};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::http::{Arm, FetchError};
+use super::http::{Api, FetchError};
 use super::manifest::{FileEntry, KindEntry, KindStatus, Manifest};
-use super::plan::{Kind, SUBSCRIPTION_PERMISSION, Settings};
+use super::plan::{Inventory, Kind, SUBSCRIPTION_PERMISSION, Settings};
 use crate::secrets::redact;
 
 /// Pages one list may take: a subscription's busiest day of Activity Log is some thousands of
@@ -24,7 +24,7 @@ const MAX_PAGES: u32 = 20_000;
 
 /// Everything the concurrent tasks share.
 pub(super) struct Run {
-    pub(super) arm: Arm,
+    pub(super) arm: Api,
     pub(super) out: PathBuf,
     pub(super) settings: Settings,
     pub(super) manifest: Mutex<Manifest>,
@@ -36,14 +36,25 @@ pub(super) struct Run {
 #[derive(Clone, Copy)]
 pub(super) enum Slot {
     SubscriptionList,
+    ManagementGroups,
+    ResourceGraph,
     Kind(usize, Kind),
 }
+
+/// What reading a management group's descendants needs.
+pub(super) const MANAGEMENT_GROUP_PERMISSION: &str =
+    "Microsoft.Management/managementGroups/descendants/read (Reader at the management group)";
+/// What a Resource Graph query needs: read access to the resources, per subscription.
+pub(super) const RESOURCE_GRAPH_PERMISSION: &str =
+    "read access to the resources (Reader on the subscriptions or a management group above them)";
 
 impl Run {
     pub(super) fn with_entry<T>(&self, slot: Slot, f: impl FnOnce(&mut KindEntry) -> T) -> T {
         let mut m = self.manifest.lock().expect("manifest lock");
         let entry = match slot {
             Slot::SubscriptionList => m.subscription_list.get_or_insert_with(KindEntry::default),
+            Slot::ManagementGroups => m.management_groups.get_or_insert_with(KindEntry::default),
+            Slot::ResourceGraph => m.resource_graph.get_or_insert_with(KindEntry::default),
             Slot::Kind(i, kind) => m.subscriptions[i]
                 .kinds
                 .entry(kind.name().to_string())
@@ -82,6 +93,21 @@ impl Run {
         Ok(())
     }
 
+    /// The kinds listed per subscription: the Activity Log only when no query engine holds
+    /// it, VMs, NICs and NSGs only when Resource Graph does not list them.
+    pub(super) fn kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|k| match k {
+                Kind::ActivityLog => self.settings.logs.is_none(),
+                Kind::VirtualMachines | Kind::NetworkInterfaces | Kind::NetworkSecurityGroups => {
+                    self.settings.inventory == Inventory::Arm
+                }
+                Kind::JitPolicies => true,
+            })
+            .collect()
+    }
+
     /// Redraws a subscription's progress line from its manifest entry.
     pub(super) fn tick(&self, slot: Slot) {
         let Slot::Kind(i, _) = slot else { return };
@@ -89,7 +115,8 @@ impl Run {
         let Some(bar) = bars.get(&i) else { return };
         let m = self.manifest.lock().expect("manifest lock");
         let sub = &m.subscriptions[i];
-        let parts: Vec<String> = Kind::ALL
+        let parts: Vec<String> = self
+            .kinds()
             .iter()
             .map(|k| match sub.kinds.get(k.name()) {
                 Some(e) => {
@@ -192,6 +219,11 @@ impl Run {
             Slot::SubscriptionList => {
                 ("listing subscriptions".to_string(), SUBSCRIPTION_PERMISSION)
             }
+            Slot::ManagementGroups => (
+                "listing a management group".to_string(),
+                MANAGEMENT_GROUP_PERMISSION,
+            ),
+            Slot::ResourceGraph => ("Resource Graph".to_string(), RESOURCE_GRAPH_PERMISSION),
             Slot::Kind(i, kind) => {
                 let m = self.manifest.lock().expect("manifest lock");
                 (

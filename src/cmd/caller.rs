@@ -1,8 +1,10 @@
 //! `jitaudit caller ID`: everything one caller did, in time order, for a SOC analyst.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
 
 use crate::cli::{CallerArgs, OutputFormat};
 use crate::config::Config;
@@ -17,9 +19,18 @@ use crate::summary::caller::{closest, investigate};
 use crate::tables::EventColumns;
 use crate::window;
 
-pub fn run(args: CallerArgs) -> Result<Exit> {
+pub fn run(mut args: CallerArgs) -> Result<Exit> {
     let config = Config::load(args.config.as_deref())?;
     let window = args.window.window()?;
+    // Live: the caller's records fetched from the query engine into a snapshot read below.
+    let _fetched = match super::collect::log_source(&args.live.logs, args.live.cloud)? {
+        Some(source) => {
+            let fetched = fetch_live(&args, source, &window)?;
+            args.input.paths.push(fetched.dir.clone());
+            Some(fetched)
+        }
+        None => None,
+    };
     // The JIT records and everything the caller did, by any of its names (see
     // `pipeline::caller`); no file hashes, which the view does not cite.
     let loaded = super::load(
@@ -83,4 +94,85 @@ pub fn run(args: CallerArgs) -> Result<Exit> {
     };
     output::to_stdout(exporter)?;
     Ok(loaded.summary.exit())
+}
+
+/// How far back a live caller looks without --from/--last: the history a SOC analyst asks
+/// for, which a workspace usually keeps.
+const LIVE_DAYS: i64 = 180;
+
+/// A live fetch's snapshot directory, deleted at the end unless --snapshot named it.
+struct Fetched {
+    dir: PathBuf,
+    keep: bool,
+}
+
+impl Drop for Fetched {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn fetch_live(
+    args: &CallerArgs,
+    source: crate::azure::plan::LogSource,
+    window: &window::Window,
+) -> Result<Fetched> {
+    let now = window::now()?;
+    let from = window
+        .from
+        .map(DateTime::<Utc>::from_timestamp_nanos)
+        .unwrap_or(now - chrono::Duration::days(LIVE_DAYS));
+    let to = window
+        .to
+        .map(DateTime::<Utc>::from_timestamp_nanos)
+        .unwrap_or(now);
+    let fetched = match &args.live.snapshot {
+        Some(dir) => {
+            if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+                bail!(
+                    "--snapshot {}: the directory is not empty; a snapshot goes into a new or empty directory",
+                    dir.display()
+                );
+            }
+            Fetched {
+                dir: dir.clone(),
+                keep: true,
+            }
+        }
+        None => Fetched {
+            dir: std::env::temp_dir().join(format!(
+                "jitaudit-caller-{}-{}",
+                std::process::id(),
+                Utc::now().timestamp_nanos_opt().unwrap_or_default()
+            )),
+            keep: false,
+        },
+    };
+    let live = crate::azure::live::LiveCaller {
+        id: args.id.clone(),
+        source,
+        auth: args.live.auth,
+        cloud: args.live.cloud,
+        from,
+        to,
+        out: fetched.dir.clone(),
+        show_query: args.live.logs.show_query,
+    };
+    let manifest = super::collect::runtime()?
+        .block_on(crate::azure::live::fetch(live))
+        .context("fetching the caller's records")?;
+    if let Some(l) = &manifest.logs {
+        eprintln!(
+            "fetched {} records from {} {} ({} to {}), for the names {}",
+            l.rows,
+            l.engine,
+            l.targets.join(", "),
+            manifest.window.from,
+            manifest.window.to,
+            l.caller_names.join(", ")
+        );
+    }
+    Ok(fetched)
 }

@@ -7,11 +7,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
+use crate::azure::cloud::Cloud;
 use crate::azure::collect;
 use crate::azure::http::RetryPolicy;
-use crate::azure::manifest::{KindStatus, Manifest, RunStatus};
-use crate::azure::plan::{self, Settings};
-use crate::cli::CollectArgs;
+use crate::azure::manifest::{ChunkStatus, KindStatus, Manifest, RunStatus};
+use crate::azure::plan::{self, Engine, LogSource, Settings};
+use crate::cli::{CollectArgs, LogArgs};
 use crate::exit::Exit;
 use crate::normalize::parse_time;
 
@@ -20,12 +21,7 @@ pub fn run(args: CollectArgs) -> Result<Exit> {
     let settings = settings(args, now)?;
     plan::validate(&settings, now)?;
     let out = settings.out.clone();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let outcome = runtime.block_on(collect::collect(settings))?;
+    let outcome = runtime()?.block_on(collect::collect(settings))?;
     let mut stdout = std::io::stdout().lock();
     print_summary(&mut stdout, &outcome.manifest, &out.display().to_string())?;
     Ok(match outcome.manifest.status {
@@ -33,6 +29,15 @@ pub fn run(args: CollectArgs) -> Result<Exit> {
         RunStatus::Partial => Exit::Partial,
         RunStatus::Failed | RunStatus::Running => Exit::Error,
     })
+}
+
+/// The small runtime the Azure clients run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 fn settings(args: CollectArgs, now: DateTime<Utc>) -> Result<Settings> {
@@ -46,7 +51,17 @@ fn settings(args: CollectArgs, now: DateTime<Utc>) -> Result<Settings> {
         (Some(f), Some(t)) => (time("--from", f)?, time("--to", t)?),
         _ => (now - chrono::Duration::days(i64::from(args.days)), now),
     };
+    let logs = log_source(&args.logs, args.cloud)?;
     Ok(Settings {
+        logs,
+        management_groups: args.management_groups,
+        exclude: args
+            .exclude
+            .iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect(),
+        inventory: args.inventory,
+        show_query: args.logs.show_query,
         out: args.out,
         subscriptions: args.subscriptions,
         from,
@@ -67,6 +82,57 @@ fn settings(args: CollectArgs, now: DateTime<Utc>) -> Result<Settings> {
         },
         progress: std::io::stderr().is_terminal(),
     })
+}
+
+/// The query engine the flags name, if any.
+pub fn log_source(args: &LogArgs, cloud: Cloud) -> Result<Option<LogSource>> {
+    let (engine, endpoint, token_scope, targets, table) =
+        match (&args.adx, args.log_analytics.is_empty()) {
+            (Some(cluster), _) => {
+                let cluster = cluster.trim_end_matches('/').to_string();
+                let scope = format!("{cluster}/.default");
+                let db = args.adx_database.clone().unwrap_or_default();
+                (
+                    Engine::DataExplorer,
+                    cluster,
+                    scope,
+                    vec![db],
+                    args.adx_table.clone(),
+                )
+            }
+            (None, false) => {
+                let (endpoint, scope) = cloud.log_analytics();
+                (
+                    Engine::LogAnalytics,
+                    args.log_analytics_endpoint
+                        .clone()
+                        .unwrap_or_else(|| endpoint.to_string()),
+                    scope.to_string(),
+                    args.log_analytics
+                        .iter()
+                        .map(|w| w.to_ascii_lowercase())
+                        .collect(),
+                    "AzureActivity".to_string(),
+                )
+            }
+            (None, true) => {
+                if args.log_analytics_endpoint.is_some() {
+                    anyhow::bail!("--log-analytics-endpoint needs --log-analytics WORKSPACE_ID");
+                }
+                return Ok(None);
+            }
+        };
+    Ok(Some(LogSource {
+        engine,
+        endpoint,
+        token_scope,
+        targets,
+        table,
+        chunk: chrono::Duration::hours(i64::from(args.chunk_hours)),
+        min_chunk: chrono::Duration::minutes(1),
+        concurrency: args.query_concurrency,
+        timeout: Duration::from_secs(args.query_timeout.max(1)),
+    }))
 }
 
 /// One line per subscription and kind, then every error in full.
@@ -108,7 +174,76 @@ fn print_summary(w: &mut impl Write, m: &Manifest, out: &str) -> Result<()> {
             status_word(list.status)
         )?;
     }
+    for (label, entry) in [
+        ("management groups", &m.management_groups),
+        ("resource graph", &m.resource_graph),
+    ] {
+        if let Some(k) = entry {
+            writeln!(
+                w,
+                "{:<44} {:<24} {:>6} {:>9} {:>7}  {}",
+                "(all)",
+                label,
+                k.pages,
+                k.records,
+                k.retries,
+                status_word(k.status)
+            )?;
+        }
+    }
     let mut errors = Vec::new();
+    for (label, entry) in [
+        ("management groups", &m.management_groups),
+        ("resource graph", &m.resource_graph),
+    ] {
+        errors.extend(
+            entry
+                .iter()
+                .flat_map(|k| &k.errors)
+                .map(|e| format!("{label}: {e}")),
+        );
+    }
+    if let Some(l) = &m.logs {
+        let count = |s: ChunkStatus| l.chunks.iter().filter(|c| c.status == s).count();
+        let in_window = l.rows + l.rows_left_on_engine;
+        let share = if l.selection == "jit" && in_window > 0 {
+            format!(
+                ", {} left on the engine ({:.2}% of the window's rows sent)",
+                l.rows_left_on_engine,
+                l.rows as f64 * 100.0 / in_window as f64
+            )
+        } else {
+            String::new()
+        };
+        writeln!(
+            w,
+            "Activity Log from {} {} ({}, {} events): {} queries, {} split, {} rows received{share}; {} partial, {} failed",
+            l.engine,
+            l.targets.join(", "),
+            l.table,
+            l.selection,
+            l.requests,
+            count(ChunkStatus::Split),
+            l.rows,
+            count(ChunkStatus::Partial),
+            count(ChunkStatus::Failed) + count(ChunkStatus::Skipped),
+        )?;
+        for c in &l.chunks {
+            if matches!(
+                c.status,
+                ChunkStatus::Partial | ChunkStatus::Failed | ChunkStatus::Skipped
+            ) {
+                errors.push(format!(
+                    "{} {} {} to {}: {}",
+                    c.target,
+                    c.query,
+                    c.from,
+                    c.to,
+                    c.error.as_deref().unwrap_or("no answer")
+                ));
+            }
+        }
+    }
     for s in &m.subscriptions {
         let label = match &s.name {
             Some(n) => format!("{} {}", short(n, 24), s.id.get(..8).unwrap_or(&s.id)),

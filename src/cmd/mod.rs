@@ -29,6 +29,9 @@ use crate::window::{self, Window};
 /// Loads the inputs a command was given, for what it needs of the Activity Log (every record
 /// under `--no-prefilter`), hashing each file when `hash`, filling `events` columns of `events`.
 fn load(input: &InputArgs, need: Need, hash: bool, events: EventColumns) -> Result<Loaded> {
+    if input.paths.is_empty() {
+        anyhow::bail!("no input: name at least one file or directory");
+    }
     pipeline::load(
         &input.paths,
         LoadOptions {

@@ -17,6 +17,7 @@ pub fn run(args: SampleArgs) -> Result<Exit> {
             subscriptions: n,
             vms: args.vms.unwrap_or(20 * n),
             people: args.people.unwrap_or(3 * n),
+            log_shape: args.log_shape,
         }),
     };
     let written = sample::generate(&args.out, &settings)?;

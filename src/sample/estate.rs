@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::events::{self, Event, Scope, Target};
 use super::story::{DAY, HOUR, MINUTE, Ms, Request, Rng, START, TASKS, Who};
 use super::tenant::{self, Person, Sub};
-use super::{Settings, Writer};
+use super::{Settings, Writer, shapes};
 
 /// The size of the estate.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +27,7 @@ pub struct Estate {
     pub subscriptions: u32,
     pub vms: u32,
     pub people: u32,
+    pub log_shape: super::LogShape,
 }
 
 const APPS: &[&str] = &[
@@ -411,6 +412,7 @@ pub fn generate(out: &Path, s: &Settings, e: &Estate) -> Result<Vec<std::path::P
     }
     let mut blobs = 0usize;
     let mut records = 0usize;
+    let mut rows: Vec<Value> = Vec::new();
     for (i, sub) in cast.subs.iter().enumerate() {
         let scope = Scope {
             index: 3 + i,
@@ -441,9 +443,24 @@ pub fn generate(out: &Path, s: &Settings, e: &Estate) -> Result<Vec<std::path::P
                 s.nsg_share,
             ));
             evs.sort_by_key(|e| (e.at, e.event_id.clone()));
-            let (b, r) = w.hourly_blobs(sub.id, day, &evs)?;
-            blobs += b;
-            records += r;
+            match e.log_shape {
+                super::LogShape::Blobs => {
+                    let (b, r) = w.hourly_blobs(sub.id, day, &evs)?;
+                    blobs += b;
+                    records += r;
+                }
+                super::LogShape::LogAnalytics => {
+                    records += evs.len();
+                    rows.extend(evs.iter().map(|e| Value::Object(shapes::log_analytics(e))));
+                }
+            }
+        }
+        if !rows.is_empty() {
+            blobs += 1;
+            w.json_compact(
+                &format!("log-analytics/AzureActivity-{:03}.json", i + 1),
+                &Value::Array(std::mem::take(&mut rows)),
+            )?;
         }
     }
     w.text("jitaudit.toml", &config())?;
@@ -460,7 +477,7 @@ pub fn generate(out: &Path, s: &Settings, e: &Estate) -> Result<Vec<std::path::P
          Audit it from this directory with `jitaudit report . --config jitaudit.toml --out report`.\n\n\
          - {} subscriptions, {} VMs ({} without a JIT policy, {} with a policy entry open to `*`), {} people.\n\
          - {} JIT requests, of which {granted} JIT requests were granted; {} JIT policy writes.\n\
-         - {records} Activity Log records in {blobs} hourly diagnostic-settings blobs.\n\n\
+         - {records} Activity Log records in {blobs} {}.\n\n\
          People work on two or three subscriptions and ask for access about nine working days in \
          ten: one request in twenty at an odd hour, one in forty from home, one in two hundred \
          for `*`, one in twenty without a ticket, one in fifty refused.\n",
@@ -477,6 +494,10 @@ pub fn generate(out: &Path, s: &Settings, e: &Estate) -> Result<Vec<std::path::P
         cast.people.len(),
         requests.len(),
         policy_writes,
+        match e.log_shape {
+            super::LogShape::Blobs => "hourly diagnostic-settings blobs",
+            super::LogShape::LogAnalytics => "files of Log Analytics AzureActivity rows",
+        },
     );
     w.text("README.md", &readme)?;
     Ok(w.written)

@@ -23,6 +23,15 @@ use story::{DAY, HOUR, Ms, Rng, START};
 use tenant::SUBS;
 
 /// What to generate.
+/// Where a generated estate's Activity Log goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogShape {
+    /// Hourly diagnostic-settings blobs (JSON Lines), as a storage account holds them.
+    Blobs,
+    /// `AzureActivity` rows as a Log Analytics workspace holds them.
+    LogAnalytics,
+}
+
 pub struct Settings {
     pub seed: u64,
     pub days: u32,

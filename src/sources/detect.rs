@@ -161,6 +161,11 @@ fn classify_document(v: &Value) -> Option<SourceFormat> {
             if let Some(Value::Array(_)) = get(o, "tables") {
                 return Some(SourceFormat::LogAnalyticsJson);
             }
+            if let Some(Value::Array(_)) = get(o, "data")
+                && (get(o, "totalRecords").is_some() || get(o, "$skipToken").is_some())
+            {
+                return Some(SourceFormat::ResourceGraph);
+            }
             if let Some(Value::Array(items)) = get(o, "value") {
                 return match items.iter().find_map(Value::as_object) {
                     None if items.is_empty() => Some(SourceFormat::EmptyList),
@@ -368,8 +373,9 @@ fn read_document(
             if format == SourceFormat::LogAnalyticsJson && get(&o, "tables").is_some() {
                 return read_query_api(&o, batch, report);
             }
-            let list_key = ["records", "value"]
+            let list_key = ["records", "value", "data"]
                 .into_iter()
+                .filter(|k| *k != "data" || format == SourceFormat::ResourceGraph)
                 .find_map(|k| o.keys().find(|key| key.eq_ignore_ascii_case(k)).cloned());
             match list_key.and_then(|k| o.remove(&k)) {
                 Some(Value::Array(items)) => items,
@@ -452,6 +458,7 @@ fn read_data_explorer(frames: &[Value], batch: &mut Batch, report: &mut FileRepo
                 let Some(Value::Array(rows)) = get(frame, "Rows") else {
                     continue;
                 };
+                let coverage = columns == schema::COVERAGE_QUERY_COLUMNS;
                 for row in rows {
                     index += 1;
                     let at = Location::Record(index);
@@ -469,6 +476,10 @@ fn read_data_explorer(frames: &[Value], batch: &mut Batch, report: &mut FileRepo
                             continue;
                         }
                     };
+                    if coverage {
+                        read_coverage_row(cells, at, batch, report);
+                        continue;
+                    }
                     read_query_row(
                         &columns,
                         cells,
@@ -511,6 +522,44 @@ fn read_query_row(
     }
 }
 
+/// One row of a coverage answer (`schema::COVERAGE_QUERY_COLUMNS`): records the engine's
+/// filter left behind in one hour of one subscription, counted as skipped and into
+/// `activity_hours` as the byte prefilter counts the lines it passes over.
+fn read_coverage_row(cells: &[Value], at: Location, batch: &mut Batch, report: &mut FileReport) {
+    let text = |i: usize| match cells.get(i) {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let time = |i: usize| text(i).and_then(crate::normalize::parse_time);
+    let records = match cells.get(2) {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    };
+    let (Some(hour), Some(records), Some(first), Some(last)) = (time(1), records, time(3), time(4))
+    else {
+        report.reject(
+            "coverage row without an hour, a count, or its first and last times",
+            at,
+            None,
+        );
+        return;
+    };
+    let sub = text(0)
+        .filter(|s| !s.is_empty())
+        .map(str::to_ascii_lowercase);
+    batch.skipped.add_cell(
+        crate::tables::hour_of(hour),
+        sub,
+        crate::tables::Cell {
+            records,
+            first,
+            last,
+        },
+    );
+    report.skipped_many(records);
+}
+
 /// A Log Analytics query API response: `{"tables": [{"columns": [...], "rows": [[...]]}]}`.
 fn read_query_api(
     o: &Map<String, Value>,
@@ -534,6 +583,7 @@ fn read_query_api(
             Some(Value::Array(rows)) => rows,
             _ => continue,
         };
+        let coverage = columns == schema::COVERAGE_QUERY_COLUMNS;
         for row in rows {
             index += 1;
             let at = Location::Record(index);
@@ -541,6 +591,10 @@ fn read_query_api(
                 report.reject("query row is not an array", at, None);
                 continue;
             };
+            if coverage {
+                read_coverage_row(cells, at, batch, report);
+                continue;
+            }
             read_query_row(
                 &columns,
                 cells,

@@ -41,7 +41,7 @@ fn cloud_error_reads_code_and_message() {
 }
 
 /// A client of `endpoint` with a fixed token and no retries.
-fn arm_at(endpoint: &str) -> anyhow::Result<Arm> {
+fn arm_at(endpoint: &str) -> anyhow::Result<Api> {
     let cred: Arc<dyn TokenCredential> =
         crate::azure::auth::StaticToken::new(Secret::new("t".to_string()));
     let retry = RetryPolicy {
@@ -50,7 +50,15 @@ fn arm_at(endpoint: &str) -> anyhow::Result<Arm> {
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(1),
     };
-    Arm::new(endpoint, cred, "s", 1, Duration::from_secs(1), retry)
+    Api::new(
+        "--arm-endpoint",
+        endpoint,
+        cred,
+        "s",
+        1,
+        Duration::from_secs(1),
+        retry,
+    )
 }
 
 #[test]

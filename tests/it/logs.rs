@@ -1,0 +1,695 @@
+//! `collect --log-analytics` and `--adx` against the fake query engines (and the fake
+//! Resource Manager for the rest): the window cut into half-open chunks that the rows fill
+//! exactly once, partial answers halved and asked again, 429/504/slow answers retried,
+//! refusals and chunks that stay partial reported with exit 3, and a snapshot that audits like
+//! the files the engine was loaded from.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value};
+
+use crate::arm::{Data, FakeArm, Faults};
+use crate::engines::{EngineFaults, FakeEngine, is_jit, rows_from, time_of};
+use crate::util::*;
+
+const TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake-token-for-tests.c2lnbmF0dXJl";
+const WORKSPACE: &str = "6c3ad3f0-5b4e-4a50-9e2b-1a2b3c4d5e6f";
+const OTHER_WORKSPACE: &str = "0f0e0d0c-0b0a-4999-8888-777766665555";
+/// After the generated estate's days, so that `--days` windows would hold it.
+const NOW: &str = "1794787200";
+
+/// A generated estate of three subscriptions with its log as `AzureActivity` rows.
+struct Estate {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    rows: Vec<Map<String, Value>>,
+}
+
+fn estate() -> Estate {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("estate");
+    let out = jitaudit()
+        .args([
+            "sample",
+            "--subscriptions",
+            "3",
+            "--vms",
+            "12",
+            "--people",
+            "6",
+            "--days",
+            "14",
+        ])
+        .args(["--log-shape", "log-analytics", "--out"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files: Vec<PathBuf> = files_under(&root.join("log-analytics"));
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    Estate {
+        rows: rows_from(&refs),
+        _dir: dir,
+        root,
+    }
+}
+
+fn arm_data(e: &Estate) -> Data {
+    let files = files_under(&e.root.join("arm"));
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    Data::from_files(&refs)
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The estate's days: from the first record's midnight to the day after the last.
+fn days(rows: &[Map<String, Value>]) -> (DateTime<Utc>, DateTime<Utc>) {
+    let first = rows.iter().map(time_of).min().unwrap();
+    let last = rows.iter().map(time_of).max().unwrap();
+    let midnight = |t: DateTime<Utc>| t.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    (midnight(first), midnight(last) + chrono::Duration::days(1))
+}
+
+fn collect(arm: &FakeArm, out: &Path, extra: &[&str]) -> std::process::Output {
+    jitaudit()
+        .arg("collect")
+        .arg("--out")
+        .arg(out)
+        .args(["--arm-endpoint", &arm.url(), "--auth", "env-token"])
+        .args(extra)
+        .env("JITAUDIT_ACCESS_TOKEN", TOKEN)
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .timeout(Duration::from_secs(240))
+        .output()
+        .unwrap()
+}
+
+fn manifest(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// The findings of `scan`, each as its rule, caller, time, subscription and evidence (the
+/// evidence's file names differ between a snapshot and the files; its records do not).
+fn findings(inputs: &[&Path], config: &Path) -> Vec<String> {
+    let out = jitaudit()
+        .arg("scan")
+        .args(inputs)
+        .arg("--config")
+        .arg(config)
+        .args(["--format", "json"])
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .output()
+        .unwrap();
+    assert!(out.status.code().unwrap() <= 1, "{}", stderr(&out));
+    let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut keys: Vec<String> = all
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {} {} {} {} {}",
+                f["rule_id"],
+                f["caller"],
+                f["time_utc"],
+                f["subscription_id"],
+                f["vm_id"],
+                f["source"],
+                f["port"],
+                f["detail"]
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Every row the snapshot's kept answers hold, by event id, with how often each came.
+fn rows_received(snapshot: &Path) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for f in files_under(snapshot) {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("activity-") || !name.ends_with(".json") {
+            continue;
+        }
+        let v: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+        let tables: Vec<(Vec<String>, Vec<Value>)> = match &v {
+            Value::Object(o) => o["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    let cols = t["columns"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["name"].as_str().unwrap().to_string())
+                        .collect();
+                    (cols, t["rows"].as_array().unwrap().clone())
+                })
+                .collect(),
+            Value::Array(frames) => frames
+                .iter()
+                .filter(|f| f["TableKind"] == "PrimaryResult")
+                .map(|t| {
+                    let cols = t["Columns"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["ColumnName"].as_str().unwrap().to_string())
+                        .collect();
+                    (cols, t["Rows"].as_array().unwrap().clone())
+                })
+                .collect(),
+            _ => panic!("{}", f.display()),
+        };
+        for (cols, rows) in tables.into_iter().filter(|(_, rows)| !rows.is_empty()) {
+            let at = cols
+                .iter()
+                .position(|c| c == "EventDataId")
+                .expect("EventDataId column");
+            for r in rows {
+                *seen.entry(r[at].as_str().unwrap().to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    seen
+}
+
+fn ids(rows: &[&Map<String, Value>]) -> BTreeSet<String> {
+    rows.iter()
+        .map(|r| r["EventDataId"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn log_analytics_chunks_hold_each_row_once_and_the_snapshot_audits_like_the_files() {
+    let e = estate();
+    let arm = FakeArm::start(
+        arm_data(&e),
+        Faults {
+            token: TOKEN.into(),
+            page_size: 50,
+            ..Default::default()
+        },
+    );
+    // A row limit the busy days pass, a 429 and a 504 first.
+    let engine = FakeEngine::start(
+        e.rows.clone(),
+        EngineFaults {
+            token: TOKEN.into(),
+            row_limit: 40,
+            throttle_first: true,
+            gateway_timeouts: 2,
+            ..Default::default()
+        },
+    );
+    let (from, to) = days(&e.rows);
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snapshot");
+    let run = collect(
+        &arm,
+        &snap,
+        &[
+            "--log-analytics",
+            WORKSPACE,
+            "--log-analytics-endpoint",
+            &engine.url(),
+            "--activity",
+            "jit",
+            "--from",
+            &stamp(from),
+            "--to",
+            &stamp(to),
+            "--show-query",
+            "--query-timeout",
+            "20",
+        ],
+    );
+    let (so, se) = (stdout(&run), stderr(&run));
+    assert_eq!(run.status.code(), Some(0), "{so}{se}");
+    assert!(
+        se.contains("| where TimeGenerated >= datetime("),
+        "--show-query prints the KQL: {se}"
+    );
+    assert!(so.contains("Activity Log from log-analytics"), "{so}");
+
+    // Exactly the JIT rows of the window, each once, though chunks were halved.
+    let in_window: Vec<&Map<String, Value>> = e
+        .rows
+        .iter()
+        .filter(|r| time_of(r) >= from && time_of(r) < to)
+        .collect();
+    let jit: Vec<&Map<String, Value>> = in_window.iter().copied().filter(|r| is_jit(r)).collect();
+    let received = rows_received(&snap);
+    assert!(received.values().all(|n| *n == 1), "a row came twice");
+    assert_eq!(received.keys().cloned().collect::<BTreeSet<_>>(), ids(&jit));
+
+    let m = manifest(&snap);
+    assert_eq!(m["status"], "complete", "{}", m["logs"]);
+    let logs = &m["logs"];
+    assert_eq!(logs["engine"], "log-analytics");
+    assert_eq!(logs["rows"].as_u64().unwrap() as usize, jit.len());
+    assert_eq!(
+        logs["rows"].as_u64().unwrap() + logs["rows_left_on_engine"].as_u64().unwrap(),
+        in_window.len() as u64,
+        "the rows sent and the rows counted on the engine are the window"
+    );
+    let chunks = logs["chunks"].as_array().unwrap();
+    let split = chunks.iter().filter(|c| c["status"] == "split").count();
+    assert!(split > 0, "the row limit made some chunks split");
+    assert_eq!(
+        logs["requests"].as_u64().unwrap() as usize,
+        engine.asked().len()
+    );
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["kql"].as_str().unwrap().contains("TimeGenerated <"))
+    );
+    // The kept activity chunks tile the window: sorted, each starts where the last ended.
+    let mut kept: Vec<(String, String)> = chunks
+        .iter()
+        .filter(|c| c["query"] == "activity" && c["status"] == "ok")
+        .map(|c| {
+            (
+                c["from"].as_str().unwrap().to_string(),
+                c["to"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    kept.sort();
+    let parse = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    assert_eq!(parse(&kept[0].0), from);
+    assert_eq!(parse(&kept.last().unwrap().1), to);
+    for pair in kept.windows(2) {
+        assert_eq!(parse(&pair[0].1), parse(&pair[1].0));
+    }
+    // The partial answers are kept beside, and no reader takes them as data.
+    assert!(
+        files_under(&snap)
+            .iter()
+            .any(|f| f.to_string_lossy().ends_with(".superseded"))
+    );
+    assert!(engine.asked().iter().any(|a| a.kind == "coverage"));
+
+    // The snapshot audits like the estate's own files.
+    let config = e.root.join("jitaudit.toml");
+    assert_eq!(findings(&[&snap], &config), findings(&[&e.root], &config));
+    // And its coverage counts every record of the window (no day reported without data).
+    let report = dir.path().join("report");
+    let out = jitaudit()
+        .arg("report")
+        .arg(&snap)
+        .arg("--config")
+        .arg(&config)
+        .args(["--from", &stamp(from), "--to", &stamp(to), "--out"])
+        .arg(&report)
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .output()
+        .unwrap();
+    assert!(out.status.code().unwrap() <= 1, "{}", stderr(&out));
+    let text = std::fs::read_to_string(report.join("summary.json")).unwrap();
+    assert!(
+        text.contains("\"days_without_activity\": []"),
+        "{}",
+        &text[..text.len().min(3000)]
+    );
+    assert!(text.contains("\"subscriptions_without_activity\": []"));
+    // The rows left on the engine are accounted for as records passed over.
+    let s: Value = serde_json::from_str(&text).unwrap();
+    let skipped: u64 = s["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["records_skipped"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(skipped, m["logs"]["rows_left_on_engine"].as_u64().unwrap());
+}
+
+#[test]
+fn data_explorer_frames_bring_the_whole_window_and_audit_like_the_files() {
+    let e = estate();
+    let arm = FakeArm::start(
+        arm_data(&e),
+        Faults {
+            token: TOKEN.into(),
+            page_size: 50,
+            ..Default::default()
+        },
+    );
+    let engine = FakeEngine::start(
+        e.rows.clone(),
+        EngineFaults {
+            token: TOKEN.into(),
+            row_limit: 40,
+            ..Default::default()
+        },
+    );
+    let (from, to) = days(&e.rows);
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snapshot");
+    let run = collect(
+        &arm,
+        &snap,
+        &[
+            "--adx",
+            &engine.url(),
+            "--adx-database",
+            "Security",
+            "--adx-table",
+            "AzureActivity",
+            "--activity",
+            "all",
+            "--from",
+            &stamp(from),
+            "--to",
+            &stamp(to),
+            "--chunk-hours",
+            "48",
+        ],
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&run),
+        stderr(&run)
+    );
+    let all: Vec<&Map<String, Value>> = e.rows.iter().collect();
+    let received = rows_received(&snap);
+    assert!(received.values().all(|n| *n == 1));
+    assert_eq!(received.keys().cloned().collect::<BTreeSet<_>>(), ids(&all));
+    let m = manifest(&snap);
+    assert_eq!(m["logs"]["engine"], "data-explorer");
+    assert_eq!(m["logs"]["rows_left_on_engine"], 0);
+    assert!(
+        engine
+            .asked()
+            .iter()
+            .all(|a| a.kind == "all" && a.target == "Security")
+    );
+    assert!(
+        m["logs"]["chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["status"] == "split")
+    );
+    let config = e.root.join("jitaudit.toml");
+    assert_eq!(findings(&[&snap], &config), findings(&[&e.root], &config));
+}
+
+#[test]
+fn refusals_timeouts_and_chunks_that_stay_partial_are_reported_with_exit_3() {
+    let e = estate();
+    let arm = FakeArm::start(
+        arm_data(&e),
+        Faults {
+            token: TOKEN.into(),
+            page_size: 50,
+            ..Default::default()
+        },
+    );
+    let (from, to) = days(&e.rows);
+    let dir = tempfile::tempdir().unwrap();
+
+    // One workspace refuses (403): its first query says why, the rest are not sent; the
+    // other workspace is read whole, after a first answer slower than --query-timeout.
+    let engine = FakeEngine::start(
+        e.rows.clone(),
+        EngineFaults {
+            token: TOKEN.into(),
+            forbidden: vec![OTHER_WORKSPACE.into()],
+            slow_first: Some(Duration::from_secs(3)),
+            ..Default::default()
+        },
+    );
+    let snap = dir.path().join("refused");
+    let run = collect(
+        &arm,
+        &snap,
+        &[
+            "--log-analytics",
+            WORKSPACE,
+            "--log-analytics",
+            OTHER_WORKSPACE,
+            "--log-analytics-endpoint",
+            &engine.url(),
+            "--from",
+            &stamp(from),
+            "--to",
+            &stamp(to),
+            "--query-timeout",
+            "1",
+            "--query-concurrency",
+            "1",
+        ],
+    );
+    let so = stdout(&run);
+    assert_eq!(run.status.code(), Some(3), "{so}{}", stderr(&run));
+    let m = manifest(&snap);
+    assert_eq!(m["status"], "partial");
+    let chunks = m["logs"]["chunks"].as_array().unwrap();
+    let of = |ws: &str, status: &str| {
+        chunks
+            .iter()
+            .filter(|c| c["target"] == ws && c["status"] == status)
+            .count()
+    };
+    assert_eq!(of(OTHER_WORKSPACE, "failed"), 1, "one refusal: {chunks:?}");
+    assert_eq!(
+        of(OTHER_WORKSPACE, "skipped"),
+        chunks
+            .iter()
+            .filter(|c| c["target"] == OTHER_WORKSPACE)
+            .count()
+            - 1
+    );
+    assert!(
+        so.contains("403") && so.contains("Log Analytics Reader"),
+        "{so}"
+    );
+    assert_eq!(
+        of(WORKSPACE, "ok"),
+        chunks.iter().filter(|c| c["target"] == WORKSPACE).count()
+    );
+    assert!(
+        chunks.iter().any(|c| c["retries"].as_u64().unwrap() > 0),
+        "the slow answer was retried"
+    );
+    assert_eq!(rows_received(&snap).len(), e.rows.len());
+
+    // A token the engine refuses (401): said once, the other chunks not sent.
+    let picky = FakeEngine::start(
+        e.rows.clone(),
+        EngineFaults {
+            token: "another".into(),
+            ..Default::default()
+        },
+    );
+    let snap = dir.path().join("unauthorized");
+    let run = collect(
+        &arm,
+        &snap,
+        &[
+            "--log-analytics",
+            WORKSPACE,
+            "--log-analytics-endpoint",
+            &picky.url(),
+            "--from",
+            &stamp(from),
+            "--to",
+            &stamp(to),
+            "--query-concurrency",
+            "1",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(3), "{}", stdout(&run));
+    assert!(stdout(&run).contains("401"), "{}", stdout(&run));
+    assert_eq!(picky.asked().len(), 0);
+    let m = manifest(&snap);
+    let chunks = m["logs"]["chunks"].as_array().unwrap();
+    assert_eq!(chunks.iter().filter(|c| c["status"] == "failed").count(), 1);
+
+    // A burst of rows the engine cannot return within its row limit even in the smallest
+    // chunk: what came is kept and marked partial; the run exits 3.
+    let burst = e
+        .rows
+        .iter()
+        .map(time_of)
+        .filter(|t| *t >= from)
+        .min()
+        .unwrap();
+    let tight = FakeEngine::start(
+        e.rows.clone(),
+        EngineFaults {
+            token: TOKEN.into(),
+            row_limit: 1,
+            ..Default::default()
+        },
+    );
+    let snap = dir.path().join("partial");
+    let (a, b) = (
+        burst - chrono::Duration::minutes(5),
+        burst + chrono::Duration::minutes(5),
+    );
+    let run = collect(
+        &arm,
+        &snap,
+        &[
+            "--log-analytics",
+            WORKSPACE,
+            "--log-analytics-endpoint",
+            &tight.url(),
+            "--from",
+            &stamp(a),
+            "--to",
+            &stamp(b),
+            "--chunk-hours",
+            "1",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(3), "{}", stdout(&run));
+    let m = manifest(&snap);
+    let chunks = m["logs"]["chunks"].as_array().unwrap();
+    let partial: Vec<&Value> = chunks.iter().filter(|c| c["status"] == "partial").collect();
+    assert!(!partial.is_empty(), "{chunks:?}");
+    for c in &partial {
+        let span = c["to"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap()
+            - c["from"]
+                .as_str()
+                .unwrap()
+                .parse::<DateTime<Utc>>()
+                .unwrap();
+        assert!(
+            span < chrono::Duration::minutes(2),
+            "halved down to the smallest chunk: {c}"
+        );
+    }
+    // The report says the snapshot is partial.
+    let out = jitaudit()
+        .arg("scan")
+        .arg(&snap)
+        .args(["--format", "json"])
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("partial"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_live_caller_view_equals_the_view_of_the_files() {
+    let e = estate();
+    let (from, to) = days(&e.rows);
+    // The person with the most JIT requests.
+    let mut requests: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &e.rows {
+        let op = r["OperationNameValue"]
+            .as_str()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let caller = r["Caller"].as_str().unwrap_or("");
+        if op.ends_with("initiate/action") && caller.contains('@') {
+            *requests.entry(caller.to_string()).or_default() += 1;
+        }
+    }
+    let person = requests.iter().max_by_key(|(_, n)| **n).unwrap().0.clone();
+    let engine = FakeEngine::start(
+        e.rows.clone(),
+        EngineFaults {
+            token: TOKEN.into(),
+            row_limit: 60,
+            ..Default::default()
+        },
+    );
+    let config = e.root.join("jitaudit.toml");
+    let window = [
+        "--from".to_string(),
+        stamp(from),
+        "--to".to_string(),
+        stamp(to),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("fetched");
+    // The policies' request history (the requests' outcome) is Resource Manager's, not the
+    // log's: the live view reads it from files beside the fetched records.
+    let live = jitaudit()
+        .args(["caller", &person])
+        .arg(e.root.join("arm"))
+        .args([
+            "--log-analytics",
+            WORKSPACE,
+            "--log-analytics-endpoint",
+            &engine.url(),
+        ])
+        .args([
+            "--auth",
+            "env-token",
+            "--format",
+            "json",
+            "--show-query",
+            "--snapshot",
+        ])
+        .arg(&kept)
+        .args(&window)
+        .arg("--config")
+        .arg(&config)
+        .env("JITAUDIT_ACCESS_TOKEN", TOKEN)
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .timeout(Duration::from_secs(240))
+        .output()
+        .unwrap();
+    assert!(live.status.success(), "{}", stderr(&live));
+    let se = stderr(&live);
+    assert!(
+        se.contains("KQL sent to find the caller's names")
+            && se.contains("CorrelationId in (mine)"),
+        "{se}"
+    );
+    let files = jitaudit()
+        .args(["caller", &person])
+        .arg(&e.root)
+        .args(["--format", "json"])
+        .args(&window)
+        .arg("--config")
+        .arg(&config)
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .output()
+        .unwrap();
+    assert!(files.status.success(), "{}", stderr(&files));
+    // The same events, requests and findings, whichever way they came (their source files
+    // differ, and are left out).
+    let strip = |o: &std::process::Output| {
+        let mut v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        fn drop_sources(v: &mut Value) {
+            match v {
+                Value::Object(m) => {
+                    m.retain(|k, _| !k.starts_with("source_") && k != "evidence" && k != "inputs");
+                    m.values_mut().for_each(drop_sources);
+                }
+                Value::Array(a) => a.iter_mut().for_each(drop_sources),
+                _ => {}
+            }
+        }
+        drop_sources(&mut v);
+        v
+    };
+    let (a, b) = (strip(&live), strip(&files));
+    assert_eq!(a, b);
+    assert!(
+        a.to_string().contains("jit_request"),
+        "the view holds the person's requests"
+    );
+    // Fewer rows than the window's came: the caller's, their correlations', and JIT's.
+    let m = manifest(&kept);
+    assert!(m["logs"]["rows"].as_u64().unwrap() < e.rows.len() as u64);
+    assert!(
+        m["logs"]["caller_names"].as_array().unwrap().len() >= 2,
+        "UPN and object id: {}",
+        m["logs"]
+    );
+}
