@@ -4,7 +4,7 @@
 //! faults a test asks for. It records every request and what each distinct page held.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +21,8 @@ pub struct Data {
     pub subscriptions: Vec<Value>,
     /// (subscription, kind) to items; kinds: vms, nics, nsgs, jit, events.
     pub items: BTreeMap<(String, &'static str), Vec<Value>>,
+    /// Management group id (lower case) to its descendants, as the descendants API lists them.
+    pub management_groups: BTreeMap<String, Vec<Value>>,
 }
 
 impl Data {
@@ -180,24 +182,10 @@ impl Drop for FakeArm {
 }
 
 fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &Mutex<Log>) {
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() || line.is_empty() {
+    let Some((method, target, headers, body)) = crate::engines::read_request(&conn) else {
         return;
-    }
-    let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let mut auth = String::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':')
-            && k.eq_ignore_ascii_case("authorization")
-        {
-            auth = v.trim().to_string();
-        }
-    }
+    };
+    let auth = headers.get("authorization").cloned().unwrap_or_default();
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let lower = path.to_ascii_lowercase();
     log.lock().unwrap().requests.push(target.clone());
@@ -278,6 +266,9 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
 
     let params = parse_query(query);
     let segments: Vec<&str> = lower.trim_end_matches('/').split('/').collect();
+    if method == "POST" && segments == ["", "providers", "microsoft.resourcegraph", "resources"] {
+        return resource_graph(&mut conn, data, faults, &body, log, &target);
+    }
     let (kind, items): (&'static str, Vec<Value>) = match segments.as_slice() {
         ["", "subscriptions"] => ("subscriptions", data.subscriptions.clone()),
         ["", "subscriptions", id] => {
@@ -350,6 +341,20 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
                 .collect();
             ("jit", kept)
         }
+        [
+            "",
+            "providers",
+            "microsoft.management",
+            "managementgroups",
+            group,
+            "descendants",
+        ] => (
+            "mg",
+            data.management_groups
+                .get(*group)
+                .cloned()
+                .unwrap_or_default(),
+        ),
         [.., "eventtypes", "management", "values"] => {
             let filter = params.get("$filter").cloned().unwrap_or_default();
             ("events", events(items(data, &sub, "events"), &filter))
@@ -398,6 +403,63 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
         .served
         .insert(target.clone(), (sub.clone(), kind, page.len()));
     respond(&mut conn, "200 OK", "", &body.to_string());
+}
+
+/// Resource Graph's `Resources` over the subscriptions asked for: the VMs, NICs and NSGs,
+/// ordered by id, `$top` (at most the fault's page size) a page, paged by `$skipToken`.
+fn resource_graph(
+    conn: &mut TcpStream,
+    data: &Data,
+    faults: &Faults,
+    body: &[u8],
+    log: &Mutex<Log>,
+    target: &str,
+) {
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let subs: Vec<String> = request["subscriptions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_ascii_lowercase))
+        .collect();
+    assert!(
+        subs.len() <= 1000,
+        "Resource Graph takes at most 1,000 subscriptions"
+    );
+    let mut all: Vec<Value> = subs
+        .iter()
+        .flat_map(|s| ["vms", "nics", "nsgs"].map(|k| items(data, s, k)))
+        .flatten()
+        .collect();
+    all.sort_by_key(|v| v["id"].as_str().unwrap_or("").to_ascii_lowercase());
+    let top = request["options"]["$top"]
+        .as_u64()
+        .unwrap_or(100)
+        .min(faults.page_size.max(1) as u64) as usize;
+    let skip: usize = request["options"]["$skipToken"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();
+    let mut answer = json!({
+        "totalRecords": all.len(),
+        "count": page.len(),
+        "resultTruncated": "false",
+        "data": page,
+    });
+    if skip + top < all.len() {
+        answer["$skipToken"] = json!((skip + top).to_string());
+    }
+    log.lock().unwrap().served.insert(
+        format!("{target}#{skip}"),
+        ("(graph)".into(), "graph", page.len()),
+    );
+    let _ = write!(
+        conn,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        answer.to_string().len(),
+        answer
+    );
 }
 
 fn items(data: &Data, sub: &str, kind: &'static str) -> Vec<Value> {

@@ -693,3 +693,125 @@ fn a_live_caller_view_equals_the_view_of_the_files() {
         m["logs"]
     );
 }
+
+#[test]
+fn a_management_group_and_resource_graph_give_the_estate_in_few_requests() {
+    let e = estate();
+    let mut data = arm_data(&e);
+    let subs: Vec<String> = data
+        .subscriptions
+        .iter()
+        .map(|s| s["subscriptionId"].as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    assert_eq!(subs.len(), 3);
+    const EXCLUDED: &str = "99999999-aaaa-4bbb-8ccc-000000000009";
+    // Descendants as the API lists them (GetDescendants example's shape): a nested group,
+    // subscriptions under the root and under the nested group, one of them left out.
+    let root = "/providers/Microsoft.Management/managementGroups/contoso-root";
+    let platform = "/providers/Microsoft.Management/managementGroups/platform";
+    let sub = |id: &str, parent: &str| {
+        serde_json::json!({"id": format!("/subscriptions/{id}"), "type": "Microsoft.Management/managementGroups/subscriptions",
+            "name": id, "properties": {"displayName": format!("Subscription {id}"), "parent": {"id": parent}}})
+    };
+    data.management_groups.insert(
+        "contoso-root".into(),
+        vec![
+            serde_json::json!({"id": platform, "type": "Microsoft.Management/managementGroups", "name": "platform",
+                "properties": {"displayName": "Platform", "parent": {"id": root}}}),
+            sub(&subs[0], root),
+            sub(&subs[1], platform),
+            sub(&subs[2], platform),
+            sub(EXCLUDED, platform),
+        ],
+    );
+    let arm = FakeArm::start(
+        data,
+        Faults {
+            token: TOKEN.into(),
+            page_size: 2,
+            ..Default::default()
+        },
+    );
+    let engine = FakeEngine::start(
+        e.rows.clone(),
+        EngineFaults {
+            token: TOKEN.into(),
+            ..Default::default()
+        },
+    );
+    let (from, to) = days(&e.rows);
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snapshot");
+    let run = collect(
+        &arm,
+        &snap,
+        &[
+            "--management-group",
+            "contoso-root",
+            "--exclude-subscription",
+            EXCLUDED,
+            "--inventory",
+            "resource-graph",
+            "--log-analytics",
+            WORKSPACE,
+            "--log-analytics-endpoint",
+            &engine.url(),
+            "--activity",
+            "jit",
+            "--from",
+            &stamp(from),
+            "--to",
+            &stamp(to),
+        ],
+    );
+    let so = stdout(&run);
+    assert_eq!(run.status.code(), Some(0), "{so}{}", stderr(&run));
+    let m = manifest(&snap);
+    let listed: BTreeSet<String> = m["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    assert_eq!(listed, subs.iter().cloned().collect::<BTreeSet<_>>());
+    assert_eq!(
+        arm.count(EXCLUDED),
+        0,
+        "the excluded subscription is never asked about"
+    );
+    assert_eq!(m["management_groups"]["status"], "ok");
+    assert_eq!(
+        m["management_groups"]["pages"], 3,
+        "five descendants, two a page"
+    );
+    let graph = &m["resource_graph"];
+    assert_eq!(graph["status"], "ok");
+    let vms: usize = subs
+        .iter()
+        .map(|s| {
+            arm_data(&e)
+                .items
+                .get(&(s.clone(), "vms"))
+                .map_or(0, Vec::len)
+        })
+        .sum();
+    assert_eq!(graph["records"].as_u64().unwrap() as usize, vms);
+    assert!(graph["pages"].as_u64().unwrap() as usize >= vms / 2);
+    // Per subscription only the JIT policies are listed: no VM, NIC or NSG list, no Activity Log.
+    for s in m["subscriptions"].as_array().unwrap() {
+        let kinds: Vec<&String> = s["kinds"].as_object().unwrap().keys().collect();
+        assert_eq!(kinds, ["jit-policies"], "{s}");
+    }
+    assert_eq!(
+        arm.count("/providers/microsoft.compute/virtualmachines?"),
+        0
+    );
+    assert_eq!(arm.count("eventtypes"), 0);
+    assert!(
+        so.contains("resource graph") && so.contains("management groups"),
+        "{so}"
+    );
+    // The snapshot audits like the estate's files; the descendants pages are passed over.
+    let config = e.root.join("jitaudit.toml");
+    assert_eq!(findings(&[&snap], &config), findings(&[&e.root], &config));
+}
