@@ -12,11 +12,12 @@
 //! "csl", "properties"}` where `properties` is a JSON string of client request properties)
 //! and "Query V2 HTTP response" (frames, `DataSetCompletion` with `HasErrors`/`Cancelled`).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 use super::http::{Api, FetchError, Page};
@@ -38,6 +39,8 @@ pub(super) struct Queries {
     pub(super) to: DateTime<Utc>,
     /// Per target, whether it refused a query (401/403): its other chunks are not sent.
     denied: Vec<AtomicBool>,
+    /// The progress line on a terminal.
+    bar: OnceLock<ProgressBar>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +87,7 @@ impl Queries {
             from,
             to,
             denied,
+            bar: OnceLock::new(),
         }
     }
 
@@ -317,6 +321,19 @@ fn brief(e: &Value) -> String {
 /// refused, the others would be too, and are recorded as not sent. Records into `run`'s
 /// manifest as it goes.
 pub(super) async fn collect(run: &Arc<Run>, queries: Arc<Queries>) {
+    if run.settings.progress {
+        let bar = run.multi.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix}: {msg}").expect("static template"),
+        );
+        bar.set_prefix(format!(
+            "{} {}",
+            queries.source.engine.name(),
+            queries.source.targets.join(", ")
+        ));
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        let _ = queries.bar.set(bar);
+    }
     let mut by_target: Vec<Vec<Job>> = vec![Vec::new(); queries.source.targets.len()];
     for job in queries.first_jobs() {
         by_target[job.target].push(job);
@@ -356,6 +373,9 @@ pub(super) async fn collect(run: &Arc<Run>, queries: Arc<Queries>) {
             (&a.target, &a.query, &a.from, &a.to).cmp(&(&b.target, &b.query, &b.from, &b.to))
         });
     }
+    if let Some(bar) = queries.bar.get() {
+        bar.finish_and_clear();
+    }
 }
 
 /// Sends one query; returns the halves to ask for when its answer was not whole.
@@ -380,7 +400,7 @@ async fn one(run: &Run, q: &Queries, job: Job) -> Vec<Job> {
     if q.denied[job.target].load(Ordering::SeqCst) {
         entry.status = ChunkStatus::Skipped;
         entry.error = Some("not sent: the target refused an earlier query".into());
-        record(run, entry, None);
+        record(run, q, entry, None);
         return Vec::new();
     }
     let (path, body, headers) = q.request(&job, &kql);
@@ -406,10 +426,10 @@ async fn one(run: &Run, q: &Queries, job: Job) -> Vec<Job> {
             // A query that keeps timing out asks for too much at once: smaller chunks.
             if timed_out && let Some(parts) = split() {
                 entry.status = ChunkStatus::Split;
-                record(run, entry, None);
+                record(run, q, entry, None);
                 return jobs(&job, parts);
             }
-            record(run, entry, None);
+            record(run, q, entry, None);
             return Vec::new();
         }
     };
@@ -426,7 +446,7 @@ async fn one(run: &Run, q: &Queries, job: Job) -> Vec<Job> {
         Ok(()) => entry.file = Some(rel),
         Err(e) => {
             entry.error = Some(format!("{e:#}"));
-            record(run, entry, None);
+            record(run, q, entry, None);
             return Vec::new();
         }
     }
@@ -437,7 +457,7 @@ async fn one(run: &Run, q: &Queries, job: Job) -> Vec<Job> {
         (Some(_), None) => ChunkStatus::Partial,
     };
     let kept = (entry.status != ChunkStatus::Split).then_some(&verdict);
-    record(run, entry, kept.map(|v| (v.rows, v.records, job.ask)));
+    record(run, q, entry, kept.map(|v| (v.rows, v.records, job.ask)));
     match parts {
         Some(p) => jobs(&job, p),
         None => Vec::new(),
@@ -456,9 +476,21 @@ fn jobs(job: &Job, parts: [(DateTime<Utc>, DateTime<Utc>); 2]) -> Vec<Job> {
 }
 
 /// Adds a chunk's record to the manifest; `kept` counts the rows of an answer that is read.
-fn record(run: &Run, entry: ChunkEntry, kept: Option<(u64, u64, Ask)>) {
+fn record(run: &Run, q: &Queries, entry: ChunkEntry, kept: Option<(u64, u64, Ask)>) {
     let mut m = run.manifest.lock().expect("manifest lock");
     let Some(logs) = m.logs.as_mut() else { return };
+    if let Some(bar) = q.bar.get() {
+        let bad = logs
+            .chunks
+            .iter()
+            .filter(|c| !matches!(c.status, ChunkStatus::Ok | ChunkStatus::Split))
+            .count();
+        bar.set_message(format!(
+            "{} queries, {} rows received, {bad} partial or failed",
+            logs.requests + 1,
+            logs.rows + kept.filter(|k| k.2 == Ask::Activity).map_or(0, |k| k.0)
+        ));
+    }
     if entry.status != ChunkStatus::Skipped {
         logs.requests += 1;
     }

@@ -215,9 +215,10 @@ fn print_summary(w: &mut impl Write, m: &Manifest, out: &str) -> Result<()> {
         } else {
             String::new()
         };
+        let not_sent = count(ChunkStatus::Skipped);
         writeln!(
             w,
-            "Activity Log from {} {} ({}, {} events): {} queries, {} split, {} rows received{share}; {} partial, {} failed",
+            "Activity Log from {} {} ({}, {} events): {} queries, {} split, {} rows received{share}; {} partial, {} failed{}",
             l.engine,
             l.targets.join(", "),
             l.table,
@@ -226,13 +227,15 @@ fn print_summary(w: &mut impl Write, m: &Manifest, out: &str) -> Result<()> {
             count(ChunkStatus::Split),
             l.rows,
             count(ChunkStatus::Partial),
-            count(ChunkStatus::Failed) + count(ChunkStatus::Skipped),
+            count(ChunkStatus::Failed),
+            if not_sent > 0 {
+                format!(", {not_sent} not sent")
+            } else {
+                String::new()
+            },
         )?;
         for c in &l.chunks {
-            if matches!(
-                c.status,
-                ChunkStatus::Partial | ChunkStatus::Failed | ChunkStatus::Skipped
-            ) {
+            if matches!(c.status, ChunkStatus::Partial | ChunkStatus::Failed) {
                 errors.push(format!(
                     "{} {} {} to {}: {}",
                     c.target,
@@ -240,6 +243,19 @@ fn print_summary(w: &mut impl Write, m: &Manifest, out: &str) -> Result<()> {
                     c.from,
                     c.to,
                     c.error.as_deref().unwrap_or("no answer")
+                ));
+            }
+        }
+        // A refusal is said once; the chunks it kept from being sent are counted.
+        for target in &l.targets {
+            let skipped = l
+                .chunks
+                .iter()
+                .filter(|c| &c.target == target && c.status == ChunkStatus::Skipped)
+                .count();
+            if skipped > 0 {
+                errors.push(format!(
+                    "{target}: the other {skipped} queries were not sent after the refusal"
                 ));
             }
         }

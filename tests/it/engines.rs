@@ -48,7 +48,7 @@ type Request = (String, String, BTreeMap<String, String>, Vec<u8>);
 type Columns = Vec<(String, String)>;
 type Keep = Box<dyn Fn(&Map<String, Value>) -> bool>;
 /// Per subscription and hour: records, first and last time.
-type Cells = BTreeMap<(String, DateTime<Utc>), (u64, DateTime<Utc>, DateTime<Utc>)>;
+pub type Cells = BTreeMap<(String, DateTime<Utc>), (u64, DateTime<Utc>, DateTime<Utc>)>;
 
 pub struct FakeEngine {
     pub addr: SocketAddr,
@@ -95,14 +95,43 @@ pub fn is_jit(row: &Map<String, Value>) -> bool {
         || op.contains("azurefirewalls")
 }
 
+/// Counts `row` into its subscription's hour.
+pub fn count_into(cells: &mut Cells, row: &Map<String, Value>) {
+    let t = time_of(row);
+    let hour = t
+        .with_minute(0)
+        .unwrap()
+        .with_second(0)
+        .unwrap()
+        .with_nanosecond(0)
+        .unwrap();
+    let c = cells
+        .entry((text(row, "SubscriptionId"), hour))
+        .or_insert((0, t, t));
+    c.0 += 1;
+    c.1 = c.1.min(t);
+    c.2 = c.2.max(t);
+}
+
 impl FakeEngine {
     pub fn start(rows: Vec<Map<String, Value>>, faults: EngineFaults) -> FakeEngine {
+        FakeEngine::start_with(rows, None, faults)
+    }
+
+    /// An engine for `--activity jit` only, at a size whose rows would not fit in memory:
+    /// `rows` are the JIT rows, `left` the per-hour counts of all the others (a coverage
+    /// query's chunk bounds are whole hours).
+    pub fn start_with(
+        rows: Vec<Map<String, Value>>,
+        left: Option<Cells>,
+        faults: EngineFaults,
+    ) -> FakeEngine {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let counter = Arc::new(AtomicUsize::new(0));
-        let shared = Arc::new((rows, faults));
+        let shared = Arc::new((rows, faults, left));
         let thread = {
             let (log, stop) = (Arc::clone(&log), Arc::clone(&stop));
             std::thread::spawn(move || {
@@ -113,7 +142,9 @@ impl FakeEngine {
                     let Ok(conn) = conn else { continue };
                     let (shared, log, counter) =
                         (Arc::clone(&shared), Arc::clone(&log), Arc::clone(&counter));
-                    std::thread::spawn(move || serve(conn, &shared.0, &shared.1, &counter, &log));
+                    std::thread::spawn(move || {
+                        serve(conn, &shared.0, &shared.2, &shared.1, &counter, &log)
+                    });
                 }
             })
         };
@@ -182,6 +213,7 @@ pub fn respond(conn: &mut TcpStream, status: &str, extra: &str, body: &str) {
 fn serve(
     mut conn: TcpStream,
     rows: &[Map<String, Value>],
+    left: &Option<Cells>,
     faults: &EngineFaults,
     counter: &AtomicUsize,
     log: &Mutex<Vec<Asked>>,
@@ -251,7 +283,7 @@ fn serve(
     {
         std::thread::sleep(wait);
     }
-    let (kind, mut columns, mut out) = run_kql(&kql, rows);
+    let (kind, mut columns, mut out) = run_kql(&kql, rows, left.as_ref());
     let partial = faults.row_limit > 0 && out.len() > faults.row_limit;
     if partial {
         out.truncate(faults.row_limit);
@@ -292,7 +324,11 @@ fn serve(
 
 /// Runs what decides the rows: the last half-open window in the KQL, and whether it asks for
 /// the JIT rows, a coverage count of the others, a caller's rows, or every row.
-fn run_kql(kql: &str, rows: &[Map<String, Value>]) -> (&'static str, Columns, Vec<Value>) {
+fn run_kql(
+    kql: &str,
+    rows: &[Map<String, Value>],
+    left: Option<&Cells>,
+) -> (&'static str, Columns, Vec<Value>) {
     let windows = windows(kql);
     let (from, to) = *windows.last().expect("a window in the KQL");
     let inside = |r: &&Map<String, Value>| {
@@ -358,21 +394,18 @@ fn run_kql(kql: &str, rows: &[Map<String, Value>]) -> (&'static str, Columns, Ve
     }
     if kql.contains("| summarize Records = count()") {
         let mut cells: Cells = BTreeMap::new();
-        for r in rows.iter().filter(inside).filter(|r| !is_jit(r)) {
-            let t = time_of(r);
-            let hour = t
-                .with_minute(0)
-                .unwrap()
-                .with_second(0)
-                .unwrap()
-                .with_nanosecond(0)
-                .unwrap();
-            let c = cells
-                .entry((text(r, "SubscriptionId"), hour))
-                .or_insert((0, t, t));
-            c.0 += 1;
-            c.1 = c.1.min(t);
-            c.2 = c.2.max(t);
+        match left {
+            Some(counted) => cells.extend(
+                counted
+                    .iter()
+                    .filter(|((_, hour), _)| *hour >= from && *hour < to)
+                    .map(|(k, v)| (k.clone(), *v)),
+            ),
+            None => {
+                for r in rows.iter().filter(inside).filter(|r| !is_jit(r)) {
+                    count_into(&mut cells, r);
+                }
+            }
         }
         let columns = [
             "SubscriptionId",

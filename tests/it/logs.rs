@@ -815,3 +815,161 @@ fn a_management_group_and_resource_graph_give_the_estate_in_few_requests() {
     let config = e.root.join("jitaudit.toml");
     assert_eq!(findings(&[&snap], &config), findings(&[&e.root], &config));
 }
+
+/// Issue 28's benchmark, not a timed test (it asserts only that the run was whole): `collect
+/// --log-analytics --activity jit` then `report`, on an estate generated with `--log-shape
+/// log-analytics`, behind the fakes. `bench/engines.sh` generates the estate and runs this with
+/// BENCH_ESTATE (its directory) and BENCH_BIN (the binary to measure; default the test build's).
+#[test]
+#[ignore = "a benchmark: bench/engines.sh runs it on a generated estate"]
+fn bench_collect_from_log_analytics() {
+    use crate::engines::{Cells, count_into};
+    let estate = PathBuf::from(std::env::var("BENCH_ESTATE").expect("BENCH_ESTATE: an estate"));
+    let bin = std::env::var("BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| assert_cmd::cargo::cargo_bin("jitaudit"));
+    // The engine keeps the JIT rows and counts the others (their rows would not fit).
+    let (mut jit, mut left, mut all) = (Vec::new(), Cells::new(), 0u64);
+    for f in files_under(&estate.join("log-analytics")) {
+        for r in rows_from(&[&f]) {
+            all += 1;
+            if is_jit(&r) {
+                jit.push(r);
+            } else {
+                count_into(&mut left, &r);
+            }
+        }
+    }
+    let first = left
+        .values()
+        .map(|c| c.1)
+        .chain(jit.iter().map(time_of))
+        .min()
+        .unwrap();
+    let last = left
+        .values()
+        .map(|c| c.2)
+        .chain(jit.iter().map(time_of))
+        .max()
+        .unwrap();
+    let midnight = |t: DateTime<Utc>| t.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let (from, to) = (midnight(first), midnight(last) + chrono::Duration::days(1));
+    let jit_rows = jit.len();
+    let arm_files = files_under(&estate.join("arm"));
+    let refs: Vec<&Path> = arm_files.iter().map(PathBuf::as_path).collect();
+    let arm = FakeArm::start(
+        Data::from_files(&refs),
+        Faults {
+            token: TOKEN.into(),
+            page_size: 1000,
+            ..Default::default()
+        },
+    );
+    let engine = FakeEngine::start_with(
+        jit,
+        Some(left),
+        EngineFaults {
+            token: TOKEN.into(),
+            ..Default::default()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snapshot");
+    let timed = |name: &str, args: Vec<std::ffi::OsString>| -> (f64, u64) {
+        let times = dir.path().join(format!("{name}.time"));
+        let out = std::process::Command::new("/usr/bin/time")
+            .arg("-o")
+            .arg(&times)
+            .args(["-f", "%e %M"])
+            .arg(&bin)
+            .args(&args)
+            .env("JITAUDIT_ACCESS_TOKEN", TOKEN)
+            .env("SOURCE_DATE_EPOCH", NOW)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.code().unwrap() <= 1,
+            "{name}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let t = std::fs::read_to_string(&times).unwrap();
+        let mut it = t.split_whitespace();
+        (
+            it.next().unwrap().parse().unwrap(),
+            it.next().unwrap().parse::<u64>().unwrap() / 1024,
+        )
+    };
+    let os = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+    let mut args = os(&["collect", "--out"]);
+    args.push(snap.clone().into());
+    args.extend(os(&[
+        "--arm-endpoint",
+        &arm.url(),
+        "--auth",
+        "env-token",
+        "--log-analytics",
+        WORKSPACE,
+        "--log-analytics-endpoint",
+        &engine.url(),
+        "--activity",
+        "jit",
+        "--from",
+        &stamp(from),
+        "--to",
+        &stamp(to),
+    ]));
+    let (collect_s, collect_mb) = timed("collect", args);
+    let m = manifest(&snap);
+    assert_eq!(m["status"], "complete");
+    let logs = &m["logs"];
+    let (rows, left_rows) = (
+        logs["rows"].as_u64().unwrap(),
+        logs["rows_left_on_engine"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        rows + left_rows,
+        all,
+        "every row of the window accounted for"
+    );
+    let mut args = os(&["report"]);
+    args.push(snap.clone().into());
+    args.extend(os(&["--config"]));
+    args.push(estate.join("jitaudit.toml").into());
+    args.extend(os(&["--from", &stamp(from), "--to", &stamp(to), "--out"]));
+    args.push(dir.path().join("report").into());
+    let (report_s, report_mb) = timed("report", args);
+    let snapshot_bytes: u64 = files_under(&snap)
+        .iter()
+        .map(|f| f.metadata().unwrap().len())
+        .sum();
+    let subs = m["subscriptions"].as_array().unwrap().len();
+    let arm_requests = arm.log.lock().unwrap().requests.len();
+    println!(
+        "estate: {subs} subscriptions, {} to {} ({} days), {all} Activity Log rows, {jit_rows} of them JIT's",
+        stamp(from),
+        stamp(to),
+        (to - from).num_days()
+    );
+    println!(
+        "engine queries sent:        {} ({} activity, {} coverage)",
+        logs["requests"],
+        engine.asked().iter().filter(|a| a.kind == "jit").count(),
+        engine
+            .asked()
+            .iter()
+            .filter(|a| a.kind == "coverage")
+            .count()
+    );
+    println!("Resource Manager requests:  {arm_requests}");
+    println!(
+        "rows transferred:           {rows} of {all} in the window ({:.2}%)",
+        rows as f64 * 100.0 / all as f64
+    );
+    println!(
+        "snapshot:                   {:.1} MB",
+        snapshot_bytes as f64 / 1e6
+    );
+    println!("collect:                    {collect_s:.2} s, peak {collect_mb} MB");
+    println!("report on the snapshot:     {report_s:.2} s, peak {report_mb} MB");
+}
