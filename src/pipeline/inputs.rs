@@ -54,6 +54,32 @@ fn snapshot_warning(path: &Path) -> Option<String> {
             gaps.push(s.id.clone());
         }
     }
+    for (name, entry) in [
+        ("management groups", &m.management_groups),
+        ("resource graph", &m.resource_graph),
+    ] {
+        if entry.as_ref().is_some_and(|k| k.status != KindStatus::Ok) {
+            gaps.push(name.to_string());
+        }
+    }
+    if let Some(logs) = &m.logs {
+        use crate::azure::manifest::ChunkStatus;
+        for c in logs
+            .chunks
+            .iter()
+            .filter(|c| !matches!(c.status, ChunkStatus::Ok | ChunkStatus::Split))
+        {
+            let how = match c.status {
+                ChunkStatus::Partial => "partial",
+                ChunkStatus::Skipped => "not sent",
+                _ => "failed",
+            };
+            gaps.push(format!(
+                "{} {} log {} to {} ({how})",
+                logs.engine, c.target, c.from, c.to
+            ));
+        }
+    }
     let listed = gaps.len();
     gaps.truncate(8);
     let more = if listed > gaps.len() {

@@ -35,6 +35,8 @@ pub struct EngineFaults {
     pub slow_first: Option<Duration>,
     /// Workspaces (or databases) that answer 403.
     pub forbidden: Vec<String>,
+    /// A query that would return more rows than this takes this long (a big query is slow).
+    pub slow_above: Option<(usize, Duration)>,
 }
 
 /// One query as the fake understood it.
@@ -284,6 +286,11 @@ fn serve(
         std::thread::sleep(wait);
     }
     let (kind, mut columns, mut out) = run_kql(&kql, rows, left.as_ref());
+    if let Some((limit, wait)) = faults.slow_above
+        && out.len() > limit
+    {
+        std::thread::sleep(wait);
+    }
     let partial = faults.row_limit > 0 && out.len() > faults.row_limit;
     if partial {
         out.truncate(faults.row_limit);

@@ -578,7 +578,64 @@ fn refusals_timeouts_and_chunks_that_stay_partial_are_reported_with_exit_3() {
         .env("SOURCE_DATE_EPOCH", NOW)
         .output()
         .unwrap();
-    assert!(stderr(&out).contains("partial"), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("log-analytics") && said.contains("(partial)"),
+        "{said}"
+    );
+
+    // A query over too much keeps timing out: its chunk is halved until the halves answer.
+    let slow = FakeEngine::start(
+        e.rows.clone(),
+        EngineFaults {
+            token: TOKEN.into(),
+            slow_above: Some((20, Duration::from_secs(3))),
+            ..Default::default()
+        },
+    );
+    let snap = dir.path().join("halved");
+    let day = from + chrono::Duration::days(1);
+    let next = day + chrono::Duration::days(1);
+    let run = collect(
+        &arm,
+        &snap,
+        &[
+            "--log-analytics",
+            WORKSPACE,
+            "--log-analytics-endpoint",
+            &slow.url(),
+            "--from",
+            &stamp(day),
+            "--to",
+            &stamp(next),
+            "--query-timeout",
+            "1",
+            "--attempts",
+            "2",
+        ],
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&run),
+        stderr(&run)
+    );
+    let m = manifest(&snap);
+    let chunks = m["logs"]["chunks"].as_array().unwrap();
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c["status"] == "split"
+                && c["error"].as_str().unwrap_or("").contains("timed out")),
+        "{chunks:?}"
+    );
+    let in_day = e
+        .rows
+        .iter()
+        .filter(|r| time_of(r) >= day && time_of(r) < next)
+        .count();
+    assert_eq!(rows_received(&snap).len(), in_day);
 }
 
 #[test]
