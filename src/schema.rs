@@ -347,6 +347,30 @@ pub const NICS: TableSpec = TableSpec {
     ],
 };
 
+// public_ips
+pub const PUBLIC_IP_ID: &str = "public_ip_id";
+pub const PUBLIC_IP_KEY: &str = "public_ip_key";
+pub const IP_ADDRESS: &str = "ip_address";
+pub const ALLOCATION: &str = "allocation";
+pub const FQDN: &str = "fqdn";
+pub const ATTACHED_TO: &str = "attached_to";
+
+/// Public IP addresses (Microsoft.Network/publicIPAddresses): the address behind a NIC's
+/// `public_ip_ids`, or a firewall's.
+pub const PUBLIC_IPS: TableSpec = TableSpec {
+    name: "public_ips",
+    columns: &[
+        col(PUBLIC_IP_ID, Str),
+        col(PUBLIC_IP_KEY, Str),
+        col(SUBSCRIPTION_ID, Str),
+        col(IP_ADDRESS, Str),
+        col(ALLOCATION, Str),
+        col(FQDN, Str),
+        col(ATTACHED_TO, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
 // nsg_rules
 pub const NSG_KEY: &str = "nsg_key";
 pub const NSG_NAME: &str = "nsg_name";
@@ -430,6 +454,7 @@ pub const ALL_TABLES: &[TableSpec] = &[
     VMS,
     NICS,
     NSG_RULES,
+    PUBLIC_IPS,
 ];
 
 /// The name of the per-run summary `ingest` writes beside the tables; its presence marks a

@@ -405,6 +405,7 @@ async fn subscription(
         vms_then_policies,
         maybe(Kind::NetworkInterfaces),
         maybe(Kind::NetworkSecurityGroups),
+        maybe(Kind::PublicIpAddresses),
         activity
     );
     if let Some(bar) = run.bars.lock().expect("bars lock").get(&i) {

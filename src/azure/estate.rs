@@ -1,6 +1,6 @@
 //! The estate beyond one subscription at a time: the subscriptions under management groups
-//! (their descendants, nested groups included, paged by `nextLink`), and the VMs, NICs and
-//! NSGs of every subscription from Azure Resource Graph (up to 1,000 subscriptions a request,
+//! (their descendants, nested groups included, paged by `nextLink`), and the VMs, NICs, NSGs
+//! and public IP addresses of every subscription from Azure Resource Graph (up to 1,000 subscriptions a request,
 //! paged by `$skipToken`), written page by page as received.
 //!
 //! Wire formats read against: the management groups API's `GetDescendants` example
@@ -26,7 +26,7 @@ pub const GRAPH_SUBSCRIPTIONS: usize = 1000;
 const GRAPH_TOP: u64 = 1000;
 const GRAPH_API: &str = "/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01";
 /// What the loader reads of the inventory, in a stable order so that `$skipToken` pages hold.
-const GRAPH_QUERY: &str = "Resources\n| where type in~ ('microsoft.compute/virtualmachines', 'microsoft.network/networkinterfaces', 'microsoft.network/networksecuritygroups')\n| order by id asc";
+const GRAPH_QUERY: &str = "Resources\n| where type in~ ('microsoft.compute/virtualmachines', 'microsoft.network/networkinterfaces', 'microsoft.network/networksecuritygroups', 'microsoft.network/publicipaddresses')\n| order by id asc";
 /// Pages a Resource Graph listing may take before it is taken for a server that never ends.
 const GRAPH_MAX_PAGES: u32 = 20_000;
 

@@ -119,15 +119,17 @@ pub enum Kind {
     VirtualMachines,
     NetworkInterfaces,
     NetworkSecurityGroups,
+    PublicIpAddresses,
     ActivityLog,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::JitPolicies,
         Kind::VirtualMachines,
         Kind::NetworkInterfaces,
         Kind::NetworkSecurityGroups,
+        Kind::PublicIpAddresses,
         Kind::ActivityLog,
     ];
 
@@ -137,6 +139,7 @@ impl Kind {
             Kind::VirtualMachines => "virtual-machines",
             Kind::NetworkInterfaces => "network-interfaces",
             Kind::NetworkSecurityGroups => "network-security-groups",
+            Kind::PublicIpAddresses => "public-ip-addresses",
             Kind::ActivityLog => "activity-log",
         }
     }
@@ -147,6 +150,7 @@ impl Kind {
             Kind::VirtualMachines => "vms",
             Kind::NetworkInterfaces => "nics",
             Kind::NetworkSecurityGroups => "nsgs",
+            Kind::PublicIpAddresses => "pips",
             Kind::ActivityLog => "activity",
         }
     }
@@ -160,6 +164,7 @@ impl Kind {
             Kind::VirtualMachines => "Microsoft.Compute/virtualMachines/read (Reader)",
             Kind::NetworkInterfaces => "Microsoft.Network/networkInterfaces/read (Reader)",
             Kind::NetworkSecurityGroups => "Microsoft.Network/networkSecurityGroups/read (Reader)",
+            Kind::PublicIpAddresses => "Microsoft.Network/publicIPAddresses/read (Reader)",
             Kind::ActivityLog => "Microsoft.Insights/eventtypes/values/read (Reader)",
         }
     }
@@ -177,6 +182,9 @@ impl Kind {
             ),
             Kind::NetworkSecurityGroups => format!(
                 "/subscriptions/{sub}/providers/Microsoft.Network/networkSecurityGroups?api-version=2023-09-01"
+            ),
+            Kind::PublicIpAddresses => format!(
+                "/subscriptions/{sub}/providers/Microsoft.Network/publicIPAddresses?api-version=2023-09-01"
             ),
             Kind::ActivityLog => format!(
                 "/subscriptions/{sub}/providers/microsoft.insights/eventtypes/management/values?api-version=2015-04-01"

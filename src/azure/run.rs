@@ -100,9 +100,10 @@ impl Run {
             .into_iter()
             .filter(|k| match k {
                 Kind::ActivityLog => self.settings.logs.is_none(),
-                Kind::VirtualMachines | Kind::NetworkInterfaces | Kind::NetworkSecurityGroups => {
-                    self.settings.inventory == Inventory::Arm
-                }
+                Kind::VirtualMachines
+                | Kind::NetworkInterfaces
+                | Kind::NetworkSecurityGroups
+                | Kind::PublicIpAddresses => self.settings.inventory == Inventory::Arm,
                 Kind::JitPolicies => true,
             })
             .collect()

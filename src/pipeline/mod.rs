@@ -485,6 +485,7 @@ fn finish_tables(
         (SUBSCRIPTIONS.name, &[SUBSCRIPTION_ID]),
         (VMS.name, &[VM_KEY]),
         (NICS.name, &[NIC_KEY]),
+        (PUBLIC_IPS.name, &[PUBLIC_IP_KEY]),
         (NSG_RULES.name, &[NSG_KEY, RULE_NAME, IS_DEFAULT]),
     ];
     for (table, key) in keys {

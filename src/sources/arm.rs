@@ -47,6 +47,12 @@ pub fn kind_of(obj: &Map<String, Value>) -> Option<SourceFormat> {
         return Some(SourceFormat::NetworkInterfaces);
     }
     if is(
+        "microsoft.network/publicipaddresses",
+        "/providers/microsoft.network/publicipaddresses/",
+    ) {
+        return Some(SourceFormat::PublicIpAddresses);
+    }
+    if is(
         "microsoft.network/networksecuritygroups",
         "/providers/microsoft.network/networksecuritygroups/",
     ) {
@@ -77,6 +83,7 @@ pub fn read(
         SourceFormat::VirtualMachines => vm(obj, batch, &file),
         SourceFormat::NetworkInterfaces => nic(obj, batch, &file),
         SourceFormat::NetworkSecurityGroups => nsg(obj, batch, &file),
+        SourceFormat::PublicIpAddresses => public_ip(obj, batch, &file),
         SourceFormat::SecurityRules => lone_rule(obj, batch, &file),
         _ => Err("not an Azure resource jitaudit reads"),
     };
@@ -293,6 +300,33 @@ fn vm(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
         )
         .str(schema::NIC_IDS, Some(nics.join(",")))
         .str(schema::TAGS, tags.map(Value::to_string))
+        .str(schema::SOURCE_FILE, Some(file));
+    Ok(())
+}
+
+/// A public IP address (Microsoft.Network/publicIPAddresses, api-version 2023-09-01, as a list
+/// or Resource Graph gives it): `properties.ipAddress` (absent while a dynamic address is not
+/// allocated), `publicIPAllocationMethod`, `dnsSettings.fqdn`, `ipConfiguration.id`.
+fn public_ip(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
+    let id = text_at(o, "id").ok_or("public IP address has no id")?;
+    let prop = |keys: &[&str]| {
+        let mut full = vec!["properties"];
+        full.extend_from_slice(keys);
+        path(o, &full).and_then(|v| text(&v))
+    };
+    let sub = crate::normalize::parse_resource_id(&id)
+        .subscription
+        .map(|s| s.to_ascii_lowercase());
+    batch
+        .public_ips
+        .row()
+        .str(schema::PUBLIC_IP_ID, Some(id.clone()))
+        .str(schema::PUBLIC_IP_KEY, Some(id_key(&id)))
+        .str(schema::SUBSCRIPTION_ID, sub)
+        .str(schema::IP_ADDRESS, prop(&["ipAddress"]))
+        .str(schema::ALLOCATION, prop(&["publicIPAllocationMethod"]))
+        .str(schema::FQDN, prop(&["dnsSettings", "fqdn"]))
+        .str(schema::ATTACHED_TO, prop(&["ipConfiguration", "id"]))
         .str(schema::SOURCE_FILE, Some(file));
     Ok(())
 }

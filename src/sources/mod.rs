@@ -61,6 +61,7 @@ pub enum SourceFormat {
     VirtualMachines,
     NetworkInterfaces,
     NetworkSecurityGroups,
+    PublicIpAddresses,
     /// `securityRules` listed on their own (`GET .../networkSecurityGroups/{nsg}/securityRules`).
     SecurityRules,
     /// A JSON array or ARM list with no elements: nothing to read, nothing lost.
@@ -86,6 +87,7 @@ impl SourceFormat {
             SourceFormat::VirtualMachines => "virtual-machines",
             SourceFormat::NetworkInterfaces => "network-interfaces",
             SourceFormat::NetworkSecurityGroups => "network-security-groups",
+            SourceFormat::PublicIpAddresses => "public-ip-addresses",
             SourceFormat::SecurityRules => "security-rules",
             SourceFormat::EmptyList => "empty-list",
             SourceFormat::JitauditTables => "jitaudit-tables",
@@ -292,6 +294,7 @@ pub struct Batch {
     pub vms: TableBuilder,
     pub nics: TableBuilder,
     pub nsg_rules: TableBuilder,
+    pub public_ips: TableBuilder,
     /// Records the prefilter skipped, per hour and subscription (the parsed events are added
     /// from `events` when the batch is finished).
     pub skipped: Coverage,
@@ -306,6 +309,7 @@ impl Default for Batch {
             subscriptions: TableBuilder::new(&schema::SUBSCRIPTIONS),
             vms: TableBuilder::new(&schema::VMS),
             nics: TableBuilder::new(&schema::NICS),
+            public_ips: TableBuilder::new(&schema::PUBLIC_IPS),
             nsg_rules: TableBuilder::new(&schema::NSG_RULES),
             skipped: Coverage::default(),
         }
@@ -360,6 +364,7 @@ impl Batch {
             vms: self.vms.finish(),
             nics: self.nics.finish(),
             nsg_rules: self.nsg_rules.finish(),
+            public_ips: self.public_ips.finish(),
             ..Tables::default()
         }
     }

@@ -37,6 +37,7 @@ pub struct Tables {
     pub vms: DataFrame,
     pub nics: DataFrame,
     pub nsg_rules: DataFrame,
+    pub public_ips: DataFrame,
 }
 
 impl Default for Tables {
@@ -51,6 +52,7 @@ impl Default for Tables {
             vms: empty(&schema::VMS),
             nics: empty(&schema::NICS),
             nsg_rules: empty(&schema::NSG_RULES),
+            public_ips: empty(&schema::PUBLIC_IPS),
         }
     }
 }
@@ -70,6 +72,7 @@ impl Tables {
             "vms" => &self.vms,
             "nics" => &self.nics,
             "nsg_rules" => &self.nsg_rules,
+            "public_ips" => &self.public_ips,
             _ => return None,
         })
     }
@@ -85,6 +88,7 @@ impl Tables {
             "vms" => &mut self.vms,
             "nics" => &mut self.nics,
             "nsg_rules" => &mut self.nsg_rules,
+            "public_ips" => &mut self.public_ips,
             _ => return None,
         })
     }

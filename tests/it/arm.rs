@@ -66,6 +66,8 @@ impl Data {
             "vms"
         } else if id.contains("/networkinterfaces/") {
             "nics"
+        } else if id.contains("/publicipaddresses/") {
+            "pips"
         } else if id.contains("/networksecuritygroups/") {
             "nsgs"
         } else {
@@ -297,6 +299,7 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
         [.., "microsoft.compute", "virtualmachines"] => ("vms", items(data, &sub, "vms")),
         [.., "microsoft.network", "networkinterfaces"] => ("nics", items(data, &sub, "nics")),
         [.., "microsoft.network", "networksecuritygroups"] => ("nsgs", items(data, &sub, "nsgs")),
+        [.., "microsoft.network", "publicipaddresses"] => ("pips", items(data, &sub, "pips")),
         [
             "",
             "subscriptions",
@@ -428,7 +431,7 @@ fn resource_graph(
     );
     let mut all: Vec<Value> = subs
         .iter()
-        .flat_map(|s| ["vms", "nics", "nsgs"].map(|k| items(data, s, k)))
+        .flat_map(|s| ["vms", "nics", "nsgs", "pips"].map(|k| items(data, s, k)))
         .flatten()
         .collect();
     all.sort_by_key(|v| v["id"].as_str().unwrap_or("").to_ascii_lowercase());

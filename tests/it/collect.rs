@@ -229,6 +229,7 @@ fn collect_survives_faults_counts_what_was_served_and_reports_like_the_files() {
         "vms" => "virtual-machines",
         "nics" => "network-interfaces",
         "nsgs" => "network-security-groups",
+        "pips" => "public-ip-addresses",
         "jit" => "jit-policies",
         "events" => "activity-log",
         other => other,

@@ -781,6 +781,24 @@ fn a_management_group_and_resource_graph_give_the_estate_in_few_requests() {
             sub(EXCLUDED, platform),
         ],
     );
+    // A public IP per subscription, in the shape of Microsoft's GetPublicIpAddress example.
+    for (n, id) in subs.iter().enumerate() {
+        data.add(serde_json::json!({
+            "name": format!("jump-{n}-ip"),
+            "id": format!("/subscriptions/{id}/resourceGroups/rg-net/providers/Microsoft.Network/publicIPAddresses/jump-{n}-ip"),
+            "location": "westeurope",
+            "type": "Microsoft.Network/publicIPAddresses",
+            "properties": {
+                "provisioningState": "Succeeded",
+                "ipAddress": format!("20.50.0.{}", n + 10),
+                "publicIPAddressVersion": "IPv4",
+                "publicIPAllocationMethod": "Static",
+                "idleTimeoutInMinutes": 4,
+                "dnsSettings": {"domainNameLabel": format!("jump{n}"), "fqdn": format!("jump{n}.westeurope.cloudapp.azure.com")},
+                "ipConfiguration": {"id": format!("/subscriptions/{id}/resourceGroups/rg-net/providers/Microsoft.Network/networkInterfaces/jump-{n}-nic/ipConfigurations/ipconfig1")}
+            }
+        }));
+    }
     let arm = FakeArm::start(
         data,
         Faults {
@@ -852,7 +870,11 @@ fn a_management_group_and_resource_graph_give_the_estate_in_few_requests() {
                 .map_or(0, Vec::len)
         })
         .sum();
-    assert_eq!(graph["records"].as_u64().unwrap() as usize, vms);
+    assert_eq!(
+        graph["records"].as_u64().unwrap() as usize,
+        vms + subs.len(),
+        "the VMs, and a public IP each"
+    );
     assert!(graph["pages"].as_u64().unwrap() as usize >= vms / 2);
     // Per subscription only the JIT policies are listed: no VM, NIC or NSG list, no Activity Log.
     for s in m["subscriptions"].as_array().unwrap() {
