@@ -85,7 +85,7 @@ pub struct CollectArgs {
     /// Leave this subscription out (repeatable).
     #[arg(long = "exclude-subscription", value_name = "ID")]
     pub exclude: Vec<String>,
-    /// How VMs, NICs and NSGs are listed: per subscription from Resource Manager, or for all
+    /// How VMs, NICs, NSGs and public IPs are listed: per subscription from Resource Manager, or for all
     /// subscriptions at once with Azure Resource Graph.
     #[arg(long, value_enum, default_value_t = crate::azure::plan::Inventory::Arm)]
     pub inventory: crate::azure::plan::Inventory,

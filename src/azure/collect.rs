@@ -80,39 +80,8 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
         Some(_) => Vec::new(),
         None => day_windows(settings.from, settings.to),
     };
-    let manifest = Manifest {
-        tool: "jitaudit".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        status: RunStatus::Running,
-        started: stamp(Utc::now()),
-        finished: None,
-        cloud: settings.cloud.name().into(),
-        arm_endpoint: settings.arm_endpoint.clone(),
-        token_scope: settings.cloud.token_scope().into(),
-        auth: credential.method.name().into(),
-        window: ManifestWindow {
-            from: stamp(settings.from),
-            to: stamp(settings.to),
-            windows: windows.len(),
-        },
-        activity: match settings.activity {
-            ActivityScope::All => "all".into(),
-            ActivityScope::Jit => "jit".into(),
-        },
-        concurrency: settings.concurrency,
-        retry: ManifestRetry {
-            attempts: settings.retry.attempts,
-            budget_seconds: settings.retry.budget.as_secs(),
-            timeout_seconds: settings.timeout.as_secs(),
-        },
-        subscription_list: None,
-        management_groups: None,
-        resource_graph: None,
-        logs: queries.as_ref().map(|q| q.entry()),
-        subscriptions: Vec::new(),
-        errors: Vec::new(),
-        files: Vec::new(),
-    };
+    let mut manifest = begin(&settings, credential.method.name(), windows.len());
+    manifest.logs = queries.as_ref().map(|q| q.entry());
     let multi = MultiProgress::with_draw_target(if settings.progress {
         ProgressDrawTarget::stderr()
     } else {
@@ -182,20 +151,50 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
         }
     }
 
-    let manifest = {
-        let mut m = run.manifest.lock().expect("manifest lock");
-        m.files.sort_by(|a, b| a.path.cmp(&b.path));
-        m.status = m.outcome();
-        m.finished = Some(stamp(Utc::now()));
-        m.clone()
-    };
-    manifest.save(&run.out)?;
+    let manifest = run.finish()?;
     // The table printed next says the same; the progress lines go.
     for bar in run.bars.lock().expect("bars lock").values() {
         bar.finish_and_clear();
     }
     run.multi.clear().ok();
     Ok(Outcome { manifest })
+}
+
+/// The manifest of a run that starts now, before anything is asked for.
+pub(super) fn begin(settings: &Settings, auth: &str, windows: usize) -> Manifest {
+    Manifest {
+        tool: "jitaudit".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        status: RunStatus::Running,
+        started: stamp(Utc::now()),
+        finished: None,
+        cloud: settings.cloud.name().into(),
+        arm_endpoint: settings.arm_endpoint.clone(),
+        token_scope: settings.cloud.token_scope().into(),
+        auth: auth.into(),
+        window: ManifestWindow {
+            from: stamp(settings.from),
+            to: stamp(settings.to),
+            windows,
+        },
+        activity: match settings.activity {
+            ActivityScope::All => "all".into(),
+            ActivityScope::Jit => "jit".into(),
+        },
+        concurrency: settings.concurrency,
+        retry: ManifestRetry {
+            attempts: settings.retry.attempts,
+            budget_seconds: settings.retry.budget.as_secs(),
+            timeout_seconds: settings.timeout.as_secs(),
+        },
+        subscription_list: None,
+        management_groups: None,
+        resource_graph: None,
+        logs: None,
+        subscriptions: Vec::new(),
+        errors: Vec::new(),
+        files: Vec::new(),
+    }
 }
 
 /// Fills `manifest.subscriptions`: those named and those under the management groups, or

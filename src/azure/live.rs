@@ -19,7 +19,7 @@ use super::cloud::Cloud;
 use super::http::{Api, RetryPolicy};
 use super::kql::{self, Selection};
 use super::logs::{self, Queries};
-use super::manifest::{Manifest, ManifestRetry, ManifestWindow, RunStatus};
+use super::manifest::Manifest;
 use super::plan::{ActivityScope, Engine, Inventory, LogSource, Settings, stamp};
 use super::run::Run;
 
@@ -80,72 +80,40 @@ pub async fn fetch(live: LiveCaller) -> Result<Manifest> {
         .with_context(|| format!("creating {}", live.out.display()))?;
     let mut entry = queries.entry();
     entry.caller_names = names;
-    let manifest = Manifest {
-        tool: "jitaudit".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        status: RunStatus::Running,
-        started: stamp(Utc::now()),
-        finished: None,
-        cloud: live.cloud.name().into(),
-        arm_endpoint: String::new(),
-        token_scope: live.source.token_scope.clone(),
-        auth: credential.method.name().into(),
-        window: ManifestWindow {
-            from: stamp(live.from),
-            to: stamp(live.to),
-            windows: 0,
-        },
-        activity: "caller".into(),
-        concurrency: live.source.concurrency,
-        retry: ManifestRetry {
-            attempts: retry.attempts,
-            budget_seconds: retry.budget.as_secs(),
-            timeout_seconds: timeout.as_secs(),
-        },
-        subscription_list: None,
-        management_groups: None,
-        resource_graph: None,
-        logs: Some(entry),
+    let settings = Settings {
+        out: live.out.clone(),
         subscriptions: Vec::new(),
-        errors: Vec::new(),
-        files: Vec::new(),
+        from: live.from,
+        to: live.to,
+        activity: ActivityScope::All,
+        cloud: live.cloud,
+        arm_endpoint: String::new(),
+        auth: live.auth,
+        concurrency: live.source.concurrency,
+        timeout,
+        retry,
+        progress: false,
+        logs: Some(live.source.clone()),
+        management_groups: Vec::new(),
+        exclude: Vec::new(),
+        inventory: Inventory::Arm,
+        show_query: live.show_query,
     };
+    let mut manifest = super::collect::begin(&settings, credential.method.name(), 0);
+    manifest.token_scope = live.source.token_scope.clone();
+    manifest.activity = "caller".into();
+    manifest.logs = Some(entry);
     let run = Arc::new(Run {
         arm: api()?,
         out: live.out.clone(),
-        settings: Settings {
-            out: live.out.clone(),
-            subscriptions: Vec::new(),
-            from: live.from,
-            to: live.to,
-            activity: ActivityScope::All,
-            cloud: live.cloud,
-            arm_endpoint: String::new(),
-            auth: live.auth,
-            concurrency: live.source.concurrency,
-            timeout,
-            retry,
-            progress: false,
-            logs: Some(live.source.clone()),
-            management_groups: Vec::new(),
-            exclude: Vec::new(),
-            inventory: Inventory::Arm,
-            show_query: live.show_query,
-        },
+        settings,
         manifest: Mutex::new(manifest),
         bars: Mutex::new(BTreeMap::new()),
         multi: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()),
     });
     run.save();
     logs::collect(&run, Arc::new(queries)).await;
-    let manifest = {
-        let mut m = run.manifest.lock().expect("manifest lock");
-        m.files.sort_by(|a, b| a.path.cmp(&b.path));
-        m.status = m.outcome();
-        m.finished = Some(stamp(Utc::now()));
-        m.clone()
-    };
-    manifest.save(&live.out)?;
+    let manifest = run.finish()?;
     Ok(manifest)
 }
 

@@ -51,7 +51,7 @@ pub struct Settings {
     pub show_query: bool,
 }
 
-/// How VMs, NICs and NSGs are listed.
+/// How VMs, NICs, NSGs and public IPs are listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Inventory {
     /// One list per subscription and kind from Resource Manager.

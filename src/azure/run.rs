@@ -93,6 +93,19 @@ impl Run {
         Ok(())
     }
 
+    /// Closes the manifest: files in order, the outcome, the end time; saved beside the pages.
+    pub(super) fn finish(&self) -> Result<Manifest> {
+        let manifest = {
+            let mut m = self.manifest.lock().expect("manifest lock");
+            m.files.sort_by(|a, b| a.path.cmp(&b.path));
+            m.status = m.outcome();
+            m.finished = Some(super::plan::stamp(chrono::Utc::now()));
+            m.clone()
+        };
+        manifest.save(&self.out)?;
+        Ok(manifest)
+    }
+
     /// The kinds listed per subscription: the Activity Log only when no query engine holds
     /// it, VMs, NICs and NSGs only when Resource Graph does not list them.
     pub(super) fn kinds(&self) -> Vec<Kind> {

@@ -63,6 +63,16 @@ fn arm_data(e: &Estate) -> Data {
     Data::from_files(&refs)
 }
 
+/// The fake Resource Manager serving the estate's subscriptions, VMs and JIT policies.
+fn fake_arm(e: &Estate) -> FakeArm {
+    let faults = Faults {
+        token: TOKEN.into(),
+        page_size: 50,
+        ..Default::default()
+    };
+    FakeArm::start(arm_data(e), faults)
+}
+
 fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -188,14 +198,7 @@ fn ids(rows: &[&Map<String, Value>]) -> BTreeSet<String> {
 #[test]
 fn log_analytics_chunks_hold_each_row_once_and_the_snapshot_audits_like_the_files() {
     let e = estate();
-    let arm = FakeArm::start(
-        arm_data(&e),
-        Faults {
-            token: TOKEN.into(),
-            page_size: 50,
-            ..Default::default()
-        },
-    );
+    let arm = fake_arm(&e);
     // A row limit the busy days pass, a 429 and a 504 first.
     let engine = FakeEngine::start(
         e.rows.clone(),
@@ -333,14 +336,7 @@ fn log_analytics_chunks_hold_each_row_once_and_the_snapshot_audits_like_the_file
 #[test]
 fn data_explorer_frames_bring_the_whole_window_and_audit_like_the_files() {
     let e = estate();
-    let arm = FakeArm::start(
-        arm_data(&e),
-        Faults {
-            token: TOKEN.into(),
-            page_size: 50,
-            ..Default::default()
-        },
-    );
+    let arm = fake_arm(&e);
     let engine = FakeEngine::start(
         e.rows.clone(),
         EngineFaults {
@@ -406,14 +402,7 @@ fn data_explorer_frames_bring_the_whole_window_and_audit_like_the_files() {
 #[test]
 fn refusals_timeouts_and_chunks_that_stay_partial_are_reported_with_exit_3() {
     let e = estate();
-    let arm = FakeArm::start(
-        arm_data(&e),
-        Faults {
-            token: TOKEN.into(),
-            page_size: 50,
-            ..Default::default()
-        },
-    );
+    let arm = fake_arm(&e);
     let (from, to) = days(&e.rows);
     let dir = tempfile::tempdir().unwrap();
 
