@@ -371,6 +371,77 @@ pub const PUBLIC_IPS: TableSpec = TableSpec {
     ],
 };
 
+// role_assignments, role_definitions, access (who can open ports)
+pub const ASSIGNMENT_ID: &str = "assignment_id";
+pub const PRINCIPAL_ID: &str = "principal_id";
+pub const PRINCIPAL_TYPE: &str = "principal_type";
+pub const PRINCIPAL_NAME: &str = "principal_name";
+pub const ROLE_DEFINITION_KEY: &str = "role_definition_key";
+pub const ROLE_NAME: &str = "role_name";
+pub const ROLE_TYPE: &str = "role_type";
+pub const SCOPE: &str = "scope";
+pub const CONDITION: &str = "condition";
+pub const ELIGIBLE: &str = "eligible";
+pub const PERMISSIONS: &str = "permissions";
+pub const SCOPE_LEVEL: &str = "scope_level";
+pub const HELD: &str = "held";
+pub const CAN_INITIATE: &str = "can_initiate";
+pub const CAN_GRANT: &str = "can_grant";
+pub const BROAD: &str = "broad";
+
+/// Role assignments, active (`eligible` false: Resource Manager's roleAssignments, `az role
+/// assignment list`) and eligible through PIM (roleEligibilityScheduleInstances).
+pub const ROLE_ASSIGNMENTS: TableSpec = TableSpec {
+    name: "role_assignments",
+    columns: &[
+        col(ASSIGNMENT_ID, Str),
+        col(PRINCIPAL_ID, Str),
+        col(PRINCIPAL_TYPE, Str),
+        col(PRINCIPAL_NAME, Str),
+        col(ROLE_DEFINITION_KEY, Str),
+        col(ROLE_NAME, Str),
+        col(SCOPE, Str),
+        col(CONDITION, Str),
+        col(ELIGIBLE, Bool),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
+/// Role definitions, built-in and custom; `permissions` is the JSON array of their
+/// `{actions, notActions}` blocks.
+pub const ROLE_DEFINITIONS: TableSpec = TableSpec {
+    name: "role_definitions",
+    columns: &[
+        col(ROLE_DEFINITION_KEY, Str),
+        col(ROLE_NAME, Str),
+        col(ROLE_TYPE, Str),
+        col(PERMISSIONS, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
+/// Who can initiate JIT (or grant itself the right), per principal, subscription and
+/// assignment: derived from `role_assignments` and `role_definitions`.
+pub const ACCESS_TABLE: TableSpec = TableSpec {
+    name: "access",
+    columns: &[
+        col(PRINCIPAL_ID, Str),
+        col(PRINCIPAL_TYPE, Str),
+        col(PRINCIPAL_NAME, Str),
+        col(SUBSCRIPTION_ID, Str),
+        col(SCOPE, Str),
+        col(SCOPE_LEVEL, Str),
+        col(ROLE_NAME, Str),
+        col(ROLE_DEFINITION_KEY, Str),
+        col(HELD, Str),
+        col(CAN_INITIATE, Bool),
+        col(CAN_GRANT, Bool),
+        col(BROAD, Bool),
+        col(CONDITION, Str),
+        col(ASSIGNMENT_ID, Str),
+    ],
+};
+
 // nsg_rules
 pub const NSG_KEY: &str = "nsg_key";
 pub const NSG_NAME: &str = "nsg_name";
@@ -455,6 +526,9 @@ pub const ALL_TABLES: &[TableSpec] = &[
     NICS,
     NSG_RULES,
     PUBLIC_IPS,
+    ROLE_ASSIGNMENTS,
+    ROLE_DEFINITIONS,
+    ACCESS_TABLE,
 ];
 
 /// The name of the per-run summary `ingest` writes beside the tables; its presence marks a
@@ -633,6 +707,11 @@ pub const RULE_INPUTS: &[RuleInput] = &[
             col("change", Str),
             col("vm_id", Str),
         ],
+    },
+    RuleInput {
+        name: "access",
+        base: Some(&ACCESS_TABLE),
+        added: &[col("caller", Str), col("requested", Bool)],
     },
 ];
 

@@ -1,8 +1,9 @@
 //! Tables computed from other tables once all inputs are in: the VM inventory completed from
-//! its network interfaces, and the JIT request ledger. Both are recomputed from scratch on
+//! its network interfaces, who can open ports ([`access`]), and the JIT request ledger. Both are recomputed from scratch on
 //! every load, so reading an ingested directory back gives the same result as the raw files.
 //! [`identities`] reads the names one identity goes by (`caller`, and its loading).
 
+pub mod access;
 pub mod identities;
 pub mod ledger;
 
@@ -19,6 +20,13 @@ use crate::tables::{Tables, strs};
 /// empty).
 pub fn derive(mut t: Tables, ledger: bool) -> Result<Tables> {
     enrich_vms(&mut t)?;
+    let inventory: BTreeSet<String> = strs(&t.subscriptions, schema::SUBSCRIPTION_ID)?
+        .iter()
+        .flatten()
+        .chain(strs(&t.vms, schema::SUBSCRIPTION_ID)?.iter().flatten())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    t.access = access::build(&t.role_assignments, &t.role_definitions, &inventory)?;
     if ledger {
         t.requests = ledger::build(&t)?;
     }

@@ -15,6 +15,7 @@ use polars::prelude::*;
 pub mod columns;
 pub mod exposure;
 pub mod jit_events;
+pub mod rights;
 
 use crate::config::{Config, parse_net};
 use crate::normalize::{format_time, is_guid};

@@ -486,6 +486,8 @@ fn finish_tables(
         (VMS.name, &[VM_KEY]),
         (NICS.name, &[NIC_KEY]),
         (PUBLIC_IPS.name, &[PUBLIC_IP_KEY]),
+        (ROLE_ASSIGNMENTS.name, &[ASSIGNMENT_ID, ELIGIBLE]),
+        (ROLE_DEFINITIONS.name, &[ROLE_DEFINITION_KEY]),
         (NSG_RULES.name, &[NSG_KEY, RULE_NAME, IS_DEFAULT]),
     ];
     for (table, key) in keys {

@@ -55,6 +55,10 @@ pub fn run(
     engine.register("vms", rt.vms.lazy());
     engine.register("exposures", rt.exposures.lazy());
     engine.register("jit_events", jit_events.lazy());
+    engine.register(
+        "access",
+        enrich::rights::access_for_rules(t, &requests)?.lazy(),
+    );
     let params = params(config);
     let mut findings = Vec::new();
     let mut baseline = stateful::Baseline::default();
@@ -171,6 +175,7 @@ mod tests {
             .tables;
         let rt = enrich::enrich(&t, &t.requests, &config).unwrap();
         let jit_events = enrich::jit_events::jit_events(&t.events, &config).unwrap();
+        let access = enrich::rights::access_for_rules(&t, &t.requests).unwrap();
         for input in RULE_INPUTS {
             let df = match input.name {
                 "requests" => &rt.requests,
@@ -178,6 +183,7 @@ mod tests {
                 "vms" => &rt.vms,
                 "exposures" => &rt.exposures,
                 "jit_events" => &jit_events,
+                "access" => &access,
                 other => panic!("no frame for rule input {other}"),
             };
             assert!(df.height() > 0, "{} has rows in the sample", input.name);

@@ -6,6 +6,7 @@
 mod estate;
 mod events;
 mod inventory;
+mod rbac;
 mod shapes;
 mod story;
 pub mod tenant;
@@ -99,6 +100,14 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
         .into_iter()
         .collect();
     w.json("arm/jit-policies-shared.json", &Value::Array(shared))?;
+    // Who can open ports, in the three shapes Azure gives them.
+    w.json("arm/role-definitions.json", &rbac::definitions())?;
+    w.json("arm/role-assignments-prod.json", &rbac::production())?;
+    w.json("arm/role-assignments-dev.json", &rbac::development())?;
+    w.json(
+        "arm/role-eligibility-shared.json",
+        &rbac::shared_eligibility(),
+    )?;
 
     let day_events = |sub: usize, day: i64| -> Vec<Event> {
         let mut v: Vec<Event> = jit
@@ -405,6 +414,26 @@ const FILES: &[(&str, &str, &str)] = &[
         "arm/jit-policies-shared.json",
         "JIT policies, JSON array",
         "the shared-services policy, whose history has forgotten the first two days",
+    ),
+    (
+        "arm/role-definitions.json",
+        "`az role definition list`",
+        "built-in roles and two custom ones: the narrow JIT Requester, a network role that cannot open ports",
+    ),
+    (
+        "arm/role-assignments-prod.json",
+        "ARM list of role assignments (no names)",
+        "production's assignments: people, a pipeline, a group, a break-glass Owner at the root",
+    ),
+    (
+        "arm/role-assignments-dev.json",
+        "`az role assignment list --all`",
+        "development's assignments, with names",
+    ),
+    (
+        "arm/role-eligibility-shared.json",
+        "ARM list of PIM eligibility instances",
+        "dave may activate Owner or JIT Requester on shared services",
     ),
     (
         "activity-log/prod/az-activity-log-list.json",

@@ -271,6 +271,18 @@ pub const PLANTED: &[(&str, &str)] = &[
         "alice, calling from 203.0.113.10, opens jump-01 for 192.0.2.50 on day 12.",
     ),
     (
+        "JIT017",
+        "carol holds only Contributor on production, and the break-glass account is Owner at the root (every subscription). Traps: alice and bob hold the narrow JIT Requester role; dave's Owner on shared services is only eligible through PIM.",
+    ),
+    (
+        "JIT018",
+        "the deployment pipeline and the on-call group hold JIT Requester on production and never ask; the break-glass Owner never asks; bob holds it on development too and asks only in production. Trap: alice, carol, dave and mallory use theirs.",
+    ),
+    (
+        "JIT020",
+        "mallory is User Access Administrator on production without the right to initiate (her own requests fail). Trap: the break-glass Owner can grant and initiate.",
+    ),
+    (
         "JIT021",
         "dave's request for web-01 on day 11 pastes a SAS URL, signature and all, into its justification.",
     ),

@@ -46,6 +46,25 @@ pub fn kind_of(obj: &Map<String, Value>) -> Option<SourceFormat> {
     ) {
         return Some(SourceFormat::NetworkInterfaces);
     }
+    // Authorization: by type, or by the id's provider segment (`az role ... list` keeps both).
+    if is(
+        "microsoft.authorization/roleassignments",
+        "/providers/microsoft.authorization/roleassignments/",
+    ) {
+        return Some(SourceFormat::RoleAssignments);
+    }
+    if is(
+        "microsoft.authorization/roledefinitions",
+        "/providers/microsoft.authorization/roledefinitions/",
+    ) {
+        return Some(SourceFormat::RoleDefinitions);
+    }
+    if is(
+        "microsoft.authorization/roleeligibilityscheduleinstances",
+        "/providers/microsoft.authorization/roleeligibilityscheduleinstances/",
+    ) {
+        return Some(SourceFormat::RoleEligibility);
+    }
     if is(
         "microsoft.network/publicipaddresses",
         "/providers/microsoft.network/publicipaddresses/",
@@ -84,6 +103,9 @@ pub fn read(
         SourceFormat::NetworkInterfaces => nic(obj, batch, &file),
         SourceFormat::NetworkSecurityGroups => nsg(obj, batch, &file),
         SourceFormat::PublicIpAddresses => public_ip(obj, batch, &file),
+        SourceFormat::RoleAssignments => role_assignment(obj, batch, &file, false),
+        SourceFormat::RoleEligibility => role_assignment(obj, batch, &file, true),
+        SourceFormat::RoleDefinitions => role_definition(obj, batch, &file),
         SourceFormat::SecurityRules => lone_rule(obj, batch, &file),
         _ => Err("not an Azure resource jitaudit reads"),
     };
@@ -300,6 +322,95 @@ fn vm(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
         )
         .str(schema::NIC_IDS, Some(nics.join(",")))
         .str(schema::TAGS, tags.map(Value::to_string))
+        .str(schema::SOURCE_FILE, Some(file));
+    Ok(())
+}
+
+/// A field of an ARM resource's `properties`, or of the object itself: `az role ... list`
+/// flattens the properties into the object.
+fn prop_or_flat(o: &Map<String, Value>, key: &str) -> Option<Value> {
+    path(o, &["properties", key]).or_else(|| get(o, key).cloned())
+}
+
+/// The key of a role definition: the GUID its id ends with, lower case (a definition is named
+/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}` or under a subscription).
+pub fn role_key(id: &str) -> String {
+    id.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// A role assignment (Resource Manager `roleAssignments` 2022-04-01: `properties.principalId`,
+/// `principalType`, `roleDefinitionId`, `scope`, `condition`; `az role assignment list`: the
+/// same flat, with `principalName` and `roleDefinitionName`), or a PIM eligibility instance
+/// (`roleEligibilityScheduleInstances` 2020-10-01, whose `expandedProperties` name the
+/// principal and the role). Read against Microsoft's RoleAssignments_ListForScope and
+/// GetRoleEligibilityScheduleInstancesByScope examples.
+fn role_assignment(
+    o: &Map<String, Value>,
+    batch: &mut Batch,
+    file: &str,
+    eligible: bool,
+) -> Outcome {
+    let id = text_at(o, "id").ok_or("role assignment has no id")?;
+    let field = |k: &str| prop_or_flat(o, k).and_then(|v| text(&v));
+    let principal = field("principalId").ok_or("role assignment names no principal")?;
+    let role = field("roleDefinitionId").ok_or("role assignment names no role definition")?;
+    let scope = field("scope").ok_or("role assignment has no scope")?;
+    let expanded = |keys: &[&str]| {
+        let mut full = vec!["properties", "expandedProperties"];
+        full.extend_from_slice(keys);
+        path(o, &full).and_then(|v| text(&v))
+    };
+    let name = field("principalName")
+        .or_else(|| expanded(&["principal", "email"]))
+        .or_else(|| expanded(&["principal", "displayName"]));
+    let role_name =
+        field("roleDefinitionName").or_else(|| expanded(&["roleDefinition", "displayName"]));
+    // A PIM instance that is not provisioned (revoked, expired) grants nothing.
+    if eligible && field("status").is_some_and(|s| !s.eq_ignore_ascii_case("Provisioned")) {
+        return Err("PIM eligibility that is not provisioned");
+    }
+    batch
+        .role_assignments
+        .row()
+        .str(schema::ASSIGNMENT_ID, Some(id_key(&id)))
+        .str(schema::PRINCIPAL_ID, Some(principal.to_ascii_lowercase()))
+        .str(schema::PRINCIPAL_TYPE, field("principalType"))
+        .str(schema::PRINCIPAL_NAME, name)
+        .str(schema::ROLE_DEFINITION_KEY, Some(role_key(&role)))
+        .str(schema::ROLE_NAME, role_name)
+        .str(schema::SCOPE, Some(scope))
+        .str(schema::CONDITION, field("condition"))
+        .bool(schema::ELIGIBLE, Some(eligible))
+        .str(schema::SOURCE_FILE, Some(file));
+    Ok(())
+}
+
+/// A role definition (Resource Manager `roleDefinitions` 2022-04-01: `properties.roleName`,
+/// `type`, `permissions[]`; `az role definition list`: flat, with `roleType`). Read against
+/// Microsoft's GetRoleDefinitionById example.
+fn role_definition(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
+    let id = text_at(o, "id").ok_or("role definition has no id")?;
+    let permissions = prop_or_flat(o, "permissions").ok_or("role definition has no permissions")?;
+    if !permissions.is_array() {
+        return Err("role definition permissions are not a list");
+    }
+    let role_type = path(o, &["properties", "type"])
+        .and_then(|v| text(&v))
+        .or_else(|| text_at(o, "roleType"));
+    batch
+        .role_definitions
+        .row()
+        .str(schema::ROLE_DEFINITION_KEY, Some(role_key(&id)))
+        .str(
+            schema::ROLE_NAME,
+            prop_or_flat(o, "roleName").and_then(|v| text(&v)),
+        )
+        .str(schema::ROLE_TYPE, role_type)
+        .str(schema::PERMISSIONS, Some(permissions.to_string()))
         .str(schema::SOURCE_FILE, Some(file));
     Ok(())
 }

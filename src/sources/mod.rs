@@ -62,6 +62,12 @@ pub enum SourceFormat {
     NetworkInterfaces,
     NetworkSecurityGroups,
     PublicIpAddresses,
+    /// Role assignments: Resource Manager's list or `az role assignment list`.
+    RoleAssignments,
+    /// Role definitions: Resource Manager's list or `az role definition list`.
+    RoleDefinitions,
+    /// PIM eligibility (roleEligibilityScheduleInstances).
+    RoleEligibility,
     /// `securityRules` listed on their own (`GET .../networkSecurityGroups/{nsg}/securityRules`).
     SecurityRules,
     /// A JSON array or ARM list with no elements: nothing to read, nothing lost.
@@ -88,6 +94,9 @@ impl SourceFormat {
             SourceFormat::NetworkInterfaces => "network-interfaces",
             SourceFormat::NetworkSecurityGroups => "network-security-groups",
             SourceFormat::PublicIpAddresses => "public-ip-addresses",
+            SourceFormat::RoleAssignments => "role-assignments",
+            SourceFormat::RoleDefinitions => "role-definitions",
+            SourceFormat::RoleEligibility => "role-eligibility",
             SourceFormat::SecurityRules => "security-rules",
             SourceFormat::EmptyList => "empty-list",
             SourceFormat::JitauditTables => "jitaudit-tables",
@@ -295,6 +304,8 @@ pub struct Batch {
     pub nics: TableBuilder,
     pub nsg_rules: TableBuilder,
     pub public_ips: TableBuilder,
+    pub role_assignments: TableBuilder,
+    pub role_definitions: TableBuilder,
     /// Records the prefilter skipped, per hour and subscription (the parsed events are added
     /// from `events` when the batch is finished).
     pub skipped: Coverage,
@@ -310,6 +321,8 @@ impl Default for Batch {
             vms: TableBuilder::new(&schema::VMS),
             nics: TableBuilder::new(&schema::NICS),
             public_ips: TableBuilder::new(&schema::PUBLIC_IPS),
+            role_assignments: TableBuilder::new(&schema::ROLE_ASSIGNMENTS),
+            role_definitions: TableBuilder::new(&schema::ROLE_DEFINITIONS),
             nsg_rules: TableBuilder::new(&schema::NSG_RULES),
             skipped: Coverage::default(),
         }
@@ -365,6 +378,8 @@ impl Batch {
             nics: self.nics.finish(),
             nsg_rules: self.nsg_rules.finish(),
             public_ips: self.public_ips.finish(),
+            role_assignments: self.role_assignments.finish(),
+            role_definitions: self.role_definitions.finish(),
             ..Tables::default()
         }
     }

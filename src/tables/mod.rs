@@ -38,6 +38,9 @@ pub struct Tables {
     pub nics: DataFrame,
     pub nsg_rules: DataFrame,
     pub public_ips: DataFrame,
+    pub role_assignments: DataFrame,
+    pub role_definitions: DataFrame,
+    pub access: DataFrame,
 }
 
 impl Default for Tables {
@@ -53,6 +56,9 @@ impl Default for Tables {
             nics: empty(&schema::NICS),
             nsg_rules: empty(&schema::NSG_RULES),
             public_ips: empty(&schema::PUBLIC_IPS),
+            role_assignments: empty(&schema::ROLE_ASSIGNMENTS),
+            role_definitions: empty(&schema::ROLE_DEFINITIONS),
+            access: empty(&schema::ACCESS_TABLE),
         }
     }
 }
@@ -73,6 +79,9 @@ impl Tables {
             "nics" => &self.nics,
             "nsg_rules" => &self.nsg_rules,
             "public_ips" => &self.public_ips,
+            "role_assignments" => &self.role_assignments,
+            "role_definitions" => &self.role_definitions,
+            "access" => &self.access,
             _ => return None,
         })
     }
@@ -89,6 +98,9 @@ impl Tables {
             "nics" => &mut self.nics,
             "nsg_rules" => &mut self.nsg_rules,
             "public_ips" => &mut self.public_ips,
+            "role_assignments" => &mut self.role_assignments,
+            "role_definitions" => &mut self.role_definitions,
+            "access" => &mut self.access,
             _ => return None,
         })
     }

@@ -45,9 +45,33 @@ fn microsoft_examples_are_each_recognised_and_read_whole() {
             "activity-log-schema-administrative-event.json",
             "activity-rest-array",
         ),
+        ("RoleAssignments_ListForScope.json", "role-assignments"),
+        ("GetRoleDefinitionById.json", "role-definitions"),
+        (
+            "GetRoleEligibilityScheduleInstancesByScope.json",
+            "role-eligibility",
+        ),
     ] {
         assert_eq!(format_of(&s, file), format, "{file}");
     }
+    // Role assignments, active and eligible, named where the input names them.
+    let roles = table(dir.path(), "role_assignments");
+    assert_eq!(
+        strings(&roles, "principal_name"),
+        vec![Some("user@my-tenant.com".into()), None]
+    );
+    assert_eq!(
+        strings(&roles, "role_definition_key"),
+        vec![
+            Some("b24988ac-6180-42a0-ab88-20f7382dd24c".into()),
+            Some("0b5fe924-9a61-425c-96af-cfe6e287ca2d".into())
+        ]
+    );
+    assert_eq!(
+        table(dir.path(), "role_definitions").height(),
+        1,
+        "the definition example"
+    );
     let policies = table(dir.path(), "policies");
     // Two ports of vm1, once: the list and the single GET hold the same policy.
     assert_eq!(policies.height(), 2);
