@@ -405,6 +405,9 @@ async fn subscription(
         maybe(Kind::NetworkInterfaces),
         maybe(Kind::NetworkSecurityGroups),
         maybe(Kind::PublicIpAddresses),
+        maybe(Kind::RoleAssignments),
+        maybe(Kind::RoleDefinitions),
+        maybe(Kind::RoleEligibility),
         activity
     );
     if let Some(bar) = run.bars.lock().expect("bars lock").get(&i) {

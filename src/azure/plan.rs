@@ -120,16 +120,22 @@ pub enum Kind {
     NetworkInterfaces,
     NetworkSecurityGroups,
     PublicIpAddresses,
+    RoleAssignments,
+    RoleDefinitions,
+    RoleEligibility,
     ActivityLog,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 9] = [
         Kind::JitPolicies,
         Kind::VirtualMachines,
         Kind::NetworkInterfaces,
         Kind::NetworkSecurityGroups,
         Kind::PublicIpAddresses,
+        Kind::RoleAssignments,
+        Kind::RoleDefinitions,
+        Kind::RoleEligibility,
         Kind::ActivityLog,
     ];
 
@@ -140,6 +146,9 @@ impl Kind {
             Kind::NetworkInterfaces => "network-interfaces",
             Kind::NetworkSecurityGroups => "network-security-groups",
             Kind::PublicIpAddresses => "public-ip-addresses",
+            Kind::RoleAssignments => "role-assignments",
+            Kind::RoleDefinitions => "role-definitions",
+            Kind::RoleEligibility => "role-eligibility",
             Kind::ActivityLog => "activity-log",
         }
     }
@@ -151,6 +160,9 @@ impl Kind {
             Kind::NetworkInterfaces => "nics",
             Kind::NetworkSecurityGroups => "nsgs",
             Kind::PublicIpAddresses => "pips",
+            Kind::RoleAssignments => "roles",
+            Kind::RoleDefinitions => "defs",
+            Kind::RoleEligibility => "pim",
             Kind::ActivityLog => "activity",
         }
     }
@@ -165,6 +177,11 @@ impl Kind {
             Kind::NetworkInterfaces => "Microsoft.Network/networkInterfaces/read (Reader)",
             Kind::NetworkSecurityGroups => "Microsoft.Network/networkSecurityGroups/read (Reader)",
             Kind::PublicIpAddresses => "Microsoft.Network/publicIPAddresses/read (Reader)",
+            Kind::RoleAssignments => "Microsoft.Authorization/roleAssignments/read (Reader)",
+            Kind::RoleDefinitions => "Microsoft.Authorization/roleDefinitions/read (Reader)",
+            Kind::RoleEligibility => {
+                "Microsoft.Authorization/roleEligibilityScheduleInstances/read (Reader)"
+            }
             Kind::ActivityLog => "Microsoft.Insights/eventtypes/values/read (Reader)",
         }
     }
@@ -185,6 +202,17 @@ impl Kind {
             ),
             Kind::PublicIpAddresses => format!(
                 "/subscriptions/{sub}/providers/Microsoft.Network/publicIPAddresses?api-version=2023-09-01"
+            ),
+            // Assignments at, above (inherited) and below the subscription.
+            Kind::RoleAssignments => format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01"
+            ),
+            // Built-in and custom roles usable at the subscription.
+            Kind::RoleDefinitions => format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01"
+            ),
+            Kind::RoleEligibility => format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances?api-version=2020-10-01"
             ),
             Kind::ActivityLog => format!(
                 "/subscriptions/{sub}/providers/microsoft.insights/eventtypes/management/values?api-version=2015-04-01"

@@ -117,7 +117,10 @@ impl Run {
                 | Kind::NetworkInterfaces
                 | Kind::NetworkSecurityGroups
                 | Kind::PublicIpAddresses => self.settings.inventory == Inventory::Arm,
-                Kind::JitPolicies => true,
+                Kind::JitPolicies
+                | Kind::RoleAssignments
+                | Kind::RoleDefinitions
+                | Kind::RoleEligibility => true,
             })
             .collect()
     }

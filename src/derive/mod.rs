@@ -24,6 +24,7 @@ pub fn derive(mut t: Tables, ledger: bool) -> Result<Tables> {
         .iter()
         .flatten()
         .chain(strs(&t.vms, schema::SUBSCRIPTION_ID)?.iter().flatten())
+        .chain(strs(&t.policies, schema::SUBSCRIPTION_ID)?.iter().flatten())
         .map(str::to_ascii_lowercase)
         .collect();
     t.access = access::build(&t.role_assignments, &t.role_definitions, &inventory)?;

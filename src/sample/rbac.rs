@@ -105,7 +105,7 @@ pub fn production() -> Value {
         json!({
             "properties": {"roleDefinitionId": role_id(0, role), "principalId": principal,
                            "principalType": kind, "scope": scope},
-            "id": format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"),
+            "id": format!("{}/providers/Microsoft.Authorization/roleAssignments/{name}", scope.trim_end_matches('/')),
             "type": "Microsoft.Authorization/roleAssignments",
             "name": name
         })

@@ -23,6 +23,9 @@ pub struct Data {
     pub items: BTreeMap<(String, &'static str), Vec<Value>>,
     /// Management group id (lower case) to its descendants, as the descendants API lists them.
     pub management_groups: BTreeMap<String, Vec<Value>>,
+    /// Role assignments above every subscription (the root, a management group): each
+    /// subscription's list returns them, as the API lists inherited assignments.
+    pub inherited: Vec<Value>,
 }
 
 impl Data {
@@ -58,6 +61,10 @@ impl Data {
             .unwrap_or("")
             .to_ascii_lowercase();
         let sub = id.split('/').nth(2).unwrap_or("").to_string();
+        if id.contains("/roleassignments/") && !id.starts_with("/subscriptions/") {
+            self.inherited.push(item);
+            return;
+        }
         let kind = if item.get("eventTimestamp").is_some() {
             "events"
         } else if id.contains("/jitnetworkaccesspolicies/") {
@@ -66,6 +73,12 @@ impl Data {
             "vms"
         } else if id.contains("/networkinterfaces/") {
             "nics"
+        } else if id.contains("/roleassignments/") {
+            "ra"
+        } else if id.contains("/roledefinitions/") {
+            "rd"
+        } else if id.contains("/roleeligibilityscheduleinstances/") {
+            "pim"
         } else if id.contains("/publicipaddresses/") {
             "pips"
         } else if id.contains("/networksecuritygroups/") {
@@ -300,6 +313,17 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
         [.., "microsoft.network", "networkinterfaces"] => ("nics", items(data, &sub, "nics")),
         [.., "microsoft.network", "networksecuritygroups"] => ("nsgs", items(data, &sub, "nsgs")),
         [.., "microsoft.network", "publicipaddresses"] => ("pips", items(data, &sub, "pips")),
+        [.., "microsoft.authorization", "roleassignments"] => {
+            let mut all = items(data, &sub, "ra");
+            all.extend(data.inherited.iter().cloned());
+            ("ra", all)
+        }
+        [.., "microsoft.authorization", "roledefinitions"] => ("rd", items(data, &sub, "rd")),
+        [
+            ..,
+            "microsoft.authorization",
+            "roleeligibilityscheduleinstances",
+        ] => ("pim", items(data, &sub, "pim")),
         [
             "",
             "subscriptions",

@@ -865,10 +865,20 @@ fn a_management_group_and_resource_graph_give_the_estate_in_few_requests() {
         "the VMs, and a public IP each"
     );
     assert!(graph["pages"].as_u64().unwrap() as usize >= vms / 2);
-    // Per subscription only the JIT policies are listed: no VM, NIC or NSG list, no Activity Log.
+    // Per subscription only the JIT policies and the roles are listed: no VM, NIC, NSG or public
+    // IP list, no Activity Log.
     for s in m["subscriptions"].as_array().unwrap() {
         let kinds: Vec<&String> = s["kinds"].as_object().unwrap().keys().collect();
-        assert_eq!(kinds, ["jit-policies"], "{s}");
+        assert_eq!(
+            kinds,
+            [
+                "jit-policies",
+                "role-assignments",
+                "role-definitions",
+                "role-eligibility"
+            ],
+            "{s}"
+        );
     }
     assert_eq!(
         arm.count("/providers/microsoft.compute/virtualmachines?"),
