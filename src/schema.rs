@@ -711,7 +711,11 @@ pub const RULE_INPUTS: &[RuleInput] = &[
     RuleInput {
         name: "access",
         base: Some(&ACCESS_TABLE),
-        added: &[col("caller", Str), col("requested", Bool)],
+        added: &[
+            col("caller", Str),
+            col("requested", Bool),
+            col("requests_made", Int),
+        ],
     },
 ];
 

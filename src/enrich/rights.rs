@@ -1,7 +1,7 @@
 //! What the rules on rights (JIT017-JIT020) need of `access` beyond the table: the name a
 //! finding gives the principal (`caller`: the UPN for a person when any input pairs it with the
 //! object id, the object id otherwise) and whether the principal made a JIT request on the
-//! subscription in the window (`requested`). One person, one identity: a principal's object id,
+//! subscription in the window (`requested`, and how many: `requests_made`). One person, one identity: a principal's object id,
 //! its UPN, and every caller the Activity Log's JIT records pair with that object id are the
 //! same requestor.
 
@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::columns::{col_bool, col_str};
+use super::columns::{col_bool, col_int, col_str};
 use crate::schema;
 use crate::tables::{Tables, strs};
 
@@ -39,14 +39,16 @@ pub fn access_for_rules(t: &Tables, requests: &DataFrame) -> Result<DataFrame> {
                 .insert(c.to_ascii_lowercase());
         }
     }
-    let mut asked: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut asked: HashMap<(String, String), i64> = HashMap::new();
     let (who, sub) = (
         strs(requests, schema::REQUESTOR)?,
         strs(requests, schema::SUBSCRIPTION_ID)?,
     );
     for (w, s) in who.iter().zip(sub.iter()) {
         if let (Some(w), Some(s)) = (w, s) {
-            asked.insert((w.to_ascii_lowercase(), s.to_ascii_lowercase()));
+            *asked
+                .entry((w.to_ascii_lowercase(), s.to_ascii_lowercase()))
+                .or_default() += 1;
         }
     }
     let (id, kind, name, subs) = (
@@ -57,6 +59,7 @@ pub fn access_for_rules(t: &Tables, requests: &DataFrame) -> Result<DataFrame> {
     );
     let mut callers = Vec::with_capacity(access.height());
     let mut requested = Vec::with_capacity(access.height());
+    let mut made = Vec::with_capacity(access.height());
     for i in 0..access.height() {
         let oid = id.get(i).unwrap_or("").to_ascii_lowercase();
         let mut names: BTreeSet<String> = BTreeSet::from([oid.clone()]);
@@ -73,14 +76,16 @@ pub fn access_for_rules(t: &Tables, requests: &DataFrame) -> Result<DataFrame> {
             _ => oid.clone(),
         }));
         let s = subs.get(i).unwrap_or("").to_ascii_lowercase();
-        requested.push(Some(
-            names
-                .iter()
-                .any(|n| asked.contains(&(n.clone(), s.clone()))),
-        ));
+        let count: i64 = names
+            .iter()
+            .filter_map(|n| asked.get(&(n.clone(), s.clone())))
+            .sum();
+        requested.push(Some(count > 0));
+        made.push(Some(count));
     }
     let mut out = access.clone();
     out.with_column(col_str("caller", callers))?;
     out.with_column(col_bool("requested", requested))?;
+    out.with_column(col_int("requests_made", made))?;
     Ok(out)
 }

@@ -106,9 +106,11 @@ fn stacked_bars(
     {
         let root = SVGBackend::with_string(&mut svg, (960, 320)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
+        // The legend has its own column at the right, where it covers no bar.
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, ("sans-serif", 18))
             .margin(12)
+            .margin_right(LEGEND_WIDTH)
             .x_label_area_size(50)
             .y_label_area_size(50)
             // Segments, so each label sits under the middle of its own bar.
@@ -147,24 +149,27 @@ fn stacked_bars(
                     )
                 })
                 .collect();
-            chart
-                .draw_series(bars)
-                .map_err(err)?
-                .label(label.clone())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
-                });
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
+            chart.draw_series(bars).map_err(err)?;
+            let (x, y) = (960 - LEGEND_WIDTH + 8, 48 + 18 * si as i32);
+            root.draw(&Rectangle::new(
+                [(x, y - 5), (x + 12, y + 5)],
+                colour.filled(),
+            ))
             .map_err(err)?;
+            root.draw(&Text::new(
+                label.clone(),
+                (x + 18, y - 7),
+                ("sans-serif", 13).into_font(),
+            ))
+            .map_err(err)?;
+        }
         root.present().map_err(err)?;
     }
     Ok(svg)
 }
+
+/// The width of the legend's column beside a stacked bar chart.
+const LEGEND_WIDTH: i32 = 100;
 
 /// Requests by hour of day and weekday in the business-hours zone.
 pub fn heat_map(d: &ChartData) -> Result<String> {

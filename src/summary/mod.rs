@@ -6,4 +6,5 @@ pub mod attention;
 pub mod caller;
 pub mod history;
 pub mod report;
+pub mod rights;
 pub mod sources;

@@ -146,6 +146,9 @@ pub struct ReportSummary {
     #[serde(default)]
     pub trend: Trend,
     pub coverage: Vec<Coverage>,
+    /// Who can open ports, per subscription.
+    #[serde(default)]
+    pub rights: Vec<super::rights::SubscriptionRights>,
     pub callers: Vec<CallerRow>,
     pub days_without_activity: Vec<String>,
     pub subscriptions_without_activity: Vec<String>,
@@ -315,6 +318,7 @@ pub fn build(
         attention: super::attention::groups(findings),
         trend: Trend::default(),
         coverage,
+        rights: super::rights::rights(t, &crate::enrich::rights::access_for_rules(t, &req)?, &req)?,
         callers,
         days_without_activity: days_without,
         subscriptions_without_activity: subs_without,

@@ -590,3 +590,70 @@ fn ocsf_and_junit_outputs_hold_the_schemas_required_fields() {
     assert_eq!(failures, expected);
     assert_eq!(declared, Some(expected));
 }
+
+/// Issue 29: "Who can open ports" names, per subscription, who can, how and who did, with
+/// the sample's planted cases and traps where the sample README puts them.
+#[test]
+fn who_can_open_ports_is_listed_per_subscription() {
+    let s = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let config = s.join("jitaudit.toml");
+    let out = report(&[&s], dir.path(), &["--config", config.to_str().unwrap()]);
+    assert!(out.status.code().unwrap() <= 1, "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let rights = summary["rights"].as_array().unwrap();
+    let sub = |prefix: &str| {
+        rights
+            .iter()
+            .find(|r| r["subscription_id"].as_str().unwrap().starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix} in {rights:?}"))
+    };
+    let who = |r: &serde_json::Value, p: &str| {
+        r["principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["principal"] == p)
+            .unwrap_or_else(|| panic!("{p} in {r}"))
+            .clone()
+    };
+    let prod = sub("11111111");
+    // carol only through Contributor (JIT017); alice through the narrow role, and she used it.
+    let carol = who(prod, "carol@contoso.com");
+    assert_eq!(
+        (
+            carol["only_broad"].as_bool(),
+            carol["can_initiate"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    let alice = who(prod, "alice@contoso.com");
+    assert_eq!(alice["only_broad"], false);
+    assert!(alice["requests"].as_i64().unwrap() > 0);
+    // mallory can grant roles, not initiate (JIT020); the on-call group is a group.
+    let mallory = who(prod, "mallory@contoso.com");
+    assert_eq!(
+        (
+            mallory["can_grant"].as_bool(),
+            mallory["can_initiate"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    assert_eq!(
+        who(prod, "6c6c6c6c-0000-4000-8000-0000000000c6")["through_group"],
+        true
+    );
+    // The automation identity requested without a right the inputs show (it is a Reader).
+    assert!(
+        prod["requested_without_listed_right"]
+            .to_string()
+            .contains("f7f7f7f7")
+    );
+    // dave's Owner on shared services is only eligible through PIM.
+    let dave = who(sub("33333333"), "dave@contoso.com");
+    assert_eq!(dave["only_eligible"], true);
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"rights\">") && html.contains("href=\"#rights\""));
+    assert!(html.contains("only through a broad role") && html.contains("after PIM activation"));
+}
