@@ -276,6 +276,13 @@ fn write_header(w: &mut dyn Write, inv: &Investigation, width: Option<usize>) ->
             findings.join(", ")
         }
     )?;
+    if s.rights.is_empty() {
+        writeln!(w, "rights:          none in the inputs")?;
+    }
+    for (n, r) in s.rights.iter().enumerate() {
+        let label = if n == 0 { "rights:" } else { "" };
+        writeln!(w, "{label:<17}{}", clean(r))?;
+    }
     writeln!(w, "source addresses:")?;
     for a in &s.sources {
         writeln!(
@@ -353,6 +360,7 @@ mod tests {
                 vms: vec!["sql-01".into()],
                 odd_hour_share: 0.0,
                 findings_by_severity: Default::default(),
+                rights: Vec::new(),
             },
             timeline: vec![
                 entry(

@@ -110,6 +110,7 @@ mod tests {
                 vms: Vec::new(),
                 odd_hour_share: 0.25,
                 findings_by_severity: BTreeMap::from([("high".to_string(), 1)]),
+                rights: Vec::new(),
             },
             timeline: (0..entries).map(entry).collect(),
         }

@@ -87,6 +87,10 @@ pub struct Summary {
     /// Share of the caller's requests outside business hours (JIT001), 0 to 1.
     pub odd_hour_share: f64,
     pub findings_by_severity: BTreeMap<String, usize>,
+    /// What the caller's roles let it do, per subscription: "initiate on Contoso Production
+    /// (JIT Requester at subscription)"; empty when the inputs hold no role for it.
+    #[serde(default)]
+    pub rights: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -404,8 +408,68 @@ pub fn investigate<'a>(
             odd as f64 / requests as f64
         },
         findings_by_severity: by_severity,
+        rights: rights(t, &names)?,
     };
     Ok(Investigation { summary, timeline })
+}
+
+/// The caller's rights from `access`, matched by object id or name.
+fn rights(t: &Tables, names: &BTreeSet<String>) -> Result<Vec<String>> {
+    let a = &t.access;
+    let (id, name, sub, role, level, scope, held) = (
+        strs(a, schema::PRINCIPAL_ID)?,
+        strs(a, schema::PRINCIPAL_NAME)?,
+        strs(a, schema::SUBSCRIPTION_ID)?,
+        strs(a, schema::ROLE_NAME)?,
+        strs(a, schema::SCOPE_LEVEL)?,
+        strs(a, schema::SCOPE)?,
+        strs(a, schema::HELD)?,
+    );
+    let (initiate, grant) = (
+        crate::tables::bools(a, schema::CAN_INITIATE)?,
+        crate::tables::bools(a, schema::CAN_GRANT)?,
+    );
+    let sub_names: BTreeMap<String, String> = strs(&t.subscriptions, schema::SUBSCRIPTION_ID)?
+        .iter()
+        .zip(strs(&t.subscriptions, schema::DISPLAY_NAME)?.iter())
+        .filter_map(|(i, n)| Some((i?.to_ascii_lowercase(), n?.to_string())))
+        .collect();
+    let mut out = BTreeSet::new();
+    for i in 0..a.height() {
+        let mine = [id.get(i), name.get(i)]
+            .into_iter()
+            .flatten()
+            .any(|n| names.contains(&n.to_ascii_lowercase()));
+        if !mine {
+            continue;
+        }
+        let what = match (initiate.get(i) == Some(true), grant.get(i) == Some(true)) {
+            (true, true) => "initiate and grant roles",
+            (true, false) => "initiate",
+            _ => "grant roles",
+        };
+        let s = sub.get(i).unwrap_or("");
+        let on = sub_names.get(s).map_or(s, String::as_str);
+        let at = match level.get(i) {
+            Some("subscription") => "subscription".to_string(),
+            Some("root") => "the root".to_string(),
+            _ => scope
+                .get(i)
+                .and_then(|x| x.rsplit('/').next())
+                .unwrap_or("")
+                .to_string(),
+        };
+        let how = match held.get(i) {
+            Some("eligible") => ", eligible through PIM",
+            Some("group") => ", through a group",
+            _ => "",
+        };
+        out.insert(format!(
+            "{what} on {on} ({} at {at}{how})",
+            role.get(i).unwrap_or("a role")
+        ));
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// VM key to the keys of the NSGs on its NICs and subnets.
