@@ -442,6 +442,25 @@ pub const ACCESS_TABLE: TableSpec = TableSpec {
     ],
 };
 
+/// Role assignments written in the window, one row per name of the principal (JIT019; made
+/// by `enrich::grants`).
+pub const ROLE_GRANTS: TableSpec = TableSpec {
+    name: "role_grants",
+    columns: &[
+        col("granted_at", Time),
+        col("granted_until", Time),
+        col("granted_time_utc", Str),
+        col(SUBSCRIPTION_ID, Str),
+        col(PRINCIPAL_ID, Str),
+        col("name", Str),
+        col(ROLE_NAME, Str),
+        col(CAN_INITIATE, Bool),
+        col("granted_by", Str),
+        col(SCOPE, Str),
+        col("assignment", Str),
+    ],
+};
+
 // nsg_rules
 pub const NSG_KEY: &str = "nsg_key";
 pub const NSG_NAME: &str = "nsg_name";
@@ -716,6 +735,11 @@ pub const RULE_INPUTS: &[RuleInput] = &[
             col("requested", Bool),
             col("requests_made", Int),
         ],
+    },
+    RuleInput {
+        name: "role_grants",
+        base: Some(&ROLE_GRANTS),
+        added: &[],
     },
 ];
 

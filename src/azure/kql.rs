@@ -70,13 +70,15 @@ fn window(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
 /// included); NSG operations except changes to one security rule that JIT did not make (its
 /// rules are named `...JITRule...` and described "... JIT Network Access rule ..."), since
 /// only JIT's rule changes are shown by `caller` and whole-NSG writes feed the ledger; and
-/// Azure Firewall writes, where JIT opens access on firewall-fronted VMs with a DNAT rule.
+/// Azure Firewall writes, where JIT opens access on firewall-fronted VMs with a DNAT rule; and
+/// role assignment writes and deletes (JIT019: a right granted, then used).
 pub fn jit_filter() -> &'static str {
     "OperationNameValue has \"jitNetworkAccessPolicies\"\n    \
      or (OperationNameValue has \"networkSecurityGroups\"\n        \
      and (OperationNameValue !has \"securityRules\" or ResourceId contains \"jitrule\"\n            \
      or Properties contains \"jitrule\" or Properties contains \"jit network access\"))\n    \
-     or OperationNameValue has \"azureFirewalls\""
+     or OperationNameValue has \"azureFirewalls\"\n    \
+     or OperationNameValue has \"roleAssignments\""
 }
 
 /// The names of one identity, matched in the columns where Azure writes them: `Caller` (a UPN

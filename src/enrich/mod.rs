@@ -14,6 +14,7 @@ use polars::prelude::*;
 
 pub mod columns;
 pub mod exposure;
+pub mod grants;
 pub mod jit_events;
 pub mod rights;
 

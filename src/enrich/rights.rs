@@ -17,28 +17,7 @@ use crate::tables::{Tables, strs};
 /// `access` with `caller` and `requested`, against the window's `requests`.
 pub fn access_for_rules(t: &Tables, requests: &DataFrame) -> Result<DataFrame> {
     let access = &t.access;
-    // Object id to the UPNs the log pairs with it, from the JIT records only: every command
-    // reads those (a prefilter passes the others over), so the names do not depend on it.
-    let mut upns: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let (caller, object, operation) = (
-        strs(&t.events, schema::CALLER)?,
-        strs(&t.events, schema::OBJECT_ID)?,
-        strs(&t.events, schema::OPERATION_ID)?,
-    );
-    for ((c, o), op) in caller.iter().zip(object.iter()).zip(operation.iter()) {
-        let jit = op.is_some_and(|op| {
-            op.as_bytes()
-                .windows(24)
-                .any(|w| w.eq_ignore_ascii_case(b"jitnetworkaccesspolicies"))
-        });
-        if let (Some(c), Some(o), true) = (c, o, jit)
-            && c.contains('@')
-        {
-            upns.entry(o.to_ascii_lowercase())
-                .or_default()
-                .insert(c.to_ascii_lowercase());
-        }
-    }
+    let upns = upns_by_object_id(t)?;
     let mut asked: HashMap<(String, String), i64> = HashMap::new();
     let (who, sub) = (
         strs(requests, schema::REQUESTOR)?,
@@ -88,4 +67,30 @@ pub fn access_for_rules(t: &Tables, requests: &DataFrame) -> Result<DataFrame> {
     out.with_column(col_bool("requested", requested))?;
     out.with_column(col_int("requests_made", made))?;
     Ok(out)
+}
+
+/// Object id to the UPNs the Activity Log pairs with it, from the JIT records only: every
+/// command reads those (a prefilter passes the others over), so the names do not depend on it.
+pub fn upns_by_object_id(t: &Tables) -> Result<HashMap<String, BTreeSet<String>>> {
+    let mut upns: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let (caller, object, operation) = (
+        strs(&t.events, schema::CALLER)?,
+        strs(&t.events, schema::OBJECT_ID)?,
+        strs(&t.events, schema::OPERATION_ID)?,
+    );
+    for ((c, o), op) in caller.iter().zip(object.iter()).zip(operation.iter()) {
+        let jit = op.is_some_and(|op| {
+            op.as_bytes()
+                .windows(24)
+                .any(|w| w.eq_ignore_ascii_case(b"jitnetworkaccesspolicies"))
+        });
+        if let (Some(c), Some(o), true) = (c, o, jit)
+            && c.contains('@')
+        {
+            upns.entry(o.to_ascii_lowercase())
+                .or_default()
+                .insert(c.to_ascii_lowercase());
+        }
+    }
+    Ok(upns)
 }

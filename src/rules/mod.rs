@@ -59,6 +59,10 @@ pub fn run(
         "access",
         enrich::rights::access_for_rules(t, &requests)?.lazy(),
     );
+    engine.register(
+        "role_grants",
+        enrich::grants::role_grants(t, &events)?.lazy(),
+    );
     let params = params(config);
     let mut findings = Vec::new();
     let mut baseline = stateful::Baseline::default();
@@ -176,6 +180,7 @@ mod tests {
         let rt = enrich::enrich(&t, &t.requests, &config).unwrap();
         let jit_events = enrich::jit_events::jit_events(&t.events, &config).unwrap();
         let access = enrich::rights::access_for_rules(&t, &t.requests).unwrap();
+        let grants = enrich::grants::role_grants(&t, &t.events).unwrap();
         for input in RULE_INPUTS {
             let df = match input.name {
                 "requests" => &rt.requests,
@@ -184,6 +189,7 @@ mod tests {
                 "exposures" => &rt.exposures,
                 "jit_events" => &jit_events,
                 "access" => &access,
+                "role_grants" => &grants,
                 other => panic!("no frame for rule input {other}"),
             };
             assert!(df.height() > 0, "{} has rows in the sample", input.name);

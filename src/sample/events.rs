@@ -380,6 +380,56 @@ pub fn policy_write(
     ]
 }
 
+pub const OP_ROLE_WRITE: &str = "Microsoft.Authorization/roleAssignments/write";
+
+/// A role assignment written at `scope` for `principal` (Started with the request body, then
+/// Succeeded, `Created`), as Resource Manager logs `PUT .../roleAssignments/{id}`: the body's
+/// `Properties` name the principal, its type, the role definition and the scope.
+#[allow(clippy::too_many_arguments)]
+pub fn role_write(
+    rng: &mut Rng,
+    at: Ms,
+    sub: &'static tenant::Sub,
+    scope: &str,
+    principal: &str,
+    role_definition_id: &str,
+    who: Who,
+    ip: &str,
+) -> Vec<Event> {
+    let mut b = begin(rng);
+    let id = b.rng.guid();
+    let resource = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{id}");
+    let body = json!({"Id": id, "Properties": {"PrincipalId": principal, "PrincipalType": "User",
+        "RoleDefinitionId": role_definition_id, "Scope": scope, "Condition": null, "ConditionVersion": null}});
+    let display = "Create role assignment";
+    vec![
+        b.event(
+            at,
+            sub,
+            resource.clone(),
+            OP_ROLE_WRITE,
+            display,
+            Status::Started,
+            ("", 0),
+            who,
+            ip,
+            vec![("requestbody", json!(body.to_string()))],
+        ),
+        b.event(
+            at + 1_470,
+            sub,
+            resource,
+            OP_ROLE_WRITE,
+            display,
+            Status::Succeeded,
+            ("Created", 201),
+            who,
+            ip,
+            vec![("statusCode", json!("Created"))],
+        ),
+    ]
+}
+
 /// The JIT policy writes and the delete the story holds.
 pub fn policy_events(rng: &mut Rng, days: u32) -> Vec<Event> {
     let mut out = Vec::new();

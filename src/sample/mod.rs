@@ -58,6 +58,8 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
     for r in &requests {
         jit.extend(events::request_events(r, &mut rng));
     }
+    // Role grants (JIT019) draw on their own generator: the story's events stay as they were.
+    jit.extend(rbac::grants(&mut Rng::new(s.seed ^ 0x0019_0019)));
     let end = START + s.days as i64 * DAY;
     jit.retain(|e| e.at < end);
     jit.sort_by_key(|e| (e.at, e.event_id.clone()));

@@ -15,6 +15,8 @@
 
 use serde_json::{Value, json};
 
+use super::events::{Event, role_write};
+use super::story::{DAY, HOUR, MINUTE, Rng, START, Who};
 use super::tenant::{AUTOMATION_OBJECT_ID, PEOPLE, SUBS, TENANT_ID};
 
 pub const OWNER: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
@@ -97,6 +99,36 @@ fn role_id(sub: usize, guid: &str) -> String {
     )
 }
 
+/// mallory, User Access Administrator on production, grants dave JIT Requester on
+/// rg-prod-sql at 06:40 on 10 November; he asks for sql-01 at 08:00 (JIT019). She grants alice
+/// the role on rg-prod-web at 09:00 on 7 November; alice next asks in production 53 hours later
+/// (not JIT019: past the 24 hours).
+pub fn grants(rng: &mut Rng) -> Vec<Event> {
+    let sub = format!("/subscriptions/{}", SUBS[0].id);
+    let (mallory, alice, dave) = (&PEOPLE[4], &PEOPLE[0], &PEOPLE[3]);
+    let mut out = role_write(
+        rng,
+        START + 8 * DAY + 6 * HOUR + 40 * MINUTE,
+        &SUBS[0],
+        &format!("{sub}/resourceGroups/rg-prod-sql"),
+        dave.object_id,
+        &role_id(0, JIT_REQUESTER),
+        Who::Person(4),
+        mallory.office_ip,
+    );
+    out.extend(role_write(
+        rng,
+        START + 5 * DAY + 9 * HOUR,
+        &SUBS[0],
+        &format!("{sub}/resourceGroups/rg-prod-web"),
+        alice.object_id,
+        &role_id(0, JIT_REQUESTER),
+        Who::Person(4),
+        mallory.office_ip,
+    ));
+    out
+}
+
 /// Production's assignments as Resource Manager lists them (`properties`, no names).
 pub fn production() -> Value {
     let sub = format!("/subscriptions/{}", SUBS[0].id);
@@ -123,6 +155,9 @@ pub fn production() -> Value {
         one(8, AUTOMATION_OBJECT_ID, "ServicePrincipal", READER, &sub),
         one(9, ON_CALL_GROUP_ID, "Group", JIT_REQUESTER, &sub),
         one(10, dave, "User", NETWORK_OPERATOR, &sub),
+        // What mallory's grants (see `grants`) left behind.
+        one(11, dave, "User", JIT_REQUESTER, &format!("{sub}/resourceGroups/rg-prod-sql")),
+        one(12, alice, "User", JIT_REQUESTER, &web),
     ], "nextLink": null})
 }
 

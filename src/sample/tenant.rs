@@ -279,6 +279,10 @@ pub const PLANTED: &[(&str, &str)] = &[
         "the deployment pipeline and the on-call group hold JIT Requester on production and never ask; the break-glass Owner never asks; bob holds it on development too and asks only in production. Trap: alice, carol, dave and mallory use theirs.",
     ),
     (
+        "JIT019",
+        "mallory (User Access Administrator on production) grants dave JIT Requester on rg-prod-sql at 06:40 UTC on day 9; he requests sql-01 at 08:00. Trap: she grants alice the role on rg-prod-web on day 6, and alice next asks in production 53 hours later.",
+    ),
+    (
         "JIT020",
         "mallory is User Access Administrator on production without the right to initiate (her own requests fail). Trap: the break-glass Owner can grant and initiate.",
     ),

@@ -95,6 +95,7 @@ pub fn is_jit(row: &Map<String, Value>) -> bool {
                 || props.contains("jitrule")
                 || props.contains("jit network access"))
         || op.contains("azurefirewalls")
+        || op.contains("roleassignments")
 }
 
 /// Counts `row` into its subscription's hour.

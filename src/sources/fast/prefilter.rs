@@ -59,9 +59,12 @@ pub struct Prefilter {
 }
 
 /// Words every JIT or NSG operation name holds (`.../jitNetworkAccessPolicies/initiate/action`,
-/// `Microsoft.Network/networkSecurityGroups/securityRules/write`).
-pub(crate) const JIT_WORDS: [&str; 2] = [POLICY_WORD, NSG_WORD];
+/// `Microsoft.Network/networkSecurityGroups/securityRules/write`), and role assignments, whose
+/// writes JIT019 reads (a right granted, then used).
+pub(crate) const JIT_WORDS: [&str; 3] = [POLICY_WORD, NSG_WORD, ROLE_WORD];
 const POLICY_WORD: &str = "jitnetworkaccesspolicies";
+/// With its slash: `roleAssignmentScope`, in every record's authorization evidence, is not it.
+const ROLE_WORD: &str = "roleassignments/";
 const NSG_WORD: &str = "networksecuritygroups";
 
 impl Prefilter {
@@ -83,13 +86,14 @@ impl Prefilter {
             Need::Caller(id) => Prefilter::for_need(&Need::JitAnd(vec![id.clone()])),
             Need::Jit => Some(Prefilter {
                 keep: regex(jit().collect()),
-                others: Some(regex(vec![POLICY_WORD.into()])),
+                others: Some(regex(vec![POLICY_WORD.into(), ROLE_WORD.into()])),
                 except: None,
                 hours: true,
             }),
             Need::JitAnd(ids) => {
                 let mut words = literal(ids)?;
                 words.push(POLICY_WORD.into());
+                words.push(ROLE_WORD.into());
                 let others = regex(words.clone());
                 words.push(NSG_WORD.into());
                 Some(Prefilter {
@@ -102,6 +106,7 @@ impl Prefilter {
             Need::NewFor { names, already } => {
                 let mut kept_before = literal(already)?;
                 kept_before.push(POLICY_WORD.into());
+                kept_before.push(ROLE_WORD.into());
                 Some(Prefilter {
                     keep: regex(literal(names)?),
                     others: None,
@@ -487,6 +492,17 @@ mod tests {
         let escaped =
             br#"{ "time": "2026-11-05T02:00:06Z", "resourceId": "/subscriptions/S\u0031/x"}"#;
         assert_eq!(sketch(escaped).map(|s| s.1), Some(None));
+    }
+
+    /// A role assignment's write is kept (JIT019 reads it); the evidence every record carries
+    /// (`roleAssignmentScope`) keeps nothing.
+    #[test]
+    fn role_assignment_writes_are_kept_and_their_evidence_word_is_not_a_reason() {
+        let f = Prefilter::for_need(&Need::Jit).unwrap();
+        let write = br#"{ "time": "2026-11-10T06:40:00Z", "resourceId": "/SUBSCRIPTIONS/S/PROVIDERS/MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/X", "operationName": "MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE"}"#;
+        let read = br#"{ "time": "2026-11-10T06:40:00Z", "resourceId": "/SUBSCRIPTIONS/S/RG/X", "operationName": "MICROSOFT.COMPUTE/VIRTUALMACHINES/READ", "identity": {"authorization": {"evidence": {"roleAssignmentScope": "/subscriptions/S", "roleAssignmentId": "a"}}}}"#;
+        assert!(f.keeps(write));
+        assert!(!f.keeps(read));
     }
 
     /// The hours and subscriptions of a filtered read (skipped lines sketched, kept ones
