@@ -420,8 +420,26 @@ pub const ROLE_DEFINITIONS: TableSpec = TableSpec {
     ],
 };
 
+pub const GROUP_ID: &str = "group_id";
+pub const MEMBER_ID: &str = "member_id";
+pub const MEMBER_TYPE: &str = "member_type";
+pub const MEMBER_NAME: &str = "member_name";
+
+/// Members of the groups role assignments name, nested ones included, as Microsoft Graph's
+/// `transitiveMembers` lists them (`collect --graph`).
+pub const GROUP_MEMBERS: TableSpec = TableSpec {
+    name: "group_members",
+    columns: &[
+        col(GROUP_ID, Str),
+        col(MEMBER_ID, Str),
+        col(MEMBER_TYPE, Str),
+        col(MEMBER_NAME, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
 /// Who can initiate JIT (or grant itself the right), per principal, subscription and
-/// assignment: derived from `role_assignments` and `role_definitions`.
+/// assignment: derived from `role_assignments`, `role_definitions` and `group_members`.
 pub const ACCESS_TABLE: TableSpec = TableSpec {
     name: "access",
     columns: &[
@@ -439,6 +457,7 @@ pub const ACCESS_TABLE: TableSpec = TableSpec {
         col(BROAD, Bool),
         col(CONDITION, Str),
         col(ASSIGNMENT_ID, Str),
+        col(GROUP_ID, Str),
     ],
 };
 
@@ -547,6 +566,7 @@ pub const ALL_TABLES: &[TableSpec] = &[
     PUBLIC_IPS,
     ROLE_ASSIGNMENTS,
     ROLE_DEFINITIONS,
+    GROUP_MEMBERS,
     ACCESS_TABLE,
 ];
 

@@ -141,11 +141,44 @@ pub fn scope_level(scope: &str) -> (&'static str, Option<String>) {
 
 /// The `access` table: for each assignment whose role can initiate or grant, a row per
 /// subscription it reaches. `inventory` is every subscription the inputs know.
+/// A group's members as Graph listed them: (object id, type, name).
+type Members = HashMap<String, Vec<(String, String, Option<String>)>>;
+
+fn members_of(group_members: &DataFrame) -> Result<Members> {
+    let (group, member, kind, name) = (
+        strs(group_members, schema::GROUP_ID)?,
+        strs(group_members, schema::MEMBER_ID)?,
+        strs(group_members, schema::MEMBER_TYPE)?,
+        strs(group_members, schema::MEMBER_NAME)?,
+    );
+    let mut out: Members = HashMap::new();
+    for i in 0..group_members.height() {
+        let (Some(g), Some(m)) = (group.get(i), member.get(i)) else {
+            continue;
+        };
+        // transitiveMembers lists nested groups' members too: the groups themselves hold no
+        // right of their own here.
+        let kind = match kind.get(i).unwrap_or("") {
+            k if k.eq_ignore_ascii_case("user") => "User",
+            k if k.eq_ignore_ascii_case("servicePrincipal") => "ServicePrincipal",
+            _ => continue,
+        };
+        out.entry(g.to_string()).or_default().push((
+            m.to_string(),
+            kind.to_string(),
+            name.get(i).map(str::to_string),
+        ));
+    }
+    Ok(out)
+}
+
 pub fn build(
     assignments: &DataFrame,
     definitions: &DataFrame,
+    group_members: &DataFrame,
     inventory: &BTreeSet<String>,
 ) -> Result<DataFrame> {
+    let members = members_of(group_members)?;
     let mut roles: HashMap<String, (Option<String>, Vec<Block>)> = HashMap::new();
     let (key, name, perms) = (
         strs(definitions, schema::ROLE_DEFINITION_KEY)?,
@@ -194,19 +227,35 @@ pub fn build(
             None => inventory.iter().cloned().collect(),
         };
         let kind = ptype.get(i);
+        let group = kind.is_some_and(|k| k.eq_ignore_ascii_case("Group"));
         let held = if eligible.get(i) == Some(true) {
             "eligible"
-        } else if kind.is_some_and(|k| k.eq_ignore_ascii_case("Group")) {
+        } else if group {
             "group"
         } else {
             "direct"
         };
-        for s in subs {
+        // A group's right is each member's when Graph listed them, the group's when not.
+        let who: Vec<(Option<&str>, Option<&str>, Option<&str>)> = match principal
+            .get(i)
+            .filter(|_| group)
+            .and_then(|g| members.get(g))
+        {
+            Some(list) => list
+                .iter()
+                .map(|(id, k, n)| (Some(id.as_str()), Some(k.as_str()), n.as_deref()))
+                .collect(),
+            None => vec![(principal.get(i), kind, pname.get(i))],
+        };
+        let group_id = principal.get(i).filter(|_| group);
+        for (s, (who_id, who_kind, who_name)) in
+            subs.iter().flat_map(|s| who.iter().map(move |w| (s, *w)))
+        {
             out.row()
-                .str(schema::PRINCIPAL_ID, principal.get(i))
-                .str(schema::PRINCIPAL_TYPE, kind)
-                .str(schema::PRINCIPAL_NAME, pname.get(i))
-                .str(schema::SUBSCRIPTION_ID, Some(s))
+                .str(schema::PRINCIPAL_ID, who_id)
+                .str(schema::PRINCIPAL_TYPE, who_kind)
+                .str(schema::PRINCIPAL_NAME, who_name)
+                .str(schema::SUBSCRIPTION_ID, Some(s.as_str()))
                 .str(schema::SCOPE, Some(scope_text))
                 .str(schema::SCOPE_LEVEL, Some(level))
                 .str(schema::ROLE_NAME, defined_name.as_deref().or(rname.get(i)))
@@ -219,7 +268,8 @@ pub fn build(
                     Some(can_initiate && is_broad(role_key, blocks)),
                 )
                 .str(schema::CONDITION, condition.get(i))
-                .str(schema::ASSIGNMENT_ID, id.get(i));
+                .str(schema::ASSIGNMENT_ID, id.get(i))
+                .str(schema::GROUP_ID, group_id);
         }
     }
     Ok(out.finish())

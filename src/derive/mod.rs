@@ -27,7 +27,12 @@ pub fn derive(mut t: Tables, ledger: bool) -> Result<Tables> {
         .chain(strs(&t.policies, schema::SUBSCRIPTION_ID)?.iter().flatten())
         .map(str::to_ascii_lowercase)
         .collect();
-    t.access = access::build(&t.role_assignments, &t.role_definitions, &inventory)?;
+    t.access = access::build(
+        &t.role_assignments,
+        &t.role_definitions,
+        &t.group_members,
+        &inventory,
+    )?;
     if ledger {
         t.requests = ledger::build(&t)?;
     }

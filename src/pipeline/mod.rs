@@ -488,6 +488,7 @@ fn finish_tables(
         (PUBLIC_IPS.name, &[PUBLIC_IP_KEY]),
         (ROLE_ASSIGNMENTS.name, &[ASSIGNMENT_ID, ELIGIBLE]),
         (ROLE_DEFINITIONS.name, &[ROLE_DEFINITION_KEY]),
+        (GROUP_MEMBERS.name, &[GROUP_ID, MEMBER_ID]),
         (NSG_RULES.name, &[NSG_KEY, RULE_NAME, IS_DEFAULT]),
     ];
     for (table, key) in keys {

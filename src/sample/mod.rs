@@ -110,6 +110,13 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
         "arm/role-eligibility-shared.json",
         &rbac::shared_eligibility(),
     )?;
+    w.json(
+        &format!(
+            "graph/groups/{}/members-page-0001.json",
+            rbac::ON_CALL_GROUP_ID
+        ),
+        &rbac::on_call_members(),
+    )?;
 
     let day_events = |sub: usize, day: i64| -> Vec<Event> {
         let mut v: Vec<Event> = jit
@@ -436,6 +443,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "arm/role-eligibility-shared.json",
         "ARM list of PIM eligibility instances",
         "dave may activate Owner or JIT Requester on shared services",
+    ),
+    (
+        "graph/groups/…/members-page-0001.json",
+        "Microsoft Graph `transitiveMembers` page",
+        "the on-call group's members (a user, a nested group, a service principal)",
     ),
     (
         "activity-log/prod/az-activity-log-list.json",

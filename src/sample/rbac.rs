@@ -11,7 +11,8 @@
 //! her own requests fail for want of the right). Traps: alice and bob hold the narrow role
 //! (not JIT017) and use it (not JIT018); dave's Owner is only eligible through PIM (not JIT017);
 //! the break-glass Owner can grant and initiate (not JIT020); the network team's role cannot
-//! initiate at all; the on-call group's members are unknown (reported as the group).
+//! initiate at all. Groups: Graph lists the on-call group's members (their rights are theirs);
+//! the ops-contractors group's members are unknown (reported as the group, JIT018).
 
 use serde_json::{Value, json};
 
@@ -30,6 +31,8 @@ pub const NETWORK_OPERATOR: &str = "5b2f6d1e-8c3a-4d4f-8e9b-7a2c3d4e5f60";
 pub const PIPELINE_OBJECT_ID: &str = "9a9a9a9a-0000-4000-8000-0000000000a9";
 pub const BREAK_GLASS_OBJECT_ID: &str = "0b0b0b0b-0000-4000-8000-0000000000b0";
 pub const ON_CALL_GROUP_ID: &str = "6c6c6c6c-0000-4000-8000-0000000000c6";
+/// A group Graph was not asked about: its members are unknown.
+pub const CONTRACTORS_GROUP_ID: &str = "7d7d7d7d-0000-4000-8000-0000000000d7";
 
 const CONTRIBUTOR_NOT_ACTIONS: [&str; 4] = [
     "Microsoft.Authorization/*/Delete",
@@ -179,11 +182,43 @@ pub fn development() -> Value {
             "type": "Microsoft.Authorization/roleAssignments"
         })
     };
+    let contractors = "0a55e000-0000-4000-8000-100000000004";
     json!([
         one(1, 1, JIT_REQUESTER, "JIT Requester"),
         one(2, 2, JIT_REQUESTER, "JIT Requester"),
         one(3, 4, JIT_REQUESTER, "JIT Requester"),
+        {
+            "condition": null, "conditionVersion": null, "description": null,
+            "id": format!("{sub}/providers/Microsoft.Authorization/roleAssignments/{contractors}"),
+            "name": contractors,
+            "principalId": CONTRACTORS_GROUP_ID,
+            "principalName": "ops-contractors",
+            "principalType": "Group",
+            "roleDefinitionId": role_id(1, JIT_REQUESTER),
+            "roleDefinitionName": "JIT Requester",
+            "scope": sub,
+            "type": "Microsoft.Authorization/roleAssignments"
+        },
     ])
+}
+
+/// The on-call group's members as Microsoft Graph lists them (`GET
+/// /v1.0/groups/{id}/transitiveMembers`): alice, and the automation identity through a nested
+/// group (listed too, and holding nothing of its own).
+pub fn on_call_members() -> Value {
+    let alice = &PEOPLE[0];
+    json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directoryObjects",
+        "value": [
+            {"@odata.type": "#microsoft.graph.user", "id": alice.object_id, "displayName": alice.name,
+             "userPrincipalName": alice.upn, "mail": alice.upn},
+            {"@odata.type": "#microsoft.graph.group", "id": "8e8e8e8e-0000-4000-8000-0000000000e8",
+             "displayName": "on-call automation", "securityEnabled": true},
+            {"@odata.type": "#microsoft.graph.servicePrincipal", "id": AUTOMATION_OBJECT_ID,
+             "displayName": "jit-automation", "appId": super::tenant::AUTOMATION_APP_ID,
+             "servicePrincipalType": "Application"}
+        ]
+    })
 }
 
 /// Shared services: dave may activate Owner, or the narrow role, through PIM.

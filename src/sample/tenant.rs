@@ -276,7 +276,7 @@ pub const PLANTED: &[(&str, &str)] = &[
     ),
     (
         "JIT018",
-        "the deployment pipeline and the on-call group hold JIT Requester on production and never ask; the break-glass Owner never asks; bob holds it on development too and asks only in production. Trap: alice, carol, dave and mallory use theirs.",
+        "the deployment pipeline holds JIT Requester on production and never asks, nor does the ops-contractors group on development (its members unknown); the break-glass Owner never asks; bob holds it on development too and asks only in production. Trap: alice, carol, dave and mallory use theirs.",
     ),
     (
         "JIT019",

@@ -46,6 +46,10 @@ pub fn kind_of(obj: &Map<String, Value>) -> Option<SourceFormat> {
     ) {
         return Some(SourceFormat::NetworkInterfaces);
     }
+    // Microsoft Graph directory objects name their type this way.
+    if text_at(obj, "@odata.type").is_some_and(|t| t.starts_with("#microsoft.graph.")) {
+        return Some(SourceFormat::GroupMembers);
+    }
     // Authorization: by type, or by the id's provider segment (`az role ... list` keeps both).
     if is(
         "microsoft.authorization/roleassignments",
@@ -106,6 +110,7 @@ pub fn read(
         SourceFormat::RoleAssignments => role_assignment(obj, batch, &file, false),
         SourceFormat::RoleEligibility => role_assignment(obj, batch, &file, true),
         SourceFormat::RoleDefinitions => role_definition(obj, batch, &file),
+        SourceFormat::GroupMembers => group_member(obj, batch, &file),
         SourceFormat::SecurityRules => lone_rule(obj, batch, &file),
         _ => Err("not an Azure resource jitaudit reads"),
     };
@@ -385,6 +390,41 @@ fn role_assignment(
         .str(schema::SCOPE, Some(scope))
         .str(schema::CONDITION, field("condition"))
         .bool(schema::ELIGIBLE, Some(eligible))
+        .str(schema::SOURCE_FILE, Some(file));
+    Ok(())
+}
+
+/// The group a Graph member page belongs to: the GUID after `groups/` in its path, where
+/// `collect --graph` writes it (the page itself does not name the group).
+fn group_of_path(file: &str) -> Option<String> {
+    let parts: Vec<&str> = file.split(['/', '\\']).collect();
+    parts
+        .windows(2)
+        .rev()
+        .find(|w| w[0].eq_ignore_ascii_case("groups") && normalize::is_guid(w[1]))
+        .map(|w| w[1].to_ascii_lowercase())
+}
+
+/// A member of a group, from Microsoft Graph's `GET /v1.0/groups/{id}/transitiveMembers`
+/// (`@odata.type` `#microsoft.graph.user`, `.servicePrincipal`, `.group`; `id`,
+/// `userPrincipalName`, `appId`, `displayName`).
+fn group_member(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
+    let group = group_of_path(file).ok_or(
+        "a Microsoft Graph member list whose group its path does not name (collect writes them under graph/groups/<group id>/)",
+    )?;
+    let id = text_at(o, "id").ok_or("group member has no id")?;
+    let kind =
+        text_at(o, "@odata.type").map(|t| t.trim_start_matches("#microsoft.graph.").to_string());
+    let name = text_at(o, "userPrincipalName")
+        .or_else(|| text_at(o, "appId"))
+        .or_else(|| text_at(o, "displayName"));
+    batch
+        .group_members
+        .row()
+        .str(schema::GROUP_ID, Some(group))
+        .str(schema::MEMBER_ID, Some(id.to_ascii_lowercase()))
+        .str(schema::MEMBER_TYPE, kind)
+        .str(schema::MEMBER_NAME, name)
         .str(schema::SOURCE_FILE, Some(file));
     Ok(())
 }

@@ -68,6 +68,9 @@ pub enum SourceFormat {
     RoleDefinitions,
     /// PIM eligibility (roleEligibilityScheduleInstances).
     RoleEligibility,
+    /// A page of Microsoft Graph `groups/{id}/transitiveMembers` (users, service principals,
+    /// groups, each with `@odata.type`), the group named by the path `collect` wrote it to.
+    GroupMembers,
     /// `securityRules` listed on their own (`GET .../networkSecurityGroups/{nsg}/securityRules`).
     SecurityRules,
     /// A JSON array or ARM list with no elements: nothing to read, nothing lost.
@@ -97,6 +100,7 @@ impl SourceFormat {
             SourceFormat::RoleAssignments => "role-assignments",
             SourceFormat::RoleDefinitions => "role-definitions",
             SourceFormat::RoleEligibility => "role-eligibility",
+            SourceFormat::GroupMembers => "graph-group-members",
             SourceFormat::SecurityRules => "security-rules",
             SourceFormat::EmptyList => "empty-list",
             SourceFormat::JitauditTables => "jitaudit-tables",
@@ -306,6 +310,7 @@ pub struct Batch {
     pub public_ips: TableBuilder,
     pub role_assignments: TableBuilder,
     pub role_definitions: TableBuilder,
+    pub group_members: TableBuilder,
     /// Records the prefilter skipped, per hour and subscription (the parsed events are added
     /// from `events` when the batch is finished).
     pub skipped: Coverage,
@@ -323,6 +328,7 @@ impl Default for Batch {
             public_ips: TableBuilder::new(&schema::PUBLIC_IPS),
             role_assignments: TableBuilder::new(&schema::ROLE_ASSIGNMENTS),
             role_definitions: TableBuilder::new(&schema::ROLE_DEFINITIONS),
+            group_members: TableBuilder::new(&schema::GROUP_MEMBERS),
             nsg_rules: TableBuilder::new(&schema::NSG_RULES),
             skipped: Coverage::default(),
         }
@@ -380,6 +386,7 @@ impl Batch {
             public_ips: self.public_ips.finish(),
             role_assignments: self.role_assignments.finish(),
             role_definitions: self.role_definitions.finish(),
+            group_members: self.group_members.finish(),
             ..Tables::default()
         }
     }

@@ -26,8 +26,10 @@ pub struct RightRow {
     pub only_broad: bool,
     /// Only through PIM eligibility.
     pub only_eligible: bool,
-    /// Through a group whose members the inputs do not list.
+    /// A group whose members the inputs do not list.
     pub through_group: bool,
+    /// The groups a member holds its right through (Graph listed the members).
+    pub groups: Vec<String>,
     /// A condition is attached (recorded, not evaluated).
     pub conditional: bool,
     pub requests: i64,
@@ -65,6 +67,7 @@ pub fn rights(
         bools(access, schema::BROAD)?,
     );
     let made = ints(access, "requests_made")?;
+    let group = strs(access, schema::GROUP_ID)?;
     let mut by_sub: BTreeMap<String, BTreeMap<String, RightRow>> = BTreeMap::new();
     for i in 0..access.height() {
         let (Some(s), Some(p)) = (sub.get(i), caller.get(i)) else {
@@ -83,6 +86,7 @@ pub fn rights(
                 only_broad: true,
                 only_eligible: true,
                 through_group: false,
+                groups: Vec::new(),
                 conditional: false,
                 requests: made.get(i).unwrap_or(0),
             });
@@ -109,7 +113,13 @@ pub fn rights(
             row.only_broad &= broad.get(i) == Some(true);
         }
         row.only_eligible &= h == "eligible";
-        row.through_group |= h == "group";
+        row.through_group |= h == "group" && row.principal_type.eq_ignore_ascii_case("Group");
+        if let Some(g) = group.get(i)
+            && !row.principal_type.eq_ignore_ascii_case("Group")
+            && !row.groups.iter().any(|x| x == g)
+        {
+            row.groups.push(g.to_string());
+        }
         row.conditional |= condition.get(i).is_some_and(|c| !c.trim().is_empty());
     }
     // Who asked where, for those the rights above do not name.

@@ -40,6 +40,7 @@ pub struct Tables {
     pub public_ips: DataFrame,
     pub role_assignments: DataFrame,
     pub role_definitions: DataFrame,
+    pub group_members: DataFrame,
     pub access: DataFrame,
 }
 
@@ -58,6 +59,7 @@ impl Default for Tables {
             public_ips: empty(&schema::PUBLIC_IPS),
             role_assignments: empty(&schema::ROLE_ASSIGNMENTS),
             role_definitions: empty(&schema::ROLE_DEFINITIONS),
+            group_members: empty(&schema::GROUP_MEMBERS),
             access: empty(&schema::ACCESS_TABLE),
         }
     }
@@ -81,6 +83,7 @@ impl Tables {
             "public_ips" => &self.public_ips,
             "role_assignments" => &self.role_assignments,
             "role_definitions" => &self.role_definitions,
+            "group_members" => &self.group_members,
             "access" => &self.access,
             _ => return None,
         })
@@ -100,6 +103,7 @@ impl Tables {
             "public_ips" => &mut self.public_ips,
             "role_assignments" => &mut self.role_assignments,
             "role_definitions" => &mut self.role_definitions,
+            "group_members" => &mut self.group_members,
             "access" => &mut self.access,
             _ => return None,
         })

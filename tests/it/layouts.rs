@@ -69,6 +69,7 @@ fn run(dir: &Path, args: &[&str], input: &Path, filtered: bool) -> std::process:
     cmd.args(args)
         .arg(input)
         .arg(dir.join("blobs/arm"))
+        .arg(dir.join("blobs/graph"))
         .arg("--config")
         .arg(dir.join("blobs/jitaudit.toml"))
         .env("SOURCE_DATE_EPOCH", NOW);

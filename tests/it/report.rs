@@ -640,15 +640,17 @@ fn who_can_open_ports_is_listed_per_subscription() {
         ),
         (Some(true), Some(false))
     );
+    // A group Graph listed gives its members the right; one it did not is reported itself.
+    assert!(alice["groups"].to_string().contains("6c6c6c6c"));
     assert_eq!(
-        who(prod, "6c6c6c6c-0000-4000-8000-0000000000c6")["through_group"],
+        who(sub("22222222"), "7d7d7d7d-0000-4000-8000-0000000000d7")["through_group"],
         true
     );
-    // The automation identity requested without a right the inputs show (it is a Reader).
+    // The automation identity (a Reader itself) holds the right through the on-call group.
     assert!(
-        prod["requested_without_listed_right"]
+        who(prod, "f7f7f7f7-0000-4000-8000-0000000000f7")["groups"]
             .to_string()
-            .contains("f7f7f7f7")
+            .contains("6c6c6c6c")
     );
     // dave's Owner on shared services is only eligible through PIM.
     let dave = who(sub("33333333"), "dave@contoso.com");
