@@ -89,6 +89,14 @@ pub struct CollectArgs {
     /// subscriptions at once with Azure Resource Graph.
     #[arg(long, value_enum, default_value_t = crate::azure::plan::Inventory::Arm)]
     pub inventory: crate::azure::plan::Inventory,
+    /// List the members of the groups role assignments name (nested ones included) with
+    /// Microsoft Graph, so a right held through a group is reported for each member; needs
+    /// GroupMember.Read.All.
+    #[arg(long)]
+    pub graph: bool,
+    /// Microsoft Graph endpoint, instead of the cloud's own (e.g. a test server).
+    #[arg(long, value_name = "URL", requires = "graph")]
+    pub graph_endpoint: Option<String>,
     #[command(flatten)]
     pub logs: LogArgs,
 }

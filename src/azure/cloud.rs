@@ -59,6 +59,15 @@ impl Cloud {
         }
     }
 
+    /// The Microsoft Graph endpoint (national clouds have their own).
+    pub fn graph(self) -> &'static str {
+        match self {
+            Cloud::Public => "https://graph.microsoft.com",
+            Cloud::Usgov => "https://graph.microsoft.us",
+            Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
     /// What azure_identity needs to pick the cloud's Entra ID authority.
     pub fn configuration(self) -> Arc<CloudConfiguration> {
         Arc::new(match self {

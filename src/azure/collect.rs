@@ -73,6 +73,18 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
         }
         None => None,
     };
+    let members = match &settings.graph {
+        Some(endpoint) => Some(Api::new(
+            "--graph-endpoint",
+            endpoint,
+            credential.credential.clone(),
+            &format!("{}/.default", endpoint.trim_end_matches('/')),
+            settings.concurrency,
+            settings.timeout,
+            settings.retry,
+        )?),
+        None => None,
+    };
     std::fs::create_dir_all(&settings.out)
         .with_context(|| format!("creating {}", settings.out.display()))?;
 
@@ -132,15 +144,6 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
             .map(|g| g.as_ref().map(|m| m.get(id).cloned().unwrap_or_default()));
         tasks.spawn(async move { subscription(run, i, windows, vms).await });
     }
-    if let Some(task) = log_task
-        && let Err(e) = task.await
-    {
-        run.manifest
-            .lock()
-            .expect("manifest lock")
-            .errors
-            .push(format!("the query task stopped: {e}"));
-    }
     while let Some(done) = tasks.join_next().await {
         if let Err(e) = done {
             run.manifest
@@ -149,6 +152,19 @@ pub async fn collect(settings: Settings) -> Result<Outcome> {
                 .errors
                 .push(format!("a collection task stopped: {e}"));
         }
+    }
+    // The groups are known once every subscription's assignments are in.
+    if let Some(api) = &members {
+        estate::group_members(&run, api).await;
+    }
+    if let Some(task) = log_task
+        && let Err(e) = task.await
+    {
+        run.manifest
+            .lock()
+            .expect("manifest lock")
+            .errors
+            .push(format!("the query task stopped: {e}"));
     }
 
     let manifest = run.finish()?;
@@ -190,6 +206,7 @@ pub(super) fn begin(settings: &Settings, auth: &str, windows: usize) -> Manifest
         subscription_list: None,
         management_groups: None,
         resource_graph: None,
+        graph: None,
         logs: None,
         subscriptions: Vec::new(),
         errors: Vec::new(),

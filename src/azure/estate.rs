@@ -171,3 +171,57 @@ async fn graph_batch(
         }
     }
 }
+
+/// The groups the role assignment and eligibility pages written so far name (lower case).
+fn assigned_groups(run: &Run) -> Vec<String> {
+    let files = run.manifest.lock().expect("manifest lock").files.clone();
+    let mut groups = BTreeSet::new();
+    for f in files
+        .iter()
+        .filter(|f| f.path.contains("/role-assignments/") || f.path.contains("/role-eligibility/"))
+    {
+        let Ok(text) = std::fs::read(run.out.join(&f.path)) else {
+            continue;
+        };
+        let Ok(page) = serde_json::from_slice::<Value>(&text) else {
+            continue;
+        };
+        for item in page["value"].as_array().into_iter().flatten() {
+            let p = &item["properties"];
+            if p["principalType"].as_str() == Some("Group")
+                && let Some(id) = p["principalId"].as_str()
+            {
+                groups.insert(id.to_ascii_lowercase());
+            }
+        }
+    }
+    groups.into_iter().collect()
+}
+
+/// Lists, with Microsoft Graph, the members (nested groups' too) of every group a role
+/// assignment names: `GET /v1.0/groups/{id}/transitiveMembers`, paged by `@odata.nextLink`,
+/// each page written under `graph/groups/{id}/`, where the loader takes the group's id from.
+pub(super) async fn group_members(run: &Arc<Run>, graph: &super::http::Api) {
+    let groups = assigned_groups(run);
+    run.kind(Slot::Graph, async {
+        let mut errors = Vec::new();
+        for g in &groups {
+            let path = format!(
+                "/v1.0/groups/{g}/transitiveMembers?$select=id,displayName,userPrincipalName,appId"
+            );
+            let prefix = format!("graph/groups/{g}/members-");
+            if let Err(e) = run
+                .list_on(graph, "@odata.nextLink", Slot::Graph, &path, &prefix)
+                .await
+            {
+                errors.push(format!("group {g}: {}", e.message));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(errors)
+        }
+    })
+    .await;
+}

@@ -98,6 +98,7 @@ pub async fn fetch(live: LiveCaller) -> Result<Manifest> {
         exclude: Vec::new(),
         inventory: Inventory::Arm,
         show_query: live.show_query,
+        graph: None,
     };
     let mut manifest = super::collect::begin(&settings, credential.method.name(), 0);
     manifest.token_scope = live.source.token_scope.clone();

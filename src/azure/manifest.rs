@@ -58,6 +58,9 @@ pub struct Manifest {
     /// The Resource Graph inventory of every subscription (`--inventory resource-graph`).
     #[serde(default)]
     pub resource_graph: Option<KindEntry>,
+    /// The members of the groups role assignments name, from Microsoft Graph (`--graph`).
+    #[serde(default)]
+    pub graph: Option<KindEntry>,
     /// The Activity Log read from a query engine (`--log-analytics`, `--adx`).
     #[serde(default)]
     pub logs: Option<LogsEntry>,
@@ -207,6 +210,7 @@ impl Manifest {
             .iter()
             .chain(self.management_groups.iter())
             .chain(self.resource_graph.iter())
+            .chain(self.graph.iter())
             .chain(self.subscriptions.iter().flat_map(|s| s.kinds.values()))
     }
 

@@ -49,6 +49,8 @@ pub struct Settings {
     pub inventory: Inventory,
     /// Print the KQL before it is sent.
     pub show_query: bool,
+    /// Expand the groups role assignments name through this Microsoft Graph endpoint.
+    pub graph: Option<String>,
 }
 
 /// How VMs, NICs, NSGs and public IPs are listed.

@@ -38,6 +38,7 @@ pub(super) enum Slot {
     SubscriptionList,
     ManagementGroups,
     ResourceGraph,
+    Graph,
     Kind(usize, Kind),
 }
 
@@ -55,6 +56,7 @@ impl Run {
             Slot::SubscriptionList => m.subscription_list.get_or_insert_with(KindEntry::default),
             Slot::ManagementGroups => m.management_groups.get_or_insert_with(KindEntry::default),
             Slot::ResourceGraph => m.resource_graph.get_or_insert_with(KindEntry::default),
+            Slot::Graph => m.graph.get_or_insert_with(KindEntry::default),
             Slot::Kind(i, kind) => m.subscriptions[i]
                 .kinds
                 .entry(kind.name().to_string())
@@ -150,10 +152,24 @@ impl Run {
         bar.set_message(parts.join("  "));
     }
 
-    /// Follows one list from `first` through every `nextLink`, writing page n to
-    /// `{prefix}page-{n:04}.json`. Returns the items' ids (for finding resource groups).
+    /// Follows one Resource Manager list from `first` through every `nextLink`, writing page
+    /// n to `{prefix}page-{n:04}.json`. Returns the items' ids (for finding resource groups).
     pub(super) async fn list(
         &self,
+        slot: Slot,
+        first: &str,
+        prefix: &str,
+    ) -> Result<Vec<String>, ListError> {
+        self.list_on(&self.arm, "nextLink", slot, first, prefix)
+            .await
+    }
+
+    /// [`Run::list`] on another endpoint, whose pages link on by `next_key` (Microsoft Graph:
+    /// `@odata.nextLink`).
+    pub(super) async fn list_on(
+        &self,
+        api: &Api,
+        next_key: &str,
         slot: Slot,
         first: &str,
         prefix: &str,
@@ -166,8 +182,7 @@ impl Run {
         // any real one.
         let mut seen = std::collections::HashSet::new();
         while let Some(target) = next.take() {
-            let url = self
-                .arm
+            let url = api
                 .url(&target)
                 .map_err(|e| ListError::from(e.to_string()))?;
             if !seen.insert(url.as_str().to_string()) {
@@ -182,7 +197,7 @@ impl Run {
                     redact_query(url.as_str())
                 )));
             }
-            let page = match self.arm.get(&url).await {
+            let page = match api.get(&url).await {
                 Ok(page) => page,
                 Err(e) => {
                     if let FetchError::GaveUp { attempts, .. } = e {
@@ -222,7 +237,7 @@ impl Run {
             self.tick(slot);
             next = page
                 .json
-                .get("nextLink")
+                .get(next_key)
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string);
@@ -241,6 +256,10 @@ impl Run {
                 MANAGEMENT_GROUP_PERMISSION,
             ),
             Slot::ResourceGraph => ("Resource Graph".to_string(), RESOURCE_GRAPH_PERMISSION),
+            Slot::Graph => (
+                "Microsoft Graph".to_string(),
+                "GroupMember.Read.All (Microsoft Graph application permission)",
+            ),
             Slot::Kind(i, kind) => {
                 let m = self.manifest.lock().expect("manifest lock");
                 (

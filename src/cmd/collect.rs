@@ -62,6 +62,11 @@ fn settings(args: CollectArgs, now: DateTime<Utc>) -> Result<Settings> {
             .collect(),
         inventory: args.inventory,
         show_query: args.logs.show_query,
+        graph: args.graph.then(|| {
+            args.graph_endpoint
+                .clone()
+                .unwrap_or_else(|| args.cloud.graph().to_string())
+        }),
         out: args.out,
         subscriptions: args.subscriptions,
         from,
@@ -177,6 +182,7 @@ fn print_summary(w: &mut impl Write, m: &Manifest, out: &str) -> Result<()> {
     for (label, entry) in [
         ("management groups", &m.management_groups),
         ("resource graph", &m.resource_graph),
+        ("graph group members", &m.graph),
     ] {
         if let Some(k) = entry {
             writeln!(
@@ -195,6 +201,7 @@ fn print_summary(w: &mut impl Write, m: &Manifest, out: &str) -> Result<()> {
     for (label, entry) in [
         ("management groups", &m.management_groups),
         ("resource graph", &m.resource_graph),
+        ("graph group members", &m.graph),
     ] {
         errors.extend(
             entry

@@ -23,6 +23,8 @@ pub struct Data {
     pub items: BTreeMap<(String, &'static str), Vec<Value>>,
     /// Management group id (lower case) to its descendants, as the descendants API lists them.
     pub management_groups: BTreeMap<String, Vec<Value>>,
+    /// Group id (lower case) to its members, as Microsoft Graph's transitiveMembers lists them.
+    pub group_members: BTreeMap<String, Vec<Value>>,
     /// Role assignments above every subscription (the root, a management group): each
     /// subscription's list returns them, as the API lists inherited assignments.
     pub inherited: Vec<Value>,
@@ -368,6 +370,10 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
                 .collect();
             ("jit", kept)
         }
+        ["", "v1.0", "groups", group, "transitivemembers"] => (
+            "members",
+            data.group_members.get(*group).cloned().unwrap_or_default(),
+        ),
         [
             "",
             "providers",
@@ -424,6 +430,12 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
             kept.join("&"),
             next
         ));
+    }
+    // Microsoft Graph links on by `@odata.nextLink`.
+    if kind == "members"
+        && let Some(next) = body.as_object_mut().and_then(|o| o.remove("nextLink"))
+    {
+        body["@odata.nextLink"] = next;
     }
     log.lock()
         .unwrap()

@@ -651,3 +651,63 @@ fn a_next_link_with_credentials_is_not_followed() {
     let written = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(!written.contains("user:secret") && !text.contains("user:secret"));
 }
+
+/// Issue 29: with `--graph`, the members of the groups role assignments name are listed from
+/// Microsoft Graph (paged by `@odata.nextLink`), written under `graph/groups/<id>/`, and the
+/// snapshot gives each member the group's right, as the sample's own Graph page does.
+#[test]
+fn graph_lists_the_members_of_assigned_groups() {
+    const ON_CALL: &str = "6c6c6c6c-0000-4000-8000-0000000000c6";
+    let mut data = data();
+    let page = root().join(format!(
+        "sample-data/graph/groups/{ON_CALL}/members-page-0001.json"
+    ));
+    let members: Value = serde_json::from_slice(&std::fs::read(&page).unwrap()).unwrap();
+    data.group_members
+        .insert(ON_CALL.into(), members["value"].as_array().unwrap().clone());
+    let faults = Faults {
+        token: TOKEN.into(),
+        page_size: 2,
+        forbidden: vec![FORBIDDEN.into()],
+        ..Default::default()
+    };
+    let server = FakeArm::start(data, faults);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot");
+    let run = collect(
+        &server,
+        &out,
+        &["--days", "15", "--graph", "--graph-endpoint", &server.url()],
+    );
+    assert!(
+        run.status.code().unwrap() <= 3,
+        "{}{}",
+        stdout(&run),
+        stderr(&run)
+    );
+    let m = manifest(&out);
+    assert_eq!(m["graph"]["status"], "ok", "{}", m["graph"]);
+    assert_eq!(m["graph"]["records"], 3);
+    assert_eq!(m["graph"]["pages"], 2, "three members, two a page");
+    assert_eq!(
+        server.count(&format!("/v1.0/groups/{ON_CALL}/transitivemembers")),
+        2
+    );
+    let access = jitaudit()
+        .arg("query")
+        .arg(&out)
+        .arg("select principal_name, group_id from access where group_id is not null order by 1")
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(access.status.success(), "{}", stderr(&access));
+    let text = stdout(&access);
+    assert!(
+        text.contains(&format!("alice@contoso.com,{ON_CALL}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("jit-automation") || text.contains("f6f6f6f6"),
+        "{text}"
+    );
+}
