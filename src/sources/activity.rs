@@ -361,12 +361,15 @@ fn fill_identity<'a>(ev: &mut Event<'a>, claims: Claims<'a>, principal_type: Tex
             .or_else(|| ev.app_id.clone());
     }
     let is = |v: &Text<'_>, k: &str| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(k));
+    // The token says who called: claims that name a user (a UPN, `idtyp` user) make the
+    // record the user's even when the authorization evidence names a service principal or a
+    // group (the right came through one); one person, one identity (issue 29).
     ev.caller_kind = Some(match () {
-        _ if is(&principal_type, "user") || is(&idtyp, "user") => caller_kind::USER,
+        _ if is(&idtyp, "user") || upn.is_some() => caller_kind::USER,
+        _ if is(&principal_type, "user") => caller_kind::USER,
         _ if is(&principal_type, "serviceprincipal") || is(&idtyp, "app") => {
             caller_kind::SERVICE_PRINCIPAL
         }
-        _ if upn.is_some() => caller_kind::USER,
         _ if ev.caller.as_deref().is_some_and(|c| c.contains('@')) => caller_kind::USER,
         _ if ev.app_id.is_some() && ev.caller.as_deref().is_some_and(is_guid) => {
             caller_kind::SERVICE_PRINCIPAL

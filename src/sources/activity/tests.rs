@@ -64,6 +64,28 @@ fn service_principals_are_recognised() {
     );
 }
 
+/// A user's token with authorization evidence that names a service principal (the right came
+/// through one) is the user's record.
+#[test]
+fn claims_that_name_a_user_outweigh_the_evidence() {
+    let record = json!({
+        "time": "2026-01-01T00:00:00Z", "operationName": "x/write", "resourceId": "/subscriptions/s",
+        "identity": {
+            "claims": {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "alice@contoso.com",
+                       "http://schemas.microsoft.com/identity/claims/objectidentifier": "a1a1a1a1-0000-4000-8000-00000000000a"},
+            "authorization": {"action": "x/write", "scope": "/subscriptions/s",
+                              "evidence": {"principalType": "ServicePrincipal", "principalId": "5e5e5e5e-0000-4000-8000-000000000005"}}
+        }
+    });
+    let ev = from_object(record.as_object().unwrap()).unwrap();
+    assert_eq!(ev.caller_kind, Some(caller_kind::USER));
+    assert_eq!(ev.caller.as_deref(), Some("alice@contoso.com"));
+    assert_eq!(
+        ev.object_id.as_deref(),
+        Some("a1a1a1a1-0000-4000-8000-00000000000a")
+    );
+}
+
 #[test]
 fn records_without_time_are_rejected() {
     let r = json!({"operationName": {"value": "x"}, "eventDataId": "e"});
