@@ -226,6 +226,8 @@ pub const REQUESTS: TableSpec = TableSpec {
         col(IN_ACTIVITY_LOG, Bool),
         col(IN_NSG, Bool),
         col(NSG_RULE_ID, Str),
+        col(FIREWALL_IP, Str),
+        col(MAPPED_PORT, Int),
         col(SOURCE_FILE, Str),
     ],
 };
@@ -247,6 +249,7 @@ pub const POLICY_REQUESTS: TableSpec = TableSpec {
         col(END_TIME, Time),
         col(STATUS, Str),
         col(STATUS_REASON, Str),
+        col(MAPPED_PORT, Int),
         col(SOURCE_FILE, Str),
     ],
 };
@@ -258,6 +261,10 @@ pub const ALLOWED_SOURCE: &str = "allowed_source";
 pub const MAX_DURATION: &str = "max_duration";
 pub const MAX_DURATION_SECONDS: &str = "max_duration_seconds";
 pub const PROVISIONING_STATE: &str = "provisioning_state";
+/// The public IP of the Azure Firewall in front of a VM (a policy entry's `publicIpAddress`).
+pub const FIREWALL_IP: &str = "firewall_ip";
+/// The firewall port mapped to a requested port (`mappedPort`).
+pub const MAPPED_PORT: &str = "mapped_port";
 
 pub const POLICIES: TableSpec = TableSpec {
     name: "policies",
@@ -277,6 +284,7 @@ pub const POLICIES: TableSpec = TableSpec {
         col(MAX_DURATION, Str),
         col(MAX_DURATION_SECONDS, Int),
         col(PROVISIONING_STATE, Str),
+        col(FIREWALL_IP, Str),
         col(SOURCE_FILE, Str),
     ],
 };

@@ -45,6 +45,8 @@ struct Row {
     in_activity: bool,
     in_nsg: bool,
     nsg_rule_id: Option<String>,
+    /// The Azure Firewall port mapped to `port` (the policy history's `mappedPort`).
+    mapped_port: Option<i64>,
     source_file: Option<String>,
 }
 
@@ -86,6 +88,7 @@ fn history_rows(t: &Tables) -> Result<Vec<Row>> {
     let reason = strs(df, schema::STATUS_REASON)?;
     let policy = strs(df, schema::POLICY_ID)?;
     let file = strs(df, schema::SOURCE_FILE)?;
+    let mapped = ints(df, schema::MAPPED_PORT)?;
     let s = |v: Option<&str>| v.map(str::to_string);
     Ok((0..df.height())
         .map(|i| Row {
@@ -99,6 +102,7 @@ fn history_rows(t: &Tables) -> Result<Vec<Row>> {
             status: s(status.get(i)),
             status_reason: s(reason.get(i)),
             policy_id: s(policy.get(i)),
+            mapped_port: mapped.get(i),
             in_history: true,
             source_file: s(file.get(i)),
             ..Row::default()
@@ -465,25 +469,32 @@ fn finish(mut rows: Vec<Row>, t: &Tables) -> Result<polars::prelude::DataFrame> 
             .bool(schema::IN_ACTIVITY_LOG, Some(r.in_activity))
             .bool(schema::IN_NSG, Some(r.in_nsg))
             .str(schema::NSG_RULE_ID, r.nsg_rule_id.clone())
+            .str(schema::FIREWALL_IP, policy.and_then(|p| p.2.clone()))
+            .int(schema::MAPPED_PORT, r.mapped_port)
             .str(schema::SOURCE_FILE, r.source_file.clone());
     }
     Ok(out.finish())
 }
 
-type PolicyPort = (Option<String>, Option<String>);
+/// A policy port's protocol, policy id, and the public IP of the Azure Firewall in front of
+/// the VM (its access opens as a DNAT rule there, reachable from the internet whatever the NSG
+/// says).
+type PolicyPort = (Option<String>, Option<String>, Option<String>);
 
-/// (vm_key, port) to (protocol, policy id), from the policies.
+/// (vm_key, port) to (protocol, policy id, firewall IP), from the policies.
 fn policy_ports(t: &Tables) -> Result<HashMap<(String, Option<i64>), PolicyPort>> {
     let vm = strs(&t.policies, schema::VM_KEY)?;
     let port = ints(&t.policies, schema::PORT)?;
     let protocol = strs(&t.policies, schema::PROTOCOL)?;
     let policy = strs(&t.policies, schema::POLICY_ID)?;
+    let firewall = strs(&t.policies, schema::FIREWALL_IP)?;
     let mut map = HashMap::new();
     for i in 0..t.policies.height() {
         if let Some(vm) = vm.get(i) {
             map.entry((vm.to_string(), port.get(i))).or_insert((
                 protocol.get(i).map(str::to_string),
                 policy.get(i).map(str::to_string),
+                firewall.get(i).map(str::to_string),
             ));
         }
     }

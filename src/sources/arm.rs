@@ -195,6 +195,7 @@ fn policy(
                     .str(schema::MAX_DURATION, duration.clone())
                     .int(schema::MAX_DURATION_SECONDS, seconds)
                     .str(schema::PROVISIONING_STATE, state.clone())
+                    .str(schema::FIREWALL_IP, text_at(vm, "publicIpAddress"))
                     .str(schema::SOURCE_FILE, Some(file));
             }
         }
@@ -265,6 +266,10 @@ fn policy_request(
                 )
                 .str(schema::STATUS, text_at(port, "status"))
                 .str(schema::STATUS_REASON, text_at(port, "statusReason"))
+                .int(
+                    schema::MAPPED_PORT,
+                    get(port, "mappedPort").and_then(Value::as_i64),
+                )
                 .str(schema::SOURCE_FILE, Some(file));
         }
     }

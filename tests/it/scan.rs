@@ -269,3 +269,41 @@ fn rules_lists_and_explains() {
         .unwrap();
     assert_eq!(stdout(&markdown), doc);
 }
+
+/// Issue 29: a VM behind Azure Firewall (its policy entry names the firewall's public IP, its
+/// requests the mapped port) is judged as the others by JIT003 and JIT004, the finding naming
+/// the address the access opens on; the ledger keeps the address and port.
+#[test]
+fn a_vm_behind_azure_firewall_is_judged_like_the_others() {
+    let out = scan(&[&fixture("firewall")], &["--format", "json"]);
+    assert!(out.status.code().unwrap() <= 1, "{}", stderr(&out));
+    let all = findings(&out);
+    let detail = |rule: &str| -> Vec<String> {
+        all.iter()
+            .filter(|f| f["rule_id"] == rule)
+            .map(|f| f["detail"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        detail("JIT003"),
+        ["port opened to * through Azure Firewall 20.61.4.19:50022"]
+    );
+    assert!(
+        detail("JIT004")
+            .iter()
+            .all(|d| d.ends_with("through Azure Firewall 20.61.4.19")),
+        "{:?}",
+        detail("JIT004")
+    );
+    let ledger = jitaudit()
+        .arg("query")
+        .arg(fixture("firewall"))
+        .arg("select firewall_ip, mapped_port from requests")
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&ledger),
+        "firewall_ip,mapped_port\n20.61.4.19,50022\n"
+    );
+}
