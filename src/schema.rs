@@ -397,6 +397,24 @@ pub const CAN_INITIATE: &str = "can_initiate";
 pub const CAN_GRANT: &str = "can_grant";
 pub const BROAD: &str = "broad";
 
+pub const FIREWALL_ID: &str = "firewall_id";
+pub const FIREWALL_KEY: &str = "firewall_key";
+pub const NAT_RULES: &str = "nat_rules";
+
+/// Azure Firewalls: their public IPs and DNAT rules, those JIT writes (collections named
+/// `ASC-JIT...`/`MDC-JIT...`) among them.
+pub const FIREWALLS: TableSpec = TableSpec {
+    name: "firewalls",
+    columns: &[
+        col(FIREWALL_ID, Str),
+        col(FIREWALL_KEY, Str),
+        col(SUBSCRIPTION_ID, Str),
+        col(PUBLIC_IP_IDS, Str),
+        col(NAT_RULES, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
 /// Role assignments, active (`eligible` false: Resource Manager's roleAssignments, `az role
 /// assignment list`) and eligible through PIM (roleEligibilityScheduleInstances).
 pub const ROLE_ASSIGNMENTS: TableSpec = TableSpec {
@@ -572,6 +590,7 @@ pub const ALL_TABLES: &[TableSpec] = &[
     NICS,
     NSG_RULES,
     PUBLIC_IPS,
+    FIREWALLS,
     ROLE_ASSIGNMENTS,
     ROLE_DEFINITIONS,
     GROUP_MEMBERS,

@@ -422,6 +422,7 @@ async fn subscription(
         maybe(Kind::NetworkInterfaces),
         maybe(Kind::NetworkSecurityGroups),
         maybe(Kind::PublicIpAddresses),
+        maybe(Kind::AzureFirewalls),
         maybe(Kind::RoleAssignments),
         maybe(Kind::RoleDefinitions),
         maybe(Kind::RoleEligibility),

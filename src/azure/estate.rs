@@ -26,7 +26,7 @@ pub const GRAPH_SUBSCRIPTIONS: usize = 1000;
 const GRAPH_TOP: u64 = 1000;
 const GRAPH_API: &str = "/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01";
 /// What the loader reads of the inventory, in a stable order so that `$skipToken` pages hold.
-const GRAPH_QUERY: &str = "Resources\n| where type in~ ('microsoft.compute/virtualmachines', 'microsoft.network/networkinterfaces', 'microsoft.network/networksecuritygroups', 'microsoft.network/publicipaddresses')\n| order by id asc";
+const GRAPH_QUERY: &str = "Resources\n| where type in~ ('microsoft.compute/virtualmachines', 'microsoft.network/networkinterfaces', 'microsoft.network/networksecuritygroups', 'microsoft.network/publicipaddresses', 'microsoft.network/azurefirewalls')\n| order by id asc";
 /// Pages a Resource Graph listing may take before it is taken for a server that never ends.
 const GRAPH_MAX_PAGES: u32 = 20_000;
 

@@ -122,6 +122,7 @@ pub enum Kind {
     NetworkInterfaces,
     NetworkSecurityGroups,
     PublicIpAddresses,
+    AzureFirewalls,
     RoleAssignments,
     RoleDefinitions,
     RoleEligibility,
@@ -129,12 +130,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::JitPolicies,
         Kind::VirtualMachines,
         Kind::NetworkInterfaces,
         Kind::NetworkSecurityGroups,
         Kind::PublicIpAddresses,
+        Kind::AzureFirewalls,
         Kind::RoleAssignments,
         Kind::RoleDefinitions,
         Kind::RoleEligibility,
@@ -148,6 +150,7 @@ impl Kind {
             Kind::NetworkInterfaces => "network-interfaces",
             Kind::NetworkSecurityGroups => "network-security-groups",
             Kind::PublicIpAddresses => "public-ip-addresses",
+            Kind::AzureFirewalls => "azure-firewalls",
             Kind::RoleAssignments => "role-assignments",
             Kind::RoleDefinitions => "role-definitions",
             Kind::RoleEligibility => "role-eligibility",
@@ -162,6 +165,7 @@ impl Kind {
             Kind::NetworkInterfaces => "nics",
             Kind::NetworkSecurityGroups => "nsgs",
             Kind::PublicIpAddresses => "pips",
+            Kind::AzureFirewalls => "fws",
             Kind::RoleAssignments => "roles",
             Kind::RoleDefinitions => "defs",
             Kind::RoleEligibility => "pim",
@@ -179,6 +183,7 @@ impl Kind {
             Kind::NetworkInterfaces => "Microsoft.Network/networkInterfaces/read (Reader)",
             Kind::NetworkSecurityGroups => "Microsoft.Network/networkSecurityGroups/read (Reader)",
             Kind::PublicIpAddresses => "Microsoft.Network/publicIPAddresses/read (Reader)",
+            Kind::AzureFirewalls => "Microsoft.Network/azureFirewalls/read (Reader)",
             Kind::RoleAssignments => "Microsoft.Authorization/roleAssignments/read (Reader)",
             Kind::RoleDefinitions => "Microsoft.Authorization/roleDefinitions/read (Reader)",
             Kind::RoleEligibility => {
@@ -204,6 +209,9 @@ impl Kind {
             ),
             Kind::PublicIpAddresses => format!(
                 "/subscriptions/{sub}/providers/Microsoft.Network/publicIPAddresses?api-version=2023-09-01"
+            ),
+            Kind::AzureFirewalls => format!(
+                "/subscriptions/{sub}/providers/Microsoft.Network/azureFirewalls?api-version=2023-09-01"
             ),
             // Assignments at, above (inherited) and below the subscription.
             Kind::RoleAssignments => format!(

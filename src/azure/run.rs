@@ -118,7 +118,8 @@ impl Run {
                 Kind::VirtualMachines
                 | Kind::NetworkInterfaces
                 | Kind::NetworkSecurityGroups
-                | Kind::PublicIpAddresses => self.settings.inventory == Inventory::Arm,
+                | Kind::PublicIpAddresses
+                | Kind::AzureFirewalls => self.settings.inventory == Inventory::Arm,
                 Kind::JitPolicies
                 | Kind::RoleAssignments
                 | Kind::RoleDefinitions

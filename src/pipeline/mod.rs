@@ -486,6 +486,7 @@ fn finish_tables(
         (VMS.name, &[VM_KEY]),
         (NICS.name, &[NIC_KEY]),
         (PUBLIC_IPS.name, &[PUBLIC_IP_KEY]),
+        (FIREWALLS.name, &[FIREWALL_KEY]),
         (ROLE_ASSIGNMENTS.name, &[ASSIGNMENT_ID, ELIGIBLE]),
         (ROLE_DEFINITIONS.name, &[ROLE_DEFINITION_KEY]),
         (GROUP_MEMBERS.name, &[GROUP_ID, MEMBER_ID]),

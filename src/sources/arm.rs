@@ -70,6 +70,12 @@ pub fn kind_of(obj: &Map<String, Value>) -> Option<SourceFormat> {
         return Some(SourceFormat::RoleEligibility);
     }
     if is(
+        "microsoft.network/azurefirewalls",
+        "/providers/microsoft.network/azurefirewalls/",
+    ) {
+        return Some(SourceFormat::AzureFirewalls);
+    }
+    if is(
         "microsoft.network/publicipaddresses",
         "/providers/microsoft.network/publicipaddresses/",
     ) {
@@ -107,6 +113,7 @@ pub fn read(
         SourceFormat::NetworkInterfaces => nic(obj, batch, &file),
         SourceFormat::NetworkSecurityGroups => nsg(obj, batch, &file),
         SourceFormat::PublicIpAddresses => public_ip(obj, batch, &file),
+        SourceFormat::AzureFirewalls => firewall(obj, batch, &file),
         SourceFormat::RoleAssignments => role_assignment(obj, batch, &file, false),
         SourceFormat::RoleEligibility => role_assignment(obj, batch, &file, true),
         SourceFormat::RoleDefinitions => role_definition(obj, batch, &file),
@@ -456,6 +463,60 @@ fn role_definition(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Out
         )
         .str(schema::ROLE_TYPE, role_type)
         .str(schema::PERMISSIONS, Some(permissions.to_string()))
+        .str(schema::SOURCE_FILE, Some(file));
+    Ok(())
+}
+
+/// An Azure Firewall (Microsoft.Network/azureFirewalls, api-version 2023-09-01): the public IPs
+/// of its `ipConfigurations`, and its classic DNAT rules (`natRuleCollections[].properties.rules[]`:
+/// `name`, `sourceAddresses`, `destinationAddresses`, `destinationPorts`, `translatedAddress`,
+/// `translatedPort`) as a JSON array, each with its collection's name; JIT's collections are
+/// named `ASC-JIT...` or `MDC-JIT...` (azure-formats.md 4.1).
+fn firewall(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
+    let id = text_at(o, "id").ok_or("Azure Firewall has no id")?;
+    let props = get(o, "properties")
+        .and_then(|p| p.as_object().cloned())
+        .unwrap_or_default();
+    let public: Vec<String> = objects(&props, "ipConfigurations")
+        .iter()
+        .filter_map(|c| path(c, &["properties", "publicIPAddress", "id"]))
+        .filter_map(|v| text(&v))
+        .map(|i| id_key(&i))
+        .collect();
+    let mut rules = Vec::new();
+    for collection in objects(&props, "natRuleCollections") {
+        let name = text_at(collection, "name");
+        let inner = get(collection, "properties")
+            .and_then(|p| p.as_object().cloned())
+            .unwrap_or_default();
+        for rule in objects(&inner, "rules") {
+            let list = |k: &str| get(rule, k).cloned().unwrap_or(Value::Null);
+            rules.push(serde_json::json!({
+                "collection": name,
+                "name": text_at(rule, "name"),
+                "sources": list("sourceAddresses"),
+                "destinations": list("destinationAddresses"),
+                "ports": list("destinationPorts"),
+                "translated_address": text_at(rule, "translatedAddress"),
+                "translated_port": text_at(rule, "translatedPort"),
+                "jit": name.as_deref().is_some_and(|n| {
+                    let n = n.to_ascii_uppercase();
+                    n.starts_with("ASC-JIT") || n.starts_with("MDC-JIT")
+                }),
+            }));
+        }
+    }
+    let sub = parse_resource_id(&id)
+        .subscription
+        .map(|s| s.to_ascii_lowercase());
+    batch
+        .firewalls
+        .row()
+        .str(schema::FIREWALL_ID, Some(id.clone()))
+        .str(schema::FIREWALL_KEY, Some(id_key(&id)))
+        .str(schema::SUBSCRIPTION_ID, sub)
+        .str(schema::PUBLIC_IP_IDS, Some(public.join(",")))
+        .str(schema::NAT_RULES, Some(Value::Array(rules).to_string()))
         .str(schema::SOURCE_FILE, Some(file));
     Ok(())
 }

@@ -81,6 +81,8 @@ impl Data {
             "rd"
         } else if id.contains("/roleeligibilityscheduleinstances/") {
             "pim"
+        } else if id.contains("/azurefirewalls/") {
+            "fws"
         } else if id.contains("/publicipaddresses/") {
             "pips"
         } else if id.contains("/networksecuritygroups/") {
@@ -315,6 +317,7 @@ fn serve(conn: TcpStream, data: &Data, faults: &Faults, addr: SocketAddr, log: &
         [.., "microsoft.network", "networkinterfaces"] => ("nics", items(data, &sub, "nics")),
         [.., "microsoft.network", "networksecuritygroups"] => ("nsgs", items(data, &sub, "nsgs")),
         [.., "microsoft.network", "publicipaddresses"] => ("pips", items(data, &sub, "pips")),
+        [.., "microsoft.network", "azurefirewalls"] => ("fws", items(data, &sub, "fws")),
         [.., "microsoft.authorization", "roleassignments"] => {
             let mut all = items(data, &sub, "ra");
             all.extend(data.inherited.iter().cloned());
@@ -467,7 +470,7 @@ fn resource_graph(
     );
     let mut all: Vec<Value> = subs
         .iter()
-        .flat_map(|s| ["vms", "nics", "nsgs", "pips"].map(|k| items(data, s, k)))
+        .flat_map(|s| ["vms", "nics", "nsgs", "pips", "fws"].map(|k| items(data, s, k)))
         .flatten()
         .collect();
     all.sort_by_key(|v| v["id"].as_str().unwrap_or("").to_ascii_lowercase());

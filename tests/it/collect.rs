@@ -234,6 +234,7 @@ fn collect_survives_faults_counts_what_was_served_and_reports_like_the_files() {
         "nics" => "network-interfaces",
         "nsgs" => "network-security-groups",
         "pips" => "public-ip-addresses",
+        "fws" => "azure-firewalls",
         "ra" => "role-assignments",
         "rd" => "role-definitions",
         "pim" => "role-eligibility",
