@@ -72,6 +72,7 @@ pub fn build(t: &Tables) -> Result<polars::prelude::DataFrame> {
     let event_rows = initiate_rows(t)?;
     merge_events(&mut rows, event_rows);
     merge_nsg_rules(&mut rows, t)?;
+    merge_firewall_rules(&mut rows, t)?;
     finish(rows, t)
 }
 
@@ -307,6 +308,53 @@ fn merge_events(rows: &mut Vec<Row>, events: Vec<Row>) {
 
 /// Marks the requests whose Allow rule is in an NSG snapshot; an Allow rule no other source
 /// explains becomes a row of its own, dated by nothing but the snapshot.
+/// JIT's DNAT rules on Azure Firewalls (collections `ASC-JIT...`/`MDC-JIT...`), joined as the
+/// NSG allow rules are: to the latest request of the VM port they translate to whose mapped
+/// port they open (`mappedPort` in the policy history), which gains the rule as its network
+/// evidence (`in_nsg`, `nsg_rule_id`: the firewall, collection and rule).
+fn merge_firewall_rules(rows: &mut [Row], t: &Tables) -> Result<()> {
+    let df = &t.firewalls;
+    let (id, rules) = (strs(df, schema::FIREWALL_ID)?, strs(df, schema::NAT_RULES)?);
+    for i in 0..df.height() {
+        let Ok(serde_json::Value::Array(list)) =
+            serde_json::from_str::<serde_json::Value>(rules.get(i).unwrap_or("[]"))
+        else {
+            continue;
+        };
+        for rule in list.iter().filter(|r| r["jit"] == true) {
+            let port = |v: &serde_json::Value| -> Option<i64> {
+                v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())
+            };
+            let Some(vm_port) = port(&rule["translated_port"]) else {
+                continue;
+            };
+            let opened: Vec<i64> = rule["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(port)
+                .collect();
+            let found = rows
+                .iter_mut()
+                .filter(|r| r.port == Some(vm_port))
+                .filter(|r| r.mapped_port.is_some_and(|m| opened.contains(&m)))
+                .max_by_key(|r| r.requested_at);
+            if let Some(r) = found {
+                r.in_nsg = true;
+                r.nsg_rule_id = r.nsg_rule_id.take().or_else(|| {
+                    Some(format!(
+                        "{}/natRuleCollections/{}/{}",
+                        id.get(i).unwrap_or(""),
+                        rule["collection"].as_str().unwrap_or(""),
+                        rule["name"].as_str().unwrap_or("")
+                    ))
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn merge_nsg_rules(rows: &mut Vec<Row>, t: &Tables) -> Result<()> {
     let df = &t.nsg_rules;
     let kind = strs(df, schema::JIT_RULE)?;
