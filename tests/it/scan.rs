@@ -298,12 +298,34 @@ fn a_vm_behind_azure_firewall_is_judged_like_the_others() {
     let ledger = jitaudit()
         .arg("query")
         .arg(fixture("firewall"))
-        .arg("select firewall_ip, mapped_port from requests")
+        .arg("select firewall_ip, mapped_port, in_nsg, nsg_rule_id from requests")
         .args(["--format", "csv"])
         .output()
         .unwrap();
+    // The firewall's JIT DNAT rule for the mapped port is the request's network evidence.
     assert_eq!(
         stdout(&ledger),
-        "firewall_ip,mapped_port\n20.61.4.19,50022\n"
+        "firewall_ip,mapped_port,in_nsg,nsg_rule_id\n20.61.4.19,50022,true,/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/resourceGroups/myRg1/providers/Microsoft.Network/azureFirewalls/fw-hub/natRuleCollections/MDC-JIT-vm1-3389/MDC-JIT-vm1-3389-1\n"
     );
+    // The firewall itself, its JIT DNAT rule told from the others.
+    let firewalls = jitaudit()
+        .arg("query")
+        .arg(fixture("firewall"))
+        .arg("select firewall_key, nat_rules from firewalls")
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(firewalls.status.success(), "{}", stderr(&firewalls));
+    let rows: serde_json::Value = serde_json::from_slice(&firewalls.stdout).unwrap();
+    let rules: serde_json::Value =
+        serde_json::from_str(rows[0]["nat_rules"].as_str().unwrap()).unwrap();
+    let jit: Vec<&serde_json::Value> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["jit"] == true)
+        .collect();
+    assert_eq!(jit.len(), 1);
+    assert_eq!(jit[0]["translated_port"], "3389");
+    assert_eq!(jit[0]["ports"], serde_json::json!(["50022"]));
 }
