@@ -243,7 +243,11 @@ pub fn policy(
                     port
                 })
                 .collect();
-            json!({"id": vm_id(*vm), "ports": ports})
+            let mut entry = json!({"id": vm_id(*vm), "ports": ports});
+            if behind_firewall(*vm) {
+                entry["publicIpAddress"] = json!(FIREWALL_IP);
+            }
+            entry
         })
         .collect();
     let history: Vec<Value> = requests
@@ -254,8 +258,14 @@ pub fn policy(
             let ports: Vec<Value> = r
                 .ports
                 .iter()
-                .map(|p| json!({"number": p, "allowedSourceAddressPrefix": r.granted_source(), "endTimeUtc": ms_time7(r.end()),
-                                "status": if open { "Initiated" } else { "Revoked" }, "statusReason": if open { "UserRequested" } else { "Expired" }}))
+                .map(|p| {
+                    let mut port = json!({"number": p, "allowedSourceAddressPrefix": r.granted_source(), "endTimeUtc": ms_time7(r.end()),
+                                "status": if open { "Initiated" } else { "Revoked" }, "statusReason": if open { "UserRequested" } else { "Expired" }});
+                    if behind_firewall(r.vm) {
+                        port["mappedPort"] = json!(mapped_port(r.vm, *p));
+                    }
+                    port
+                })
                 .collect();
             let mut entry = json!({"virtualMachines": [{"id": vm_id(r.vm), "ports": ports}], "startTimeUtc": ms_time7(r.at + 1000), "requestor": r.who.caller()});
             if let Some(j) = &r.justification {
@@ -272,6 +282,64 @@ pub fn policy(
         "type": "Microsoft.Security/locations/jitNetworkAccessPolicies",
         "location": "westeurope"
     }))
+}
+
+/// The shared services' hub firewall's public address: JIT opens access to the VMs behind it
+/// (bastion-01, monitor-01) as DNAT rules there.
+pub const FIREWALL_IP: &str = "20.50.3.4";
+
+/// Whether a VM sits behind the shared services' Azure Firewall.
+pub fn behind_firewall(vm: usize) -> bool {
+    VMS[vm].sub == 2 && VMS[vm].rg == "rg-shared"
+}
+
+/// The firewall port JIT maps a VM's port to.
+pub fn mapped_port(vm: usize, port: u16) -> u32 {
+    50_000 + 100 * vm as u32 + u32::from(port % 100)
+}
+
+/// The shared services' Azure Firewall (Microsoft.Network/azureFirewalls 2023-09-01): its public
+/// IP, a DNAT rule published by hand, and the rules JIT wrote (collection `MDC-JIT-...`) for the
+/// requests still open when the snapshot is taken.
+pub fn azure_firewalls(requests: &[Request], snapshot: Ms) -> Value {
+    let sub = SUBS[2].id;
+    let rg = format!("/subscriptions/{sub}/resourceGroups/rg-shared");
+    let mut collections = vec![
+        json!({"name": "publish-monitoring", "properties": {"priority": 300, "action": {"type": "Dnat"}, "rules": [
+        {"name": "grafana", "protocols": ["TCP"], "sourceAddresses": ["203.0.113.0/24"], "destinationAddresses": [FIREWALL_IP],
+         "destinationPorts": ["443"], "translatedAddress": "10.3.1.5", "translatedPort": "443"}]}}),
+    ];
+    for r in requests
+        .iter()
+        .filter(|r| behind_firewall(r.vm) && !r.failed && r.at < snapshot && r.end() > snapshot)
+    {
+        let v = &VMS[r.vm];
+        for p in &r.ports {
+            let name = format!("MDC-JIT-{}-{p}", v.name);
+            collections.push(json!({"name": name, "properties": {"priority": 100, "action": {"type": "Dnat"}, "rules": [
+                {"name": format!("{name}-1"), "protocols": ["TCP"], "sourceAddresses": [r.granted_source()],
+                 "destinationAddresses": [FIREWALL_IP], "destinationPorts": [mapped_port(r.vm, *p).to_string()],
+                 "translatedAddress": v.private_ip, "translatedPort": p.to_string()}]}}));
+        }
+    }
+    json!({"value": [{
+        "name": "fw-hub",
+        "id": format!("{rg}/providers/Microsoft.Network/azureFirewalls/fw-hub"),
+        "type": "Microsoft.Network/azureFirewalls",
+        "location": "westeurope",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "sku": {"name": "AZFW_VNet", "tier": "Standard"},
+            "threatIntelMode": "Alert",
+            "ipConfigurations": [{"name": "azureFirewallIpConfiguration", "properties": {
+                "privateIPAddress": "10.3.0.4",
+                "publicIPAddress": {"id": format!("{rg}/providers/Microsoft.Network/publicIPAddresses/fw-hub-pip")},
+                "subnet": {"id": format!("{rg}/providers/Microsoft.Network/virtualNetworks/vnet-shared/subnets/AzureFirewallSubnet")}}}],
+            "natRuleCollections": collections,
+            "applicationRuleCollections": [],
+            "networkRuleCollections": []
+        }
+    }], "nextLink": null})
 }
 
 /// The start of the window plus `days`: when the snapshot is taken.

@@ -102,6 +102,10 @@ pub fn generate(out: &Path, s: &Settings) -> Result<Vec<PathBuf>> {
         .into_iter()
         .collect();
     w.json("arm/jit-policies-shared.json", &Value::Array(shared))?;
+    w.json(
+        "arm/azure-firewalls-shared.json",
+        &inventory::azure_firewalls(&requests, snapshot),
+    )?;
     // Who can open ports, in the three shapes Azure gives them.
     w.json("arm/role-definitions.json", &rbac::definitions())?;
     w.json("arm/role-assignments-prod.json", &rbac::production())?;
@@ -423,6 +427,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "arm/jit-policies-shared.json",
         "JIT policies, JSON array",
         "the shared-services policy, whose history has forgotten the first two days",
+    ),
+    (
+        "arm/azure-firewalls-shared.json",
+        "ARM list of Azure Firewalls",
+        "the shared services' hub firewall: bastion-01 and monitor-01 sit behind it, JIT opening DNAT rules",
     ),
     (
         "arm/role-definitions.json",

@@ -222,9 +222,12 @@ pub const PLANTED: &[(&str, &str)] = &[
     ),
     (
         "JIT003",
-        "carol opens bastion-01 port 22 to '*' on day 5, and dave opens web-01 to 10.0.0.0/8 on day 11.",
+        "carol opens bastion-01 port 22 to '*' on day 5 (bastion-01 sits behind the shared services' Azure Firewall: the access opened as a DNAT rule on 20.50.3.4), and dave opens web-01 to 10.0.0.0/8 on day 11.",
     ),
-    ("JIT004", "the bastion-01 policy allows '*' on port 22."),
+    (
+        "JIT004",
+        "the bastion-01 policy allows '*' on port 22, on the Azure Firewall in front of it.",
+    ),
     (
         "JIT005",
         "legacy-build-01 (public IP, NSG on its subnet open for 3389) and dev-test-02 have no JIT policy (dev-test-02's was deleted on day 8).",

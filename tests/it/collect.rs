@@ -39,6 +39,7 @@ fn served_files() -> Vec<PathBuf> {
         "sample-data/arm/jit-policies-prod.json",
         "sample-data/arm/jit-policy-dev.json",
         "sample-data/arm/jit-policies-shared.json",
+        "sample-data/arm/azure-firewalls-shared.json",
         "sample-data/arm/role-definitions.json",
         "sample-data/arm/role-assignments-prod.json",
         "sample-data/arm/role-assignments-dev.json",
