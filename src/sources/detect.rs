@@ -458,7 +458,6 @@ fn read_data_explorer(frames: &[Value], batch: &mut Batch, report: &mut FileRepo
                 let Some(Value::Array(rows)) = get(frame, "Rows") else {
                     continue;
                 };
-                let coverage = columns == schema::COVERAGE_QUERY_COLUMNS;
                 for row in rows {
                     index += 1;
                     let at = Location::Record(index);
@@ -476,10 +475,6 @@ fn read_data_explorer(frames: &[Value], batch: &mut Batch, report: &mut FileRepo
                             continue;
                         }
                     };
-                    if coverage {
-                        read_coverage_row(cells, at, batch, report);
-                        continue;
-                    }
                     read_query_row(
                         &columns,
                         cells,
@@ -502,7 +497,7 @@ fn read_data_explorer(frames: &[Value], batch: &mut Batch, report: &mut FileRepo
 }
 
 /// One row of a query response (Log Analytics or Data Explorer), its cells named by the
-/// table's columns, read as an Activity Log record.
+/// table's columns, read as an Activity Log record (or, for a coverage answer, as counts).
 fn read_query_row(
     columns: &[String],
     cells: &[Value],
@@ -512,6 +507,10 @@ fn read_query_row(
     batch: &mut Batch,
     report: &mut FileReport,
 ) {
+    // A coverage answer `collect` asked for is counts, not records.
+    if columns == schema::COVERAGE_QUERY_COLUMNS {
+        return read_coverage_row(cells, at, batch, report);
+    }
     let obj: Map<String, Value> = columns.iter().cloned().zip(cells.iter().cloned()).collect();
     match activity::from_object(&obj) {
         Ok(ev) => {
@@ -583,7 +582,6 @@ fn read_query_api(
             Some(Value::Array(rows)) => rows,
             _ => continue,
         };
-        let coverage = columns == schema::COVERAGE_QUERY_COLUMNS;
         for row in rows {
             index += 1;
             let at = Location::Record(index);
@@ -591,10 +589,6 @@ fn read_query_api(
                 report.reject("query row is not an array", at, None);
                 continue;
             };
-            if coverage {
-                read_coverage_row(cells, at, batch, report);
-                continue;
-            }
             read_query_row(
                 &columns,
                 cells,
