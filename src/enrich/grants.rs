@@ -103,7 +103,7 @@ pub fn role_grants(t: &Tables, events: &DataFrame) -> Result<DataFrame> {
         else {
             continue;
         };
-        let role_key = crate::sources::arm::role_key(&role);
+        let role_key = crate::sources::rbac::role_key(&role);
         let (role_name, can) = match roles.get(&role_key) {
             Some((name, b)) => (name.clone(), allows(b, INITIATE)),
             // Owner and Contributor can, wherever they are defined.

@@ -20,6 +20,7 @@ pub mod fast;
 #[cfg(test)]
 mod fuzz;
 pub mod json;
+pub mod rbac;
 
 use std::collections::BTreeMap;
 
