@@ -632,6 +632,8 @@ pub mod ops {
     pub const NSG_RULE_WRITE: &str = "microsoft.network/networksecuritygroups/securityrules/write";
     pub const NSG_RULE_DELETE: &str =
         "microsoft.network/networksecuritygroups/securityrules/delete";
+    /// An Azure Firewall's write: JIT's DNAT rules for a VM behind it are written so.
+    pub const FIREWALL_WRITE: &str = "microsoft.network/azurefirewalls/write";
 
     /// Whether an NSG change (canonical operation, resource id) may be one JIT made: a whole
     /// NSG's write or delete (it cannot be told), or a security rule's whose id names a JIT

@@ -46,10 +46,16 @@ fn write_lines(out: &mut dyn Write, inv: &Investigation, width: usize) -> Result
         .max()
         .unwrap_or(7)
         .min(20);
-    // time (19), kind (11), outcome, address (15), reference (36), with two spaces between.
+    // As wide as the longest kind shown ("JIT request"; "firewall change" only when one is).
+    let kind_width = (inv.timeline.iter())
+        .map(|e| e.kind.label().len())
+        .chain(["JIT request".len()])
+        .max()
+        .unwrap_or(11);
+    // time (19), kind, outcome, address (15), reference (36), with two spaces between.
     let fixed = 19
         + 2
-        + 11
+        + kind_width
         + 2
         + status_width
         + 2
@@ -57,7 +63,7 @@ fn write_lines(out: &mut dyn Write, inv: &Investigation, width: usize) -> Result
         + if reference { 36 + 2 } else { 0 };
     let sentence_width = width.saturating_sub(fixed).max(24);
     let mut head = format!(
-        "{:<19}  {:<11}  {:<status_width$}  ",
+        "{:<19}  {:<kind_width$}  {:<status_width$}  ",
         "time (UTC)", "kind", "outcome"
     );
     if address {
@@ -74,7 +80,7 @@ fn write_lines(out: &mut dyn Write, inv: &Investigation, width: usize) -> Result
     writeln!(out, "{}", head.trim_end())?;
     for e in &inv.timeline {
         let mut line = format!(
-            "{:<19}  {:<11}  {:<status_width$}  ",
+            "{:<19}  {:<kind_width$}  {:<status_width$}  ",
             seconds(&e.time_utc),
             e.kind.label(),
             fit(&clean(&e.status), status_width),
@@ -132,6 +138,15 @@ fn sentence(e: &Entry) -> String {
                 true => format!("{verb} rule on NSG {nsg} {}: {}", e.detail, e.resource_name),
                 false => format!("{verb} NSG {nsg} {}", e.detail),
             }
+        }
+        Kind::FirewallChange => {
+            let firewall = e
+                .resource
+                .split('/')
+                .skip_while(|s| !s.eq_ignore_ascii_case("azureFirewalls"))
+                .nth(1)
+                .unwrap_or("");
+            format!("wrote firewall {firewall} {}", e.detail)
         }
         Kind::Finding => format!("{}: {}", e.what, e.detail),
         _ => {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::timeline_chart;
 use crate::summary::caller::{Entry, Investigation, Kind};
 
-/// The page lists every JIT request, NSG change and finding of the caller, and the latest this
+/// The page lists every JIT request, NSG or firewall change and finding of the caller, and the latest this
 /// many of their other Activity Log records: a busy automation identity has a hundred thousand
 /// (a 65 MB page). Every record is in `--format csv` and `--format json`.
 pub const ACTIVITY_IN_PAGE: usize = 500;

@@ -7,22 +7,15 @@ use plotters::prelude::*;
 use crate::normalize::format_time;
 use crate::summary::caller::{Investigation, Kind};
 
-const LANES: [Kind; 4] = [
-    Kind::JitRequest,
-    Kind::Activity,
-    Kind::NsgChange,
-    Kind::Finding,
+/// The lanes, bottom to top, with their colours; the firewall's lane is drawn
+/// only for a caller whose requests opened a VM behind an Azure Firewall.
+const LANES: [(Kind, RGBColor); 5] = [
+    (Kind::JitRequest, RGBColor(31, 119, 180)),
+    (Kind::Activity, RGBColor(127, 127, 127)),
+    (Kind::NsgChange, RGBColor(44, 160, 44)),
+    (Kind::FirewallChange, RGBColor(255, 127, 14)),
+    (Kind::Finding, RGBColor(214, 39, 40)),
 ];
-const COLOURS: [RGBColor; 4] = [
-    RGBColor(31, 119, 180),
-    RGBColor(127, 127, 127),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-];
-
-fn lane(kind: Kind) -> usize {
-    LANES.iter().position(|k| *k == kind).unwrap_or(0)
-}
 
 /// About the width of the timeline's plot in pixels.
 const PIXELS: i64 = 800;
@@ -59,6 +52,19 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
     let ms = |t: i64| t / 1_000_000;
     let pad = ((ms(hi) - ms(lo)) / 50).max(60_000);
     let (x0, x1) = (ms(lo) - pad, ms(hi) + pad);
+    let lanes: Vec<(Kind, RGBColor)> = LANES
+        .into_iter()
+        .filter(|(k, _)| *k != Kind::FirewallChange || inv.timeline.iter().any(|e| e.kind == *k))
+        .collect();
+    // Each lane is named with its count beside it: a legend box over the plot hid the
+    // latest entries, where an investigation looks first.
+    let names: Vec<String> = lanes
+        .iter()
+        .map(|(k, _)| {
+            let n = inv.timeline.iter().filter(|e| e.kind == *k).count();
+            format!("{} ({n})", k.label())
+        })
+        .collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (960, 320)).into_drawing_area();
@@ -66,9 +72,11 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
         let mut chart = ChartBuilder::on(&root)
             .caption("Activity timeline", ("sans-serif", 18))
             .margin(12)
+            // Room for the last time label, centred on the axis's end.
+            .margin_right(60)
             .x_label_area_size(40)
-            .y_label_area_size(100)
-            .build_cartesian_2d(x0..x1, -0.5f64..(LANES.len() as f64 - 0.5))
+            .y_label_area_size(150)
+            .build_cartesian_2d(x0..x1, -0.5f64..(lanes.len() as f64 - 0.5))
             .map_err(|e| anyhow!("chart: {e}"))?;
         chart
             .configure_mesh()
@@ -81,11 +89,11 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
                     .unwrap_or("")
                     .replace('T', " ")
             })
-            .y_labels(LANES.len())
+            .y_labels(lanes.len())
             .y_label_formatter(&|y| {
                 let i = y.round() as usize;
-                if (y - y.round()).abs() < 0.01 && i < LANES.len() {
-                    LANES[i].label().to_string()
+                if (y - y.round()).abs() < 0.01 && i < lanes.len() {
+                    names[i].clone()
                 } else {
                     String::new()
                 }
@@ -93,8 +101,8 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
             .disable_y_mesh()
             .draw()
             .map_err(|e| anyhow!("chart: {e}"))?;
-        for (i, kind) in LANES.iter().enumerate() {
-            let colour = COLOURS[i];
+        for (i, (kind, colour)) in lanes.iter().enumerate() {
+            let colour = *colour;
             let entries: Vec<(i64, i64)> = inv
                 .timeline
                 .iter()
@@ -104,8 +112,8 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
                     Some((start, e.end.map(ms).unwrap_or(start).max(start + pad / 4)))
                 })
                 .collect();
-            let y = lane(*kind) as f64;
-            let series = chart
+            let y = i as f64;
+            chart
                 .draw_series(merged(&entries, (x1 - x0) / PIXELS).into_iter().map(
                     |(start, stop)| {
                         Rectangle::new(
@@ -115,19 +123,7 @@ pub fn timeline_svg(inv: &Investigation) -> Result<String> {
                     },
                 ))
                 .map_err(|e| anyhow!("chart: {e}"))?;
-            series
-                .label(format!("{} ({})", kind.label(), entries.len()))
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
-                });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| anyhow!("chart: {e}"))?;
         root.present().map_err(|e| anyhow!("chart: {e}"))?;
     }
     Ok(svg)

@@ -105,6 +105,7 @@ impl Machine {
             ),
             rule_number: number,
             private_ip,
+            firewall: None,
         }
     }
 }

@@ -110,6 +110,18 @@ pub struct Target {
     pub nsg_id: String,
     pub rule_number: i64,
     pub private_ip: String,
+    /// The Azure Firewall in front of the VM, if any: JIT writes a DNAT rule there as well as
+    /// the allow rule in the NSG.
+    pub firewall: Option<Firewall>,
+}
+
+/// An Azure Firewall in front of a target: its id, public address and the firewall port each
+/// of the VM's ports is mapped to.
+#[derive(Debug, Clone)]
+pub struct Firewall {
+    pub id: String,
+    pub address: &'static str,
+    pub mapped_ports: Vec<(u16, u32)>,
 }
 
 impl Target {
@@ -123,6 +135,15 @@ impl Target {
             nsg_id: nsg_id(vm),
             rule_number: rule_number(vm),
             private_ip: VMS[vm].private_ip.to_string(),
+            firewall: tenant::behind_firewall(vm).then(|| Firewall {
+                id: tenant::firewall_id(),
+                address: tenant::FIREWALL_IP,
+                mapped_ports: VMS[vm]
+                    .jit_ports
+                    .iter()
+                    .map(|p| (*p, tenant::mapped_port(vm, *p)))
+                    .collect(),
+            }),
         }
     }
 }
@@ -318,7 +339,64 @@ pub fn request_events_on(r: &Request, target: &Target, rng: &mut Rng) -> Vec<Eve
             ("responseBody", json!(rule.to_string())),
         ],
     ));
+    if let Some(firewall) = &target.firewall {
+        out.extend(firewall_write(r, target, firewall, rng));
+    }
     out
+}
+
+/// Defender for Cloud's DNAT rule on the Azure Firewall in front of a VM, written as it writes
+/// the NSG's allow rule (Learn, "Just-in-time access overview": "configures the NSGs and Azure
+/// Firewall to allow inbound traffic to the selected ports"): an `azureFirewalls/write`,
+/// Started then Accepted with the firewall's NAT rule collection in `responseBody` (the
+/// collection named `MDC-JIT...`, azure-formats.md 4.1; properties as in the
+/// Microsoft.Network/azureFirewalls 2023-09-01 schema).
+fn firewall_write(r: &Request, target: &Target, firewall: &Firewall, rng: &mut Rng) -> Vec<Event> {
+    let mut d = begin(rng);
+    let collections: Vec<Value> = r
+        .ports
+        .iter()
+        .filter_map(|p| {
+            let (_, mapped) = firewall.mapped_ports.iter().find(|(q, _)| q == p)?;
+            let name = format!("MDC-JIT-{}-{p}", target.vm_name);
+            Some(json!({"name": name, "properties": {"priority": 100, "action": {"type": "Dnat"}, "rules": [
+                {"name": format!("{name}-1"), "protocols": ["TCP"], "sourceAddresses": [r.granted_source()],
+                 "destinationAddresses": [firewall.address], "destinationPorts": [mapped.to_string()],
+                 "translatedAddress": target.private_ip, "translatedPort": p.to_string()}]}}))
+        })
+        .collect();
+    let body = json!({"id": firewall.id, "name": firewall.id.rsplit('/').next(), "type": "Microsoft.Network/azureFirewalls",
+        "properties": {"provisioningState": "Updating", "natRuleCollections": collections}});
+    let op = "Microsoft.Network/azureFirewalls/write";
+    let display = "Create or Update Azure Firewall";
+    let started = d.event(
+        r.at + 4_020,
+        target.sub,
+        firewall.id.clone(),
+        op,
+        display,
+        Status::Started,
+        ("", 0),
+        Who::Defender,
+        "52.174.8.12",
+        vec![],
+    );
+    let accepted = d.event(
+        r.at + 6_480,
+        target.sub,
+        firewall.id.clone(),
+        op,
+        display,
+        Status::Accepted,
+        ("OK", 200),
+        Who::Defender,
+        "52.174.8.12",
+        vec![
+            ("statusCode", json!("OK")),
+            ("responseBody", json!(body.to_string())),
+        ],
+    );
+    vec![started, accepted]
 }
 
 /// A JIT policy write (the policy for `vm_id`, its `ports` open to `source`) or, with

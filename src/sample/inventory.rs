@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::events::{ms_time7, nsg_id, nsg_name, policy_id, rule_number, vm_id};
 use super::story::{DAY, Ms, Request, START};
-use super::tenant::{self, SUBS, VMS};
+use super::tenant::{self, FIREWALL_IP, SUBS, VMS, behind_firewall, firewall_id, mapped_port};
 
 pub fn subscriptions() -> Value {
     let value: Vec<Value> = SUBS
@@ -284,26 +284,11 @@ pub fn policy(
     }))
 }
 
-/// The shared services' hub firewall's public address: JIT opens access to the VMs behind it
-/// (bastion-01, monitor-01) as DNAT rules there.
-pub const FIREWALL_IP: &str = "20.50.3.4";
-
-/// Whether a VM sits behind the shared services' Azure Firewall.
-pub fn behind_firewall(vm: usize) -> bool {
-    VMS[vm].sub == 2 && VMS[vm].rg == "rg-shared"
-}
-
-/// The firewall port JIT maps a VM's port to.
-pub fn mapped_port(vm: usize, port: u16) -> u32 {
-    50_000 + 100 * vm as u32 + u32::from(port % 100)
-}
-
 /// The shared services' Azure Firewall (Microsoft.Network/azureFirewalls 2023-09-01): its public
 /// IP, a DNAT rule published by hand, and the rules JIT wrote (collection `MDC-JIT-...`) for the
 /// requests still open when the snapshot is taken.
 pub fn azure_firewalls(requests: &[Request], snapshot: Ms) -> Value {
-    let sub = SUBS[2].id;
-    let rg = format!("/subscriptions/{sub}/resourceGroups/rg-shared");
+    let rg = format!("/subscriptions/{}/resourceGroups/rg-shared", SUBS[2].id);
     let mut collections = vec![
         json!({"name": "publish-monitoring", "properties": {"priority": 300, "action": {"type": "Dnat"}, "rules": [
         {"name": "grafana", "protocols": ["TCP"], "sourceAddresses": ["203.0.113.0/24"], "destinationAddresses": [FIREWALL_IP],
@@ -324,7 +309,7 @@ pub fn azure_firewalls(requests: &[Request], snapshot: Ms) -> Value {
     }
     json!({"value": [{
         "name": "fw-hub",
-        "id": format!("{rg}/providers/Microsoft.Network/azureFirewalls/fw-hub"),
+        "id": firewall_id(),
         "type": "Microsoft.Network/azureFirewalls",
         "location": "westeurope",
         "properties": {

@@ -183,19 +183,22 @@ pub fn requests(rng: &mut Rng, days: u32) -> Vec<Request> {
         }
     }
     planted(&mut out, rng, days);
-    // The request still open when the inventory snapshot is taken: its NSG allow rule is there.
+    // The requests still open when the inventory snapshot is taken: their NSG allow rules are
+    // there, and monitor-01's DNAT rule on the firewall in front of it.
     let last = days - 1;
-    out.push(planned(
-        last,
-        21 * 60 + 30,
-        "bob",
-        "web-01",
-        &[22],
-        Some("203.0.113.11"),
-        "203.0.113.11",
-        3,
-        Some("CHG311577 overnight patching"),
-    ));
+    for (minute, vm) in [(21 * 60 + 30, "web-01"), (21 * 60 + 40, "monitor-01")] {
+        out.push(planned(
+            last,
+            minute,
+            "bob",
+            vm,
+            &[22],
+            Some("203.0.113.11"),
+            "203.0.113.11",
+            3,
+            Some("CHG311577 overnight patching"),
+        ));
+    }
     out.retain(|r| r.at < START + days * DAY);
     out.sort_by_key(|r| (r.at, r.vm));
     out

@@ -214,7 +214,7 @@ pub const HOTEL_IP: &str = "192.0.2.50";
 pub const PLANTED: &[(&str, &str)] = &[
     (
         "JIT001",
-        "alice (New York) requests web-01 at 02:13 UTC on day 3; bob requests sql-01 on Saturday (day 6); carol at 17:20 UTC on day 9 (18:20 in Berlin). bob's overnight patching at 21:30 UTC on the last day (still open when the snapshot is taken). Also the trap: dave at 07:30 UTC on day 2, 08:30 in Berlin, which is NOT odd.",
+        "alice (New York) requests web-01 at 02:13 UTC on day 3; bob requests sql-01 on Saturday (day 6); carol at 17:20 UTC on day 9 (18:20 in Berlin). bob's overnight patching at 21:30 and 21:40 UTC on the last day (web-01 and monitor-01, still open when the snapshot is taken; monitor-01's access is a DNAT rule on the firewall in front of it). Also the trap: dave at 07:30 UTC on day 2, 08:30 in Berlin, which is NOT odd.",
     ),
     (
         "JIT002",
@@ -344,3 +344,25 @@ caller = "dave@contoso.com"
 reason = "dave's tickets were in the old tracker until October"
 expires = "2026-10-31"
 "#;
+
+/// The shared services' hub firewall's public address: JIT opens access to the VMs behind it
+/// (bastion-01, monitor-01) as DNAT rules there.
+pub const FIREWALL_IP: &str = "20.50.3.4";
+
+/// Whether a VM sits behind the shared services' Azure Firewall.
+pub fn behind_firewall(vm: usize) -> bool {
+    VMS[vm].sub == 2 && VMS[vm].rg == "rg-shared"
+}
+
+/// The firewall port JIT maps a VM's port to.
+pub fn mapped_port(vm: usize, port: u16) -> u32 {
+    50_000 + 100 * vm as u32 + u32::from(port % 100)
+}
+
+/// The shared services' Azure Firewall.
+pub fn firewall_id() -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/rg-shared/providers/Microsoft.Network/azureFirewalls/fw-hub",
+        SUBS[2].id
+    )
+}

@@ -26,6 +26,7 @@ pub enum Kind {
     JitRequest,
     Activity,
     NsgChange,
+    FirewallChange,
     Finding,
 }
 
@@ -35,6 +36,7 @@ impl Kind {
             Kind::JitRequest => "JIT request",
             Kind::Activity => "activity",
             Kind::NsgChange => "NSG change",
+            Kind::FirewallChange => "firewall change",
             Kind::Finding => "finding",
         }
     }
@@ -137,7 +139,10 @@ pub fn investigate<'a>(
     let mut timeline = Vec::new();
     let mut vms = BTreeSet::new();
     let mut sources: BTreeMap<String, (i64, i64, usize)> = BTreeMap::new();
-    let mut request_windows: Vec<(i64, i64, String)> = Vec::new();
+    // Per request: its start, end, VM key and, for a VM behind an Azure Firewall, the keys of
+    // the firewalls that may be it (empty: any firewall, when none is known by its address).
+    let mut request_windows: Vec<(i64, i64, String, Option<Vec<String>>)> = Vec::new();
+    let firewalls = firewalls_by_address(t)?;
 
     let r = &t.requests;
     let (at, end) = (times(r, schema::REQUESTED_AT)?, times(r, schema::END_TIME)?);
@@ -151,6 +156,7 @@ pub fn investigate<'a>(
     let status = strs(r, schema::STATUS)?;
     let rid = strs(r, schema::REQUEST_ID)?;
     let vm_key = strs(r, schema::VM_KEY)?;
+    let firewall_ip = strs(r, schema::FIREWALL_IP)?;
     let mut requests = 0;
     for i in 0..r.height() {
         if !matches(&names, who.get(i)) || !at.get(i).is_none_or(|t| window.contains(t)) {
@@ -166,7 +172,11 @@ pub fn investigate<'a>(
             e.1 = e.1.max(t);
             e.2 += 1;
             if let Some(k) = vm_key.get(i) {
-                request_windows.push((t, end.get(i).unwrap_or(t), k.to_string()));
+                let firewall = firewall_ip
+                    .get(i)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| firewalls.get(a).cloned().unwrap_or_default());
+                request_windows.push((t, end.get(i).unwrap_or(t), k.to_string(), firewall));
             }
         }
         timeline.push(Entry {
@@ -272,19 +282,32 @@ pub fn investigate<'a>(
             let key = res_key.get(i).unwrap_or("");
             // JIT writes the allow rule just after the request and removes it at expiry.
             let near = |edge: i64| t >= edge - 60 * NANOS && t <= edge + 10 * 60 * NANOS;
-            let related = is_nsg
-                && request_windows.iter().any(|(start, stop, vm)| {
+            // And the DNAT rules it writes on the Azure Firewall in front of such a VM.
+            let is_firewall = op.get(i) == Some(ops::FIREWALL_WRITE);
+            let related = (is_nsg
+                && request_windows.iter().any(|(start, stop, vm, _)| {
                     (near(*start) || near(*stop))
                         && nsgs
                             .get(vm)
                             .is_some_and(|ns| ns.iter().any(|n| key.starts_with(n.as_str())))
-                });
+                }))
+                || (is_firewall
+                    && request_windows.iter().any(|(start, stop, _, firewall)| {
+                        (near(*start) || near(*stop))
+                            && firewall
+                                .as_ref()
+                                .is_some_and(|f| f.is_empty() || f.iter().any(|k| k == key))
+                    }));
             if related {
                 found.timeline.push(Entry {
                     time_utc: format_time(t),
                     time: Some(t),
                     end: None,
-                    kind: Kind::NsgChange,
+                    kind: if is_firewall {
+                        Kind::FirewallChange
+                    } else {
+                        Kind::NsgChange
+                    },
                     what: Cow::Borrowed(operation),
                     resource: Cow::Borrowed(res.get(i).unwrap_or("")),
                     resource_name: Cow::Borrowed(""),
@@ -470,6 +493,46 @@ fn rights(t: &Tables, names: &BTreeSet<String>) -> Result<Vec<String>> {
         ));
     }
     Ok(out.into_iter().collect())
+}
+
+/// A firewall's public address to the keys of the Azure Firewalls it may belong to: those whose
+/// public IP (in `public_ips`) has it, or whose DNAT rules name it as their destination.
+fn firewalls_by_address(t: &Tables) -> Result<BTreeMap<String, Vec<String>>> {
+    let (ip_key, address) = (
+        strs(&t.public_ips, schema::PUBLIC_IP_KEY)?,
+        strs(&t.public_ips, schema::IP_ADDRESS)?,
+    );
+    let addresses: BTreeMap<&str, &str> = (0..t.public_ips.height())
+        .filter_map(|i| Some((ip_key.get(i)?, address.get(i)?)))
+        .collect();
+    let f = &t.firewalls;
+    let (key, ips, rules) = (
+        strs(f, schema::FIREWALL_KEY)?,
+        strs(f, schema::PUBLIC_IP_IDS)?,
+        strs(f, schema::NAT_RULES)?,
+    );
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for i in 0..f.height() {
+        let Some(k) = key.get(i) else { continue };
+        let mut mine: BTreeSet<String> = ips
+            .get(i)
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|id| addresses.get(id).map(|a| a.to_string()))
+            .collect();
+        if let Ok(serde_json::Value::Array(list)) =
+            serde_json::from_str(rules.get(i).unwrap_or("[]"))
+        {
+            for rule in &list {
+                let named = rule["destinations"].as_array().into_iter().flatten();
+                mine.extend(named.filter_map(|d| d.as_str()).map(str::to_string));
+            }
+        }
+        for a in mine {
+            out.entry(a).or_default().push(k.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// VM key to the keys of the NSGs on its NICs and subnets.

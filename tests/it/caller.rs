@@ -319,3 +319,96 @@ fn the_caller_page_of_a_busy_identity_shows_the_latest_activity_and_counts_the_r
         .sum();
     assert_eq!(counted, activity);
 }
+
+/// The firewall writes Defender for Cloud makes for a request on a VM behind an Azure Firewall
+/// (the sample's monitor-01 and bastion-01, behind fw-hub at 20.50.3.4) stand beside that
+/// request; a write of the same firewall far from any request, and one of another firewall
+/// beside the request, do not.
+#[test]
+fn firewall_writes_stand_beside_the_requests_they_opened() {
+    let s = sample();
+    let shared = s.join("legacy-storage/insights-activity-logs/resourceId=/SUBSCRIPTIONS/33333333-AAAA-4BBB-8CCC-000000000003/y=2026/m=11/d=15/h=00/m=00/PT1H.json");
+    let records: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shared).unwrap()).unwrap();
+    let write = records["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| r["operationName"] == "Microsoft.Network/azureFirewalls/write")
+        .expect("the sample's firewall write for bob's monitor-01 request")
+        .clone();
+    // The traps: fw-hub written by the network team on a quiet morning, and another
+    // firewall written at the very second of the real one.
+    let mut quiet = write.clone();
+    quiet["time"] = "2026-11-14T06:13:00.000Z".into();
+    quiet["correlationId"] = "00000000-0000-4000-8000-00000000f001".into();
+    let mut other = write.clone();
+    let other_id = write["resourceId"]
+        .as_str()
+        .unwrap()
+        .replace("FW-HUB", "FW-SPOKE");
+    other["resourceId"] = other_id.clone().into();
+    other["correlationId"] = "00000000-0000-4000-8000-00000000f002".into();
+    let dir = tempfile::tempdir().unwrap();
+    let extra = dir.path().join("PT1H.json");
+    std::fs::write(
+        &extra,
+        serde_json::json!({"records": [quiet, other]}).to_string(),
+    )
+    .unwrap();
+    let bob = json(&caller(&[
+        "bob@contoso.com",
+        s.to_str().unwrap(),
+        extra.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let timeline = bob["timeline"].as_array().unwrap();
+    let nanos = |e: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(e["time_utc"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis()
+    };
+    let fronted: Vec<i64> = timeline
+        .iter()
+        .filter(|e| e["kind"] == "jit_request")
+        .filter(|e| {
+            let vm = e["resource"].as_str().unwrap();
+            vm.ends_with("/monitor-01") || vm.ends_with("/bastion-01")
+        })
+        .map(nanos)
+        .collect();
+    let firewall: Vec<&serde_json::Value> = timeline
+        .iter()
+        .filter(|e| e["kind"] == "firewall_change")
+        .collect();
+    assert!(
+        fronted.len() >= 4,
+        "bob opens monitor-01 often: {fronted:?}"
+    );
+    // Started and Accepted, for each of them.
+    assert_eq!(firewall.len(), 2 * fronted.len(), "{firewall:#?}");
+    for f in &firewall {
+        let at = nanos(f);
+        assert!(
+            fronted.iter().any(|r| at >= *r && at - r < 60_000),
+            "{f:#?} is beside no request"
+        );
+        let resource = f["resource"].as_str().unwrap().to_ascii_lowercase();
+        assert!(resource.ends_with("/fw-hub"), "{f:#?}");
+    }
+    // The open request's DNAT rule is in the firewall's snapshot, and the ledger knows it.
+    let ledger = jitaudit()
+        .arg("query")
+        .arg(&s)
+        .arg("select vm_name, firewall_ip, mapped_port, status from requests where firewall_ip is not null and status = 'Initiated'")
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&ledger),
+        "vm_name,firewall_ip,mapped_port,status\nmonitor-01,20.50.3.4,50822,Initiated\n",
+        "{}",
+        stderr(&ledger)
+    );
+}

@@ -59,10 +59,12 @@ pub struct Prefilter {
 }
 
 /// Words every JIT or NSG operation name holds (`.../jitNetworkAccessPolicies/initiate/action`,
-/// `Microsoft.Network/networkSecurityGroups/securityRules/write`), and role assignments, whose
-/// writes JIT019 reads (a right granted, then used).
-pub(crate) const JIT_WORDS: [&str; 3] = [POLICY_WORD, NSG_WORD, ROLE_WORD];
+/// `Microsoft.Network/networkSecurityGroups/securityRules/write`), role assignments, whose
+/// writes JIT019 reads (a right granted, then used), and Azure Firewalls, whose writes carry
+/// JIT's DNAT rules for the VMs behind them (the caller view shows them beside a request).
+pub(crate) const JIT_WORDS: [&str; 4] = [POLICY_WORD, NSG_WORD, ROLE_WORD, FIREWALL_WORD];
 const POLICY_WORD: &str = "jitnetworkaccesspolicies";
+const FIREWALL_WORD: &str = "azurefirewalls";
 /// With its slash: `roleAssignmentScope`, in every record's authorization evidence, is not it.
 const ROLE_WORD: &str = "roleassignments/";
 const NSG_WORD: &str = "networksecuritygroups";
@@ -86,7 +88,11 @@ impl Prefilter {
             Need::Caller(id) => Prefilter::for_need(&Need::JitAnd(vec![id.clone()])),
             Need::Jit => Some(Prefilter {
                 keep: regex(jit().collect()),
-                others: Some(regex(vec![POLICY_WORD.into(), ROLE_WORD.into()])),
+                others: Some(regex(vec![
+                    POLICY_WORD.into(),
+                    ROLE_WORD.into(),
+                    FIREWALL_WORD.into(),
+                ])),
                 except: None,
                 hours: true,
             }),
@@ -94,6 +100,7 @@ impl Prefilter {
                 let mut words = literal(ids)?;
                 words.push(POLICY_WORD.into());
                 words.push(ROLE_WORD.into());
+                words.push(FIREWALL_WORD.into());
                 let others = regex(words.clone());
                 words.push(NSG_WORD.into());
                 Some(Prefilter {
@@ -107,6 +114,7 @@ impl Prefilter {
                 let mut kept_before = literal(already)?;
                 kept_before.push(POLICY_WORD.into());
                 kept_before.push(ROLE_WORD.into());
+                kept_before.push(FIREWALL_WORD.into());
                 Some(Prefilter {
                     keep: regex(literal(names)?),
                     others: None,
