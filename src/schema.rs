@@ -464,6 +464,25 @@ pub const GROUP_MEMBERS: TableSpec = TableSpec {
     ],
 };
 
+pub const MANAGEMENT_GROUP: &str = "management_group";
+pub const CHILD_ID: &str = "child_id";
+pub const CHILD_TYPE: &str = "child_type";
+pub const PARENT_GROUP: &str = "parent_group";
+
+/// The management group hierarchy: each nested group and subscription under a group, with its
+/// parent, as the descendants API lists them (`collect --management-group`).
+pub const MANAGEMENT_GROUPS: TableSpec = TableSpec {
+    name: "management_groups",
+    columns: &[
+        col(MANAGEMENT_GROUP, Str),
+        col(CHILD_ID, Str),
+        col(CHILD_TYPE, Str),
+        col(PARENT_GROUP, Str),
+        col(DISPLAY_NAME, Str),
+        col(SOURCE_FILE, Str),
+    ],
+};
+
 /// Who can initiate JIT (or grant itself the right), per principal, subscription and
 /// assignment: derived from `role_assignments`, `role_definitions` and `group_members`.
 pub const ACCESS_TABLE: TableSpec = TableSpec {
@@ -594,6 +613,7 @@ pub const ALL_TABLES: &[TableSpec] = &[
     ROLE_ASSIGNMENTS,
     ROLE_DEFINITIONS,
     GROUP_MEMBERS,
+    MANAGEMENT_GROUPS,
     ACCESS_TABLE,
 ];
 

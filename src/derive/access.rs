@@ -5,9 +5,11 @@
 //!   run of characters in any segment (`*`, `*/action`, `Microsoft.Security/*`);
 //! - within one `permissions` block, `notActions` take away from that block's `actions`; a role
 //!   allows what any of its blocks allows (a notAction is not a deny across roles or blocks);
-//! - an assignment reaches the subscription its scope lies in, or, at a management group or the
-//!   root, every subscription of the inventory (a subscription's listing returns the
-//!   assignments it inherits, and the hierarchy itself is not read);
+//! - an assignment reaches the subscription its scope lies in; at a management group, the
+//!   subscriptions of the inventory under it in the hierarchy (`management_groups`, nested
+//!   groups followed), or, for a group the hierarchy does not hold, every subscription of the
+//!   inventory (a subscription's listing returns the assignments it inherits), which the
+//!   run notes; at the root, every subscription of the inventory;
 //! - a condition (ABAC) is recorded and not evaluated.
 //!
 //! Read against Microsoft's "Understand Azure role definitions" (Actions, NotActions,
@@ -172,13 +174,67 @@ fn members_of(group_members: &DataFrame) -> Result<Members> {
     Ok(out)
 }
 
+/// Each management group (name, lower case) to the subscriptions under it, nested groups
+/// followed, as the hierarchy lists them.
+fn subscriptions_under(hierarchy: &DataFrame) -> Result<HashMap<String, BTreeSet<String>>> {
+    let (child, kind, parent) = (
+        strs(hierarchy, schema::CHILD_ID)?,
+        strs(hierarchy, schema::CHILD_TYPE)?,
+        strs(hierarchy, schema::PARENT_GROUP)?,
+    );
+    let mut parent_of: HashMap<&str, &str> = HashMap::new();
+    let mut subs = Vec::new();
+    for i in 0..hierarchy.height() {
+        let (Some(c), Some(p)) = (child.get(i), parent.get(i)) else {
+            continue;
+        };
+        parent_of.insert(c, p);
+        if kind.get(i) == Some("subscription") {
+            subs.push(c);
+        }
+    }
+    let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for sub in subs {
+        let mut at = sub;
+        // Up to the top; a loop in a damaged listing ends when a group comes round again.
+        let mut seen = BTreeSet::new();
+        while let Some(&group) = parent_of.get(at) {
+            if !seen.insert(group) {
+                break;
+            }
+            out.entry(group.to_string())
+                .or_default()
+                .insert(sub.to_string());
+            at = group;
+        }
+    }
+    Ok(out)
+}
+
+/// The name of the management group a scope names (`/providers/Microsoft.Management/
+/// managementGroups/{name}`), lower case.
+fn management_group_of(scope: &str) -> Option<String> {
+    let parts: Vec<&str> = scope.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [_, _, _, name, ..] if scope_level(scope).0 == "management_group" => {
+            Some(name.to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// The `access` table, and what the run should say about what it could not judge.
 pub fn build(
     assignments: &DataFrame,
     definitions: &DataFrame,
     group_members: &DataFrame,
+    hierarchy: &DataFrame,
     inventory: &BTreeSet<String>,
-) -> Result<DataFrame> {
+) -> Result<(DataFrame, Vec<String>)> {
     let members = members_of(group_members)?;
+    let under = subscriptions_under(hierarchy)?;
+    let mut undefined: BTreeSet<String> = BTreeSet::new();
+    let mut assumed: BTreeSet<String> = BTreeSet::new();
     let mut roles: HashMap<String, (Option<String>, Vec<Block>)> = HashMap::new();
     let (key, name, perms) = (
         strs(definitions, schema::ROLE_DEFINITION_KEY)?,
@@ -215,6 +271,7 @@ pub fn build(
         };
         // An assignment whose role the inputs do not define cannot be judged.
         let Some((defined_name, blocks)) = roles.get(role_key) else {
+            undefined.insert(id.get(i).unwrap_or(role_key).to_string());
             continue;
         };
         let (can_initiate, can_grant) = (allows(blocks, INITIATE), allows(blocks, GRANT));
@@ -222,9 +279,17 @@ pub fn build(
             continue;
         }
         let (level, sub) = scope_level(scope_text);
-        let subs: Vec<String> = match sub {
-            Some(s) => vec![s],
-            None => inventory.iter().cloned().collect(),
+        let subs: Vec<String> = match (sub, management_group_of(scope_text)) {
+            (Some(s), _) => vec![s],
+            (None, Some(group)) if under.contains_key(&group) => {
+                under[&group].intersection(inventory).cloned().collect()
+            }
+            (None, group) => {
+                if let Some(group) = group {
+                    assumed.insert(group);
+                }
+                inventory.iter().cloned().collect()
+            }
         };
         let kind = ptype.get(i);
         let group = kind.is_some_and(|k| k.eq_ignore_ascii_case("Group"));
@@ -272,7 +337,21 @@ pub fn build(
                 .str(schema::GROUP_ID, group_id);
         }
     }
-    Ok(out.finish())
+    let mut notes = Vec::new();
+    if !undefined.is_empty() {
+        notes.push(format!(
+            "{} role assignment(s) name a role the inputs do not define, so what they allow is not judged (e.g. {}): list the role definitions too (collect does; az role definition list)",
+            undefined.len(),
+            undefined.iter().next().map(String::as_str).unwrap_or("")
+        ));
+    }
+    if !assumed.is_empty() {
+        notes.push(format!(
+            "role assignments at management group(s) {} are taken to reach every subscription of the inputs: the hierarchy was not read (collect --management-group lists it)",
+            assumed.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok((out.finish(), notes))
 }
 
 #[cfg(test)]
@@ -328,6 +407,90 @@ mod tests {
         let security = blocks(r#"[{"actions":["Microsoft.Security/*"],"notActions":[]}]"#);
         assert!(is_broad("anything", &security));
         assert!(is_broad(BROAD_ROLES[0], &[]));
+    }
+
+    /// A management group's assignment reaches the subscriptions under it (nested groups
+    /// followed) that the inputs know; a group the hierarchy does not hold reaches them all,
+    /// and the run says so; a role the inputs do not define is said, not judged.
+    #[test]
+    fn management_groups_reach_what_the_hierarchy_puts_under_them() {
+        let mut h = TableBuilder::new(&schema::MANAGEMENT_GROUPS);
+        for (child, kind, parent) in [
+            ("platform", "management_group", "root"),
+            ("s1", "subscription", "root"),
+            ("s2", "subscription", "platform"),
+            ("s9", "subscription", "platform"),
+        ] {
+            h.row()
+                .str(schema::CHILD_ID, Some(child))
+                .str(schema::CHILD_TYPE, Some(kind))
+                .str(schema::PARENT_GROUP, Some(parent));
+        }
+        let mut d = TableBuilder::new(&schema::ROLE_DEFINITIONS);
+        d.row()
+            .str(schema::ROLE_DEFINITION_KEY, Some("requester"))
+            .str(schema::ROLE_NAME, Some("JIT Requester"))
+            .str(
+                schema::PERMISSIONS,
+                Some(format!(r#"[{{"actions":["{INITIATE}"],"notActions":[]}}]"#)),
+            );
+        let mut a = TableBuilder::new(&schema::ROLE_ASSIGNMENTS);
+        for (id, role, scope) in [
+            (
+                "a-root",
+                "requester",
+                "/providers/Microsoft.Management/managementGroups/Root",
+            ),
+            (
+                "a-platform",
+                "requester",
+                "/providers/Microsoft.Management/managementGroups/platform",
+            ),
+            (
+                "a-unknown",
+                "requester",
+                "/providers/Microsoft.Management/managementGroups/sandbox",
+            ),
+            ("a-undefined", "gone", "/subscriptions/s1"),
+        ] {
+            a.row()
+                .str(schema::ASSIGNMENT_ID, Some(id))
+                .str(schema::PRINCIPAL_ID, Some("p"))
+                .str(schema::PRINCIPAL_TYPE, Some("User"))
+                .str(schema::ROLE_DEFINITION_KEY, Some(role))
+                .str(schema::SCOPE, Some(scope))
+                .bool(schema::ELIGIBLE, Some(false));
+        }
+        let inventory: BTreeSet<String> = ["s1", "s2", "s3"].map(String::from).into();
+        let (access, notes) = build(
+            &a.finish(),
+            &d.finish(),
+            &TableBuilder::new(&schema::GROUP_MEMBERS).finish(),
+            &h.finish(),
+            &inventory,
+        )
+        .unwrap();
+        let (id, sub) = (
+            strs(&access, schema::ASSIGNMENT_ID).unwrap(),
+            strs(&access, schema::SUBSCRIPTION_ID).unwrap(),
+        );
+        let reach = |assignment: &str| -> Vec<&str> {
+            (0..access.height())
+                .filter(|i| id.get(*i) == Some(assignment))
+                .filter_map(|i| sub.get(i))
+                .collect()
+        };
+        // s9 is under platform but not in the inputs; s3 is in the inputs but not under root.
+        assert_eq!(reach("a-root"), ["s1", "s2"]);
+        assert_eq!(reach("a-platform"), ["s2"]);
+        assert_eq!(reach("a-unknown"), ["s1", "s2", "s3"]);
+        assert!(reach("a-undefined").is_empty());
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].starts_with("1 role assignment(s) name a role")
+                && notes[0].contains("a-undefined")
+        );
+        assert!(notes[1].contains("sandbox") && !notes[1].contains("platform"));
     }
 
     #[test]

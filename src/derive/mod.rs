@@ -18,7 +18,7 @@ use crate::tables::{Tables, strs};
 /// Completes the VM inventory and, when `ledger`, makes the request ledger (it reads every
 /// column of `events`: a query that fills only some of them does not read it, and it stays
 /// empty).
-pub fn derive(mut t: Tables, ledger: bool) -> Result<Tables> {
+pub fn derive(mut t: Tables, ledger: bool) -> Result<(Tables, Vec<String>)> {
     enrich_vms(&mut t)?;
     let inventory: BTreeSet<String> = strs(&t.subscriptions, schema::SUBSCRIPTION_ID)?
         .iter()
@@ -27,16 +27,18 @@ pub fn derive(mut t: Tables, ledger: bool) -> Result<Tables> {
         .chain(strs(&t.policies, schema::SUBSCRIPTION_ID)?.iter().flatten())
         .map(str::to_ascii_lowercase)
         .collect();
-    t.access = access::build(
+    let (access, notes) = access::build(
         &t.role_assignments,
         &t.role_definitions,
         &t.group_members,
+        &t.management_groups,
         &inventory,
     )?;
+    t.access = access;
     if ledger {
         t.requests = ledger::build(&t)?;
     }
-    Ok(t)
+    Ok((t, notes))
 }
 
 #[derive(Default)]

@@ -20,9 +20,6 @@ fn is_beside_data(path: &Path) -> Option<&'static str> {
             "partial query answer, asked again in smaller chunks (collect's manifest.json lists both)",
         );
     }
-    if name.starts_with("descendants-page-") {
-        return Some("management group hierarchy (collect lists each subscription on its own)");
-    }
     if name.ends_with(".part") {
         return Some("incomplete download (collect renames a page once it is whole)");
     }

@@ -490,6 +490,7 @@ fn finish_tables(
         (ROLE_ASSIGNMENTS.name, &[ASSIGNMENT_ID, ELIGIBLE]),
         (ROLE_DEFINITIONS.name, &[ROLE_DEFINITION_KEY]),
         (GROUP_MEMBERS.name, &[GROUP_ID, MEMBER_ID]),
+        (MANAGEMENT_GROUPS.name, &[CHILD_ID]),
         (NSG_RULES.name, &[NSG_KEY, RULE_NAME, IS_DEFAULT]),
     ];
     for (table, key) in keys {
@@ -516,7 +517,11 @@ fn finish_tables(
     // Counts from several files (and ingested directories) add up per hour and subscription.
     t.activity_hours = tables::activity_hours_frame(&tables::coverage_of_frame(&t.activity_hours)?);
     // The ledger is made from every column of events: not from some of them.
-    let mut t = derive::derive(t, events.fills_requests())?;
+    let (mut t, notes) = derive::derive(t, events.fills_requests())?;
+    for note in &notes {
+        eprintln!("jitaudit: warning: {}", clean(note));
+    }
+    summary.warnings.extend(notes);
     if opts.redact {
         summary.credentials_masked = redact::mask(&mut t)?;
     }

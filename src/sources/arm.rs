@@ -50,6 +50,10 @@ pub fn kind_of(obj: &Map<String, Value>) -> Option<SourceFormat> {
     if text_at(obj, "@odata.type").is_some_and(|t| t.starts_with("#microsoft.graph.")) {
         return Some(SourceFormat::GroupMembers);
     }
+    // A management group's descendants: nested groups and subscriptions by their type.
+    if ty.starts_with("microsoft.management/managementgroups") {
+        return Some(SourceFormat::ManagementGroupDescendants);
+    }
     // Authorization: by type, or by the id's provider segment (`az role ... list` keeps both).
     if is(
         "microsoft.authorization/roleassignments",
@@ -118,6 +122,7 @@ pub fn read(
         SourceFormat::RoleEligibility => rbac::role_assignment(obj, batch, &file, true),
         SourceFormat::RoleDefinitions => rbac::role_definition(obj, batch, &file),
         SourceFormat::GroupMembers => rbac::group_member(obj, batch, &file),
+        SourceFormat::ManagementGroupDescendants => rbac::descendant(obj, batch, &file),
         SourceFormat::SecurityRules => lone_rule(obj, batch, &file),
         _ => Err("not an Azure resource jitaudit reads"),
     };

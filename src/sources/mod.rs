@@ -73,6 +73,9 @@ pub enum SourceFormat {
     /// A page of Microsoft Graph `groups/{id}/transitiveMembers` (users, service principals,
     /// groups, each with `@odata.type`), the group named by the path `collect` wrote it to.
     GroupMembers,
+    /// A page of a management group's descendants (nested groups and subscriptions, each with
+    /// its parent), the group named by the path `collect` wrote it to.
+    ManagementGroupDescendants,
     /// `securityRules` listed on their own (`GET .../networkSecurityGroups/{nsg}/securityRules`).
     SecurityRules,
     /// A JSON array or ARM list with no elements: nothing to read, nothing lost.
@@ -104,6 +107,7 @@ impl SourceFormat {
             SourceFormat::RoleDefinitions => "role-definitions",
             SourceFormat::RoleEligibility => "role-eligibility",
             SourceFormat::GroupMembers => "graph-group-members",
+            SourceFormat::ManagementGroupDescendants => "management-group-descendants",
             SourceFormat::SecurityRules => "security-rules",
             SourceFormat::EmptyList => "empty-list",
             SourceFormat::JitauditTables => "jitaudit-tables",
@@ -315,6 +319,7 @@ pub struct Batch {
     pub role_assignments: TableBuilder,
     pub role_definitions: TableBuilder,
     pub group_members: TableBuilder,
+    pub management_groups: TableBuilder,
     /// Records the prefilter skipped, per hour and subscription (the parsed events are added
     /// from `events` when the batch is finished).
     pub skipped: Coverage,
@@ -334,6 +339,7 @@ impl Default for Batch {
             role_assignments: TableBuilder::new(&schema::ROLE_ASSIGNMENTS),
             role_definitions: TableBuilder::new(&schema::ROLE_DEFINITIONS),
             group_members: TableBuilder::new(&schema::GROUP_MEMBERS),
+            management_groups: TableBuilder::new(&schema::MANAGEMENT_GROUPS),
             nsg_rules: TableBuilder::new(&schema::NSG_RULES),
             skipped: Coverage::default(),
         }
@@ -393,6 +399,7 @@ impl Batch {
             role_assignments: self.role_assignments.finish(),
             role_definitions: self.role_definitions.finish(),
             group_members: self.group_members.finish(),
+            management_groups: self.management_groups.finish(),
             ..Tables::default()
         }
     }

@@ -110,6 +110,68 @@ pub(super) fn group_member(o: &Map<String, Value>, batch: &mut Batch, file: &str
     Ok(())
 }
 
+/// The management group whose descendants `collect` wrote to `file`
+/// (`management-groups/<group>/descendants-page-N.json`).
+fn management_group_of_path(file: &str) -> Option<String> {
+    let parts: Vec<&str> = file.split(['/', '\\']).collect();
+    parts
+        .windows(2)
+        .rev()
+        .find(|w| w[0].eq_ignore_ascii_case("management-groups"))
+        .map(|w| w[1].to_ascii_lowercase())
+}
+
+/// The last segment of a management group's id, lower case: its name.
+fn group_name(id: &str) -> Option<String> {
+    let parts: Vec<&str> = id.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [p, m, g, name]
+            if p.eq_ignore_ascii_case("providers")
+                && m.eq_ignore_ascii_case("Microsoft.Management")
+                && g.eq_ignore_ascii_case("managementGroups") =>
+        {
+            Some(name.to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// One descendant of a management group (the management groups API's `GetDescendants`,
+/// 2023-04-01, read against its example: `id` (`/providers/Microsoft.Management/
+/// managementGroups/{name}` or `/subscriptions/{id}`), `type` (`Microsoft.Management/
+/// managementGroups` or `.../managementGroups/subscriptions`), `properties.displayName`,
+/// `properties.parent.id`): a nested group or a subscription, with its parent.
+pub(super) fn descendant(o: &Map<String, Value>, batch: &mut Batch, file: &str) -> Outcome {
+    let id = text_at(o, "id").ok_or("management group descendant has no id")?;
+    let parent = path(o, &["properties", "parent", "id"])
+        .and_then(|v| text(&v))
+        .and_then(|p| group_name(&p))
+        .ok_or("management group descendant names no parent group")?;
+    let (child, kind) = match group_name(&id) {
+        Some(name) => (name, "management_group"),
+        None => {
+            let sub = normalize::parse_resource_id(&id)
+                .subscription
+                .ok_or("management group descendant is neither a group nor a subscription")?;
+            (sub.to_ascii_lowercase(), "subscription")
+        }
+    };
+    let display = path(o, &["properties", "displayName"]).and_then(|v| text(&v));
+    batch
+        .management_groups
+        .row()
+        .str(
+            schema::MANAGEMENT_GROUP,
+            management_group_of_path(file).or_else(|| Some(parent.clone())),
+        )
+        .str(schema::CHILD_ID, Some(child))
+        .str(schema::CHILD_TYPE, Some(kind))
+        .str(schema::PARENT_GROUP, Some(parent))
+        .str(schema::DISPLAY_NAME, display)
+        .str(schema::SOURCE_FILE, Some(file));
+    Ok(())
+}
+
 /// A role definition (Resource Manager `roleDefinitions` 2022-04-01: `properties.roleName`,
 /// `type`, `permissions[]`; `az role definition list`: flat, with `roleType`). Read against
 /// Microsoft's GetRoleDefinitionById example.

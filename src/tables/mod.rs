@@ -42,6 +42,7 @@ pub struct Tables {
     pub role_assignments: DataFrame,
     pub role_definitions: DataFrame,
     pub group_members: DataFrame,
+    pub management_groups: DataFrame,
     pub access: DataFrame,
 }
 
@@ -62,6 +63,7 @@ impl Default for Tables {
             role_assignments: empty(&schema::ROLE_ASSIGNMENTS),
             role_definitions: empty(&schema::ROLE_DEFINITIONS),
             group_members: empty(&schema::GROUP_MEMBERS),
+            management_groups: empty(&schema::MANAGEMENT_GROUPS),
             access: empty(&schema::ACCESS_TABLE),
         }
     }
@@ -87,6 +89,7 @@ impl Tables {
             "role_assignments" => &self.role_assignments,
             "role_definitions" => &self.role_definitions,
             "group_members" => &self.group_members,
+            "management_groups" => &self.management_groups,
             "access" => &self.access,
             _ => return None,
         })
@@ -108,6 +111,7 @@ impl Tables {
             "role_assignments" => &mut self.role_assignments,
             "role_definitions" => &mut self.role_definitions,
             "group_members" => &mut self.group_members,
+            "management_groups" => &mut self.management_groups,
             "access" => &mut self.access,
             _ => return None,
         })

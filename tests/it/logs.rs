@@ -889,9 +889,34 @@ fn a_management_group_and_resource_graph_give_the_estate_in_few_requests() {
         so.contains("resource graph") && so.contains("management groups"),
         "{so}"
     );
-    // The snapshot audits like the estate's files; the descendants pages are passed over.
+    // The snapshot audits like the estate's files.
     let config = e.root.join("jitaudit.toml");
     assert_eq!(findings(&[&snap], &config), findings(&[&e.root], &config));
+    // The descendants pages are the hierarchy an assignment at a group reaches down.
+    let tree = jitaudit()
+        .arg("query")
+        .arg(&snap)
+        .arg("select child_id, child_type, parent_group from management_groups order by child_id")
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    let mut expected = vec![
+        "platform,management_group,contoso-root".to_string(),
+        format!("{},subscription,contoso-root", subs[0]),
+        format!("{},subscription,platform", subs[1]),
+        format!("{},subscription,platform", subs[2]),
+        format!("{EXCLUDED},subscription,platform"),
+    ];
+    expected.sort();
+    assert_eq!(
+        stdout(&tree),
+        format!(
+            "child_id,child_type,parent_group\n{}\n",
+            expected.join("\n")
+        ),
+        "{}",
+        stderr(&tree)
+    );
 }
 
 /// Issue 28's benchmark, not a timed test (it asserts only that the run was whole): `collect
