@@ -900,7 +900,7 @@ fn a_management_group_and_resource_graph_give_the_estate_in_few_requests() {
         .args(["--format", "csv"])
         .output()
         .unwrap();
-    let mut expected = vec![
+    let mut expected = [
         "platform,management_group,contoso-root".to_string(),
         format!("{},subscription,contoso-root", subs[0]),
         format!("{},subscription,platform", subs[1]),
