@@ -397,9 +397,13 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
         let mut chart = ChartBuilder::on(&root)
             .caption(caption.as_str(), ("sans-serif", 18))
             .margin(12)
+            // Room for the last time label, centred on the axis's end.
+            .margin_right(60)
             .x_label_area_size(40)
             .y_label_area_size(250)
-            .build_cartesian_2d((lo - pad)..(hi + pad), 0..n)
+            // Segments, so each VM's name sits in the middle of its own row, not on a line
+            // between two rows.
+            .build_cartesian_2d((lo - pad)..(hi + pad), (0..n - 1).into_segmented())
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -413,7 +417,10 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
                     .replace('T', " ")
             })
             .y_labels(n)
-            .y_label_formatter(&|i| vms.get(*i).cloned().unwrap_or_default())
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => vms.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
             .disable_y_mesh()
             .draw()
             .map_err(err)?;
@@ -423,8 +430,11 @@ pub fn vm_windows(d: &ChartData) -> Result<String> {
                 let row = *row;
                 Rectangle::new(
                     [
-                        (w.start_ms, row),
-                        (w.end_ms.max(w.start_ms + pad / 4), row + 1),
+                        (w.start_ms, SegmentValue::Exact(row)),
+                        (
+                            w.end_ms.max(w.start_ms + pad / 4),
+                            SegmentValue::Exact(row + 1),
+                        ),
                     ],
                     colour.mix(0.6).filled(),
                 )

@@ -43,6 +43,9 @@ pub const LEDGER_COLUMNS: &[&str] = &[
     schema::POLICY_ID,
     schema::CORRELATION_ID,
     schema::EVIDENCE,
+    // Where the port was exposed, for a VM behind Azure Firewall: its address and port.
+    schema::FIREWALL_IP,
+    schema::MAPPED_PORT,
 ];
 
 #[derive(Serialize)]
@@ -53,6 +56,8 @@ struct LedgerRow {
     vm_name: String,
     vm_id: String,
     port: String,
+    /// The Azure Firewall address (and mapped port) the VM's port was opened on, if any.
+    exposed: String,
     source_prefix: String,
     caller_ip: String,
     duration: String,
@@ -76,6 +81,10 @@ fn ledger_rows(req: &DataFrame) -> Result<Vec<LedgerRow>> {
     );
     let at = times(req, schema::REQUESTED_AT)?;
     let port = ints(req, schema::PORT)?;
+    let (firewall, mapped) = (
+        strs(req, schema::FIREWALL_IP)?,
+        ints(req, schema::MAPPED_PORT)?,
+    );
     let dur = ints(req, schema::DURATION_SECONDS)?;
     let t = |v: Option<&str>| v.unwrap_or("").to_string();
     Ok((0..req.height())
@@ -86,6 +95,12 @@ fn ledger_rows(req: &DataFrame) -> Result<Vec<LedgerRow>> {
             vm_name: t(vm_name.get(i)),
             vm_id: t(vm.get(i)),
             port: port.get(i).map(|p| p.to_string()).unwrap_or_default(),
+            // A VM behind Azure Firewall is reached at the firewall's address and mapped port.
+            exposed: match (firewall.get(i).filter(|f| !f.is_empty()), mapped.get(i)) {
+                (Some(f), Some(m)) => format!("{f}:{m}"),
+                (Some(f), None) => f.to_string(),
+                _ => String::new(),
+            },
             source_prefix: t(src.get(i)),
             caller_ip: t(ip.get(i)),
             duration: dur
@@ -461,6 +476,7 @@ mod tests {
             vm_name: String::new(),
             vm_id: String::new(),
             port: String::new(),
+            exposed: String::new(),
             source_prefix: String::new(),
             caller_ip: String::new(),
             duration: String::new(),
