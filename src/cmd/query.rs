@@ -255,7 +255,9 @@ mod tests {
     fn read(sql: &str) -> Option<Vec<&'static str>> {
         match events_columns_read(sql, &BTreeMap::new()) {
             EventColumns::All => None,
-            EventColumns::Only(set) | EventColumns::Key(set) => Some(set.into_iter().collect()),
+            EventColumns::Only(set, _) | EventColumns::Key(set, _) => {
+                Some(set.into_iter().collect())
+            }
             EventColumns::Lean(_) => panic!("a query never reads lean"),
         }
     }
@@ -285,8 +287,8 @@ mod tests {
     fn a_query_of_the_key_alone_need_not_tell_copies_apart() {
         let mode = |sql| match events_columns_read(sql, &BTreeMap::new()) {
             EventColumns::All => "all",
-            EventColumns::Only(_) => "only",
-            EventColumns::Key(_) => "key",
+            EventColumns::Only(..) => "only",
+            EventColumns::Key(..) => "key",
             EventColumns::Lean(_) => "lean",
         };
         assert_eq!(

@@ -163,7 +163,13 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                         let t = if inputs.len() == 1 {
                             Tables::read_parquet_keeping(dir, &opts.events)?
                         } else {
-                            Tables::read_parquet(dir)?
+                            let mut t = Tables::read_parquet(dir)?;
+                            // Stacked with files read for a few columns: the same digest.
+                            if let Some(drop) = opts.events.digested() {
+                                let drop: Vec<&'static str> = drop.iter().copied().collect();
+                                crate::tables::digest_key(&mut t.events, &drop)?;
+                            }
+                            t
                         };
                         Ok((previous, t))
                     });
@@ -500,13 +506,23 @@ fn finish_tables(
         let shape = match events {
             _ if *table != EVENTS.name => Shape::Settled,
             EventColumns::Lean(_) => Shape::KeepingCounts,
-            EventColumns::Only(_) | EventColumns::Key(_) => Shape::AsItCame,
+            EventColumns::Only(..) | EventColumns::Key(..) => Shape::AsItCame,
             EventColumns::All => Shape::OneChunk,
         };
         let rank = |row: usize| order.rank(row);
         let ranked: Option<&(dyn Fn(usize) -> u64 + Sync)> =
             (*table == EVENTS.name).then_some(&rank);
-        let (deduped, dropped) = dedupe_ranked(std::mem::take(df), key, shape, ranked)?;
+        // A projected load's events are told apart by the digest of their key.
+        let digested = *table == EVENTS.name && tables::has_digest(df);
+        let key = if digested {
+            &tables::KEY_DIGEST[..]
+        } else {
+            key
+        };
+        let (mut deduped, dropped) = dedupe_ranked(std::mem::take(df), key, shape, ranked)?;
+        if digested {
+            tables::drop_digest(&mut deduped)?;
+        }
         *df = deduped;
         if dropped > 0 {
             summary
@@ -574,7 +590,7 @@ mod tests {
         let key = load_with(EventColumns::only([schema::OPERATION_ID]));
         assert!(matches!(
             EventColumns::only([schema::OPERATION_ID]),
-            EventColumns::Key(_)
+            EventColumns::Key(..)
         ));
         assert_eq!(key.events.height(), all.events.height());
         let subscriptions = key.events.column(schema::SUBSCRIPTION_ID).unwrap();

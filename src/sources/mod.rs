@@ -308,6 +308,9 @@ impl Location {
 /// Rows parsed from raw files, table by table, before they become frames.
 pub struct Batch {
     pub events: TableBuilder,
+    /// The key columns `events` holds only as a digest of the key, when it is projected
+    /// (see [`crate::tables::digest_key`]).
+    pub digested: Option<Vec<&'static str>>,
     pub policy_requests: TableBuilder,
     pub policies: TableBuilder,
     pub subscriptions: TableBuilder,
@@ -329,6 +332,7 @@ impl Default for Batch {
     fn default() -> Self {
         Batch {
             events: TableBuilder::new(&schema::EVENTS),
+            digested: None,
             policy_requests: TableBuilder::new(&schema::POLICY_REQUESTS),
             policies: TableBuilder::new(&schema::POLICIES),
             subscriptions: TableBuilder::new(&schema::SUBSCRIPTIONS),
@@ -351,13 +355,15 @@ impl Batch {
     pub fn keeping(columns: &EventColumns) -> Batch {
         match columns {
             EventColumns::All => Batch::default(),
-            EventColumns::Only(set) => Batch {
+            EventColumns::Only(set, digested) => Batch {
                 events: TableBuilder::keeping(&schema::EVENTS, |c| set.contains(c)),
+                digested: Some(digested.iter().copied().collect()),
                 ..Batch::default()
             },
-            EventColumns::Key(set) => Batch {
+            EventColumns::Key(set, digested) => Batch {
                 events: TableBuilder::keeping(&schema::EVENTS, |c| set.contains(c))
                     .without_counts(),
+                digested: Some(digested.iter().copied().collect()),
                 ..Batch::default()
             },
             EventColumns::Lean(set) => Batch {
@@ -384,6 +390,10 @@ impl Batch {
             events
                 .with_column(none)
                 .expect("a column of the frame's height, replacing its own");
+        }
+        if let Some(drop) = &self.digested {
+            crate::tables::digest_key(&mut events, drop)
+                .expect("the key's columns, of the frame's height");
         }
         Tables {
             activity_hours: crate::tables::activity_hours_frame(&coverage),

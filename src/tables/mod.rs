@@ -5,6 +5,7 @@
 pub mod builder;
 mod columns;
 mod coverage;
+mod digest;
 mod strings;
 
 use std::collections::BTreeSet;
@@ -23,6 +24,7 @@ pub use columns::EventColumns;
 pub use coverage::{
     Cell, Coverage, activity_hours_frame, coverage_of_events, coverage_of_frame, hour_of,
 };
+pub use digest::{KEY_DIGEST, digest_key, drop_digest, has_digest};
 
 /// One frame per canonical table. Every frame always has exactly its spec's columns, in
 /// order, with its spec's types, even when it has no rows.
@@ -173,7 +175,7 @@ impl Tables {
         for spec in schema::ALL_TABLES {
             let path = table_file(dir, spec)?;
             let df = match events {
-                EventColumns::Only(keep) | EventColumns::Key(keep)
+                EventColumns::Only(keep, _) | EventColumns::Key(keep, _)
                     if spec.name == schema::EVENTS.name =>
                 {
                     read_table_columns(&path, spec, keep)?

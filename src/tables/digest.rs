@@ -1,0 +1,137 @@
+//! A digest of the de-duplication key, for a load that reads few columns (`query`): the key's
+//! columns that no statement reads are then held as 16 bytes a row instead of their values
+//! (a resource key and a correlation id are about a hundred bytes a record, which made
+//! `query` over 5 GB of JSON hold 550 MB; issue 26).
+//!
+//! The digest is two 64-bit hashes of the whole key (time, resource key, operation, status,
+//! correlation id, a null told from every value), each seeded at random once per process:
+//! two different keys meet in both only by chance (about one in 2^128 for a pair), and nobody
+//! can make records that collide on purpose without the seeds. Records with the same key have
+//! the same digest, so de-duplication by the digest keeps exactly the rows it keeps by the key.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::OnceLock;
+
+use anyhow::Result;
+use polars::prelude::{Column, DataFrame, DataType, NamedFrom, PlSmallStr, Series};
+
+use super::builder::NOT_KEPT;
+use super::{strs, times};
+use crate::schema;
+
+/// The two columns the digest is held in, beside the table's own.
+pub const KEY_DIGEST: [&str; 2] = ["__key_digest_1", "__key_digest_2"];
+
+fn states() -> &'static [foldhash::quality::FixedState; 2] {
+    static STATES: OnceLock<[foldhash::quality::FixedState; 2]> = OnceLock::new();
+    STATES.get_or_init(|| {
+        let random = foldhash::quality::RandomState::default();
+        [1u64, 2].map(|n| foldhash::quality::FixedState::with_seed(random.hash_one(n)))
+    })
+}
+
+/// Adds the digest of each row's key to `events` and empties the key columns in `drop` (they
+/// become all null, which Polars holds without a value per row).
+pub fn digest_key(events: &mut DataFrame, drop: &[&'static str]) -> Result<()> {
+    let time = times(events, schema::TIME)?;
+    let [resource, operation, status, correlation] = [
+        schema::RESOURCE_KEY,
+        schema::OPERATION_ID,
+        schema::STATUS,
+        schema::CORRELATION_ID,
+    ]
+    .map(|c| strs(events, c));
+    let (resource, operation, status, correlation) = (resource?, operation?, status?, correlation?);
+    let mut digests = [
+        Vec::with_capacity(events.height()),
+        Vec::with_capacity(events.height()),
+    ];
+    for i in 0..events.height() {
+        for (state, out) in states().iter().zip(digests.iter_mut()) {
+            let mut h = state.build_hasher();
+            time.get(i).hash(&mut h);
+            resource.get(i).hash(&mut h);
+            operation.get(i).hash(&mut h);
+            status.get(i).hash(&mut h);
+            correlation.get(i).hash(&mut h);
+            // As an i64, the type de-duplication compares: the bits are what matter.
+            out.push(h.finish() as i64);
+        }
+    }
+    let height = events.height();
+    for (name, values) in KEY_DIGEST.iter().zip(digests) {
+        events.with_column(Column::from(Series::new(
+            PlSmallStr::from_static(name),
+            values,
+        )))?;
+    }
+    // The count of values not kept stays the last column, where a frame stacked with this
+    // one gets its own (`stack`).
+    if events.get_column_index(NOT_KEPT).is_some() {
+        let counts = events.drop_in_place(NOT_KEPT)?;
+        events.with_column(counts)?;
+    }
+    for name in drop {
+        events.with_column(Column::full_null(
+            PlSmallStr::from_static(name),
+            height,
+            &DataType::String,
+        ))?;
+    }
+    Ok(())
+}
+
+/// Whether `events` holds the digest of its key (see [`digest_key`]).
+pub fn has_digest(events: &DataFrame) -> bool {
+    events.get_column_index(KEY_DIGEST[0]).is_some()
+}
+
+/// Takes the digest's columns out of `events`, once duplicates are gone.
+pub fn drop_digest(events: &mut DataFrame) -> Result<()> {
+    for name in KEY_DIGEST {
+        if events.get_column_index(name).is_some() {
+            events.drop_in_place(name)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::TableBuilder;
+
+    /// Rows with the same key have the same digest; a row that differs in any column of the
+    /// key, or has a null where another has a value, has another.
+    #[test]
+    fn the_digest_tells_keys_apart_as_the_key_does() {
+        let mut b = TableBuilder::new(&schema::EVENTS);
+        let rows: [(i64, Option<&str>, &str); 5] = [
+            (1, Some("/r/a"), "c1"),
+            (1, Some("/r/a"), "c1"),
+            (2, Some("/r/a"), "c1"),
+            (1, Some("/r/a"), "c2"),
+            (1, None, "c1"),
+        ];
+        for (time, resource, correlation) in rows {
+            b.row()
+                .time(schema::TIME, Some(time))
+                .str(schema::RESOURCE_KEY, resource)
+                .str(schema::OPERATION_ID, Some("op"))
+                .str(schema::STATUS, Some("Succeeded"))
+                .str(schema::CORRELATION_ID, Some(correlation));
+        }
+        let mut df = b.finish();
+        digest_key(&mut df, &[schema::RESOURCE_KEY, schema::CORRELATION_ID]).unwrap();
+        let digest =
+            |i: usize| KEY_DIGEST.map(|c| df.column(c).unwrap().i64().unwrap().get(i).unwrap());
+        assert_eq!(digest(0), digest(1));
+        for other in 2..5 {
+            assert_ne!(digest(0), digest(other), "row {other}");
+        }
+        assert_eq!(df.column(schema::CORRELATION_ID).unwrap().null_count(), 5);
+        assert!(has_digest(&df));
+        drop_digest(&mut df).unwrap();
+        assert!(!has_digest(&df));
+    }
+}
