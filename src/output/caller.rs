@@ -127,12 +127,7 @@ fn sentence(e: &Entry) -> String {
             } else {
                 "wrote"
             };
-            let nsg = e
-                .resource
-                .split('/')
-                .skip_while(|s| !s.eq_ignore_ascii_case("networkSecurityGroups"))
-                .nth(1)
-                .unwrap_or("");
+            let nsg = named_after(&e.resource, "networkSecurityGroups");
             // The NSG first: the rule's generated name is long, and cut last.
             match e.what.contains("securityrules") {
                 true => format!("{verb} rule on NSG {nsg} {}: {}", e.detail, e.resource_name),
@@ -140,12 +135,7 @@ fn sentence(e: &Entry) -> String {
             }
         }
         Kind::FirewallChange => {
-            let firewall = e
-                .resource
-                .split('/')
-                .skip_while(|s| !s.eq_ignore_ascii_case("azureFirewalls"))
-                .nth(1)
-                .unwrap_or("");
+            let firewall = named_after(&e.resource, "azureFirewalls");
             format!("wrote firewall {firewall} {}", e.detail)
         }
         Kind::Finding => format!("{}: {}", e.what, e.detail),
@@ -163,6 +153,15 @@ fn sentence(e: &Entry) -> String {
             format!("{}{on}{why}", operation(&e.what))
         }
     }
+}
+
+/// The name after the `kind` segment of a resource id (`.../networkSecurityGroups/{name}/...`).
+fn named_after<'a>(resource: &'a str, kind: &str) -> &'a str {
+    resource
+        .split('/')
+        .skip_while(|s| !s.eq_ignore_ascii_case(kind))
+        .nth(1)
+        .unwrap_or("")
 }
 
 /// `text` in at most `width` characters, cut with an ellipsis.
