@@ -194,38 +194,32 @@ impl Kind {
     }
 
     pub fn list_path(self, sub: &str) -> String {
+        let (list, api_version) = self.list_under_subscription();
+        format!("/subscriptions/{sub}/providers/{list}?api-version={api_version}")
+    }
+
+    /// What is listed under a subscription's `providers/`, and at which api-version.
+    fn list_under_subscription(self) -> (&'static str, &'static str) {
         match self {
-            Kind::JitPolicies => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Security/jitNetworkAccessPolicies?api-version=2020-01-01"
-            ),
-            Kind::VirtualMachines => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines?api-version=2024-07-01"
-            ),
-            Kind::NetworkInterfaces => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Network/networkInterfaces?api-version=2023-09-01"
-            ),
-            Kind::NetworkSecurityGroups => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Network/networkSecurityGroups?api-version=2023-09-01"
-            ),
-            Kind::PublicIpAddresses => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Network/publicIPAddresses?api-version=2023-09-01"
-            ),
-            Kind::AzureFirewalls => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Network/azureFirewalls?api-version=2023-09-01"
-            ),
+            Kind::JitPolicies => ("Microsoft.Security/jitNetworkAccessPolicies", "2020-01-01"),
+            Kind::VirtualMachines => ("Microsoft.Compute/virtualMachines", "2024-07-01"),
+            Kind::NetworkInterfaces => ("Microsoft.Network/networkInterfaces", "2023-09-01"),
+            Kind::NetworkSecurityGroups => {
+                ("Microsoft.Network/networkSecurityGroups", "2023-09-01")
+            }
+            Kind::PublicIpAddresses => ("Microsoft.Network/publicIPAddresses", "2023-09-01"),
+            Kind::AzureFirewalls => ("Microsoft.Network/azureFirewalls", "2023-09-01"),
             // Assignments at, above (inherited) and below the subscription.
-            Kind::RoleAssignments => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01"
-            ),
+            Kind::RoleAssignments => ("Microsoft.Authorization/roleAssignments", "2022-04-01"),
             // Built-in and custom roles usable at the subscription.
-            Kind::RoleDefinitions => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01"
+            Kind::RoleDefinitions => ("Microsoft.Authorization/roleDefinitions", "2022-04-01"),
+            Kind::RoleEligibility => (
+                "Microsoft.Authorization/roleEligibilityScheduleInstances",
+                "2020-10-01",
             ),
-            Kind::RoleEligibility => format!(
-                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances?api-version=2020-10-01"
-            ),
-            Kind::ActivityLog => format!(
-                "/subscriptions/{sub}/providers/microsoft.insights/eventtypes/management/values?api-version=2015-04-01"
+            Kind::ActivityLog => (
+                "microsoft.insights/eventtypes/management/values",
+                "2015-04-01",
             ),
         }
     }
