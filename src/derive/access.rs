@@ -211,18 +211,6 @@ fn subscriptions_under(hierarchy: &DataFrame) -> Result<HashMap<String, BTreeSet
     Ok(out)
 }
 
-/// The name of the management group a scope names (`/providers/Microsoft.Management/
-/// managementGroups/{name}`), lower case.
-fn management_group_of(scope: &str) -> Option<String> {
-    let parts: Vec<&str> = scope.trim_matches('/').split('/').collect();
-    match parts.as_slice() {
-        [_, _, _, name, ..] if scope_level(scope).0 == "management_group" => {
-            Some(name.to_ascii_lowercase())
-        }
-        _ => None,
-    }
-}
-
 /// The `access` table, and what the run should say about what it could not judge.
 pub fn build(
     assignments: &DataFrame,
@@ -279,7 +267,7 @@ pub fn build(
             continue;
         }
         let (level, sub) = scope_level(scope_text);
-        let subs: Vec<String> = match (sub, management_group_of(scope_text)) {
+        let subs: Vec<String> = match (sub, crate::normalize::management_group_name(scope_text)) {
             (Some(s), _) => vec![s],
             (None, Some(group)) if under.contains_key(&group) => {
                 under[&group].intersection(inventory).cloned().collect()

@@ -304,6 +304,22 @@ pub fn name_of(id: &str) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
+/// The name of the management group an id or scope names
+/// (`/providers/Microsoft.Management/managementGroups/{name}`), lower case.
+pub fn management_group_name(id: &str) -> Option<String> {
+    let parts: Vec<&str> = id.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [p, m, g, name, ..]
+            if p.eq_ignore_ascii_case("providers")
+                && m.eq_ignore_ascii_case("Microsoft.Management")
+                && g.eq_ignore_ascii_case("managementGroups") =>
+        {
+            Some(name.to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
 /// True for a GUID such as an object id or app id.
 pub fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();

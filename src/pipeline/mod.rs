@@ -166,8 +166,7 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                             let mut t = Tables::read_parquet(dir)?;
                             // Stacked with files read for a few columns: the same digest.
                             if let Some(drop) = opts.events.digested() {
-                                let drop: Vec<&'static str> = drop.iter().copied().collect();
-                                crate::tables::digest_key(&mut t.events, &drop)?;
+                                crate::tables::digest_key(&mut t.events, drop)?;
                             }
                             t
                         };

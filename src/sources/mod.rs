@@ -22,7 +22,7 @@ mod fuzz;
 pub mod json;
 pub mod rbac;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::{Column, DataType, PlSmallStr};
 use serde::{Deserialize, Serialize};
@@ -310,7 +310,7 @@ pub struct Batch {
     pub events: TableBuilder,
     /// The key columns `events` holds only as a digest of the key, when it is projected
     /// (see [`crate::tables::digest_key`]).
-    pub digested: Option<Vec<&'static str>>,
+    pub digested: Option<BTreeSet<&'static str>>,
     pub policy_requests: TableBuilder,
     pub policies: TableBuilder,
     pub subscriptions: TableBuilder,
@@ -357,13 +357,13 @@ impl Batch {
             EventColumns::All => Batch::default(),
             EventColumns::Only(set, digested) => Batch {
                 events: TableBuilder::keeping(&schema::EVENTS, |c| set.contains(c)),
-                digested: Some(digested.iter().copied().collect()),
+                digested: Some(digested.clone()),
                 ..Batch::default()
             },
             EventColumns::Key(set, digested) => Batch {
                 events: TableBuilder::keeping(&schema::EVENTS, |c| set.contains(c))
                     .without_counts(),
-                digested: Some(digested.iter().copied().collect()),
+                digested: Some(digested.clone()),
                 ..Batch::default()
             },
             EventColumns::Lean(set) => Batch {

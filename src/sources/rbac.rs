@@ -78,11 +78,17 @@ pub(super) fn role_assignment(
 /// The group a Graph member page belongs to: the GUID after `groups/` in its path, where
 /// `collect --graph` writes it (the page itself does not name the group).
 fn group_of_path(file: &str) -> Option<String> {
+    folder_after(file, "groups", normalize::is_guid)
+}
+
+/// The last folder of `file`'s path that follows a folder named `parent` and passes `valid`,
+/// lower case.
+fn folder_after(file: &str, parent: &str, valid: impl Fn(&str) -> bool) -> Option<String> {
     let parts: Vec<&str> = file.split(['/', '\\']).collect();
     parts
         .windows(2)
         .rev()
-        .find(|w| w[0].eq_ignore_ascii_case("groups") && normalize::is_guid(w[1]))
+        .find(|w| w[0].eq_ignore_ascii_case(parent) && valid(w[1]))
         .map(|w| w[1].to_ascii_lowercase())
 }
 
@@ -113,27 +119,7 @@ pub(super) fn group_member(o: &Map<String, Value>, batch: &mut Batch, file: &str
 /// The management group whose descendants `collect` wrote to `file`
 /// (`management-groups/<group>/descendants-page-N.json`).
 fn management_group_of_path(file: &str) -> Option<String> {
-    let parts: Vec<&str> = file.split(['/', '\\']).collect();
-    parts
-        .windows(2)
-        .rev()
-        .find(|w| w[0].eq_ignore_ascii_case("management-groups"))
-        .map(|w| w[1].to_ascii_lowercase())
-}
-
-/// The last segment of a management group's id, lower case: its name.
-fn group_name(id: &str) -> Option<String> {
-    let parts: Vec<&str> = id.trim_matches('/').split('/').collect();
-    match parts.as_slice() {
-        [p, m, g, name]
-            if p.eq_ignore_ascii_case("providers")
-                && m.eq_ignore_ascii_case("Microsoft.Management")
-                && g.eq_ignore_ascii_case("managementGroups") =>
-        {
-            Some(name.to_ascii_lowercase())
-        }
-        _ => None,
-    }
+    folder_after(file, "management-groups", |_| true)
 }
 
 /// One descendant of a management group (the management groups API's `GetDescendants`,
@@ -145,9 +131,9 @@ pub(super) fn descendant(o: &Map<String, Value>, batch: &mut Batch, file: &str) 
     let id = text_at(o, "id").ok_or("management group descendant has no id")?;
     let parent = path(o, &["properties", "parent", "id"])
         .and_then(|v| text(&v))
-        .and_then(|p| group_name(&p))
+        .and_then(|p| normalize::management_group_name(&p))
         .ok_or("management group descendant names no parent group")?;
-    let (child, kind) = match group_name(&id) {
+    let (child, kind) = match normalize::management_group_name(&id) {
         Some(name) => (name, "management_group"),
         None => {
             let sub = normalize::parse_resource_id(&id)

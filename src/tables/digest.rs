@@ -9,6 +9,7 @@
 //! can make records that collide on purpose without the seeds. Records with the same key have
 //! the same digest, so de-duplication by the digest keeps exactly the rows it keeps by the key.
 
+use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::OnceLock;
 
@@ -32,7 +33,7 @@ fn states() -> &'static [foldhash::quality::FixedState; 2] {
 
 /// Adds the digest of each row's key to `events` and empties the key columns in `drop` (they
 /// become all null, which Polars holds without a value per row).
-pub fn digest_key(events: &mut DataFrame, drop: &[&'static str]) -> Result<()> {
+pub fn digest_key(events: &mut DataFrame, drop: &BTreeSet<&'static str>) -> Result<()> {
     let time = times(events, schema::TIME)?;
     let [resource, operation, status, correlation] = [
         schema::RESOURCE_KEY,
@@ -122,7 +123,8 @@ mod tests {
                 .str(schema::CORRELATION_ID, Some(correlation));
         }
         let mut df = b.finish();
-        digest_key(&mut df, &[schema::RESOURCE_KEY, schema::CORRELATION_ID]).unwrap();
+        let drop = BTreeSet::from([schema::RESOURCE_KEY, schema::CORRELATION_ID]);
+        digest_key(&mut df, &drop).unwrap();
         let digest =
             |i: usize| KEY_DIGEST.map(|c| df.column(c).unwrap().i64().unwrap().get(i).unwrap());
         assert_eq!(digest(0), digest(1));
