@@ -3,8 +3,9 @@
 //! Held equal by: `tests/it/prefilter.rs` (`scan_report_and_caller_answer_the_same_with_and_without_the_prefilter`) and `a_filtered_read_counts_the_same_hours_as_a_full_one` below.
 //!
 //! The byte-level prefilter for JSON Lines: `report`, `scan` and `caller` need only the
-//! Activity Log records that concern JIT policies and network security groups (and, for
-//! `caller`, that name the caller), which are a fraction of a percent of a real log. A line
+//! Activity Log records that concern JIT policies, network security groups, Azure Firewalls
+//! and role assignments (and, for `caller`, that name the caller), which are a fraction of a
+//! percent of a real log. A line
 //! that cannot be one of them is skipped before any JSON is parsed, and only counted: per UTC
 //! hour and subscription into the `activity_hours` table, so the report's data-quality checks
 //! (days and subscriptions without any Activity Log data) still see every record.

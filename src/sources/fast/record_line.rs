@@ -108,7 +108,8 @@ pub enum Identity {
     PassOver,
 }
 
-/// Whether an operation is of JIT policies or network security groups, in any case.
+/// Whether an operation is of JIT policies, network security groups, role assignments or
+/// Azure Firewalls ([`super::prefilter::JIT_WORDS`]), in any case.
 pub fn concerns_jit(operation: &str) -> bool {
     let op = operation.as_bytes();
     super::prefilter::JIT_WORDS.iter().any(|w| {
