@@ -81,7 +81,7 @@ fn write_lines(out: &mut dyn Write, inv: &Investigation, width: usize) -> Result
     for e in &inv.timeline {
         let mut line = format!(
             "{:<19}  {:<kind_width$}  {:<status_width$}  ",
-            seconds(&e.time_utc),
+            seconds(&e.time_utc()),
             e.kind.label(),
             fit(&clean(&e.status), status_width),
         );
@@ -130,7 +130,11 @@ fn sentence(e: &Entry) -> String {
             let nsg = named_after(&e.resource, "networkSecurityGroups");
             // The NSG first: the rule's generated name is long, and cut last.
             match e.what.contains("securityrules") {
-                true => format!("{verb} rule on NSG {nsg} {}: {}", e.detail, e.resource_name),
+                true => format!(
+                    "{verb} rule on NSG {nsg} {}: {}",
+                    e.detail,
+                    e.resource_name()
+                ),
                 false => format!("{verb} NSG {nsg} {}", e.detail),
             }
         }
@@ -140,10 +144,10 @@ fn sentence(e: &Entry) -> String {
         }
         Kind::Finding => format!("{}: {}", e.what, e.detail),
         _ => {
-            let on = if e.resource_name.is_empty() {
+            let on = if e.resource_name().is_empty() {
                 String::new()
             } else {
-                format!(" {}", e.resource_name)
+                format!(" {}", e.resource_name())
             };
             let why = if e.detail.is_empty() || e.detail.starts_with(&*e.status) {
                 String::new()
@@ -320,7 +324,7 @@ fn timeline_frame(inv: &Investigation) -> Result<DataFrame> {
         )
     };
     let columns = vec![
-        col("time_utc", &|e| e.time_utc.clone()),
+        col("time_utc", &|e| e.time_utc()),
         col("kind", &|e| e.kind.label().to_string()),
         col("what", &|e| e.what.to_string()),
         col("resource", &|e| e.resource.to_string()),
@@ -341,13 +345,11 @@ mod tests {
 
     fn entry(kind: Kind, what: &str, resource: &str, detail: &str, line: &str) -> Entry<'static> {
         Entry {
-            time_utc: "2026-11-02T08:21:02.631Z".into(),
-            time: Some(0),
+            time: crate::normalize::parse_time("2026-11-02T08:21:02.631Z"),
             end: None,
             kind,
             what: Cow::Owned(what.into()),
             resource: Cow::Owned(resource.into()),
-            resource_name: Cow::Owned(resource.rsplit('/').next().unwrap_or("").into()),
             status: "Succeeded".into(),
             address: "203.0.113.11".into(),
             detail: Cow::Owned(detail.into()),

@@ -22,8 +22,8 @@ pub const ACTIVITY_IN_PAGE: usize = 500;
 struct OperationCount<'a> {
     what: &'a str,
     count: usize,
-    first: &'a str,
-    last: &'a str,
+    first: String,
+    last: String,
 }
 
 /// The entries the page shows, in time order, and the other activity by operation (most
@@ -42,19 +42,22 @@ fn in_page<'e, 'a>(timeline: &'e [Entry<'a>]) -> (Vec<&'e Entry<'a>>, Vec<Operat
         .filter(|(_, h)| !**h)
         .map(|(e, _)| e)
         .collect();
-    let mut ops: BTreeMap<&str, OperationCount> = BTreeMap::new();
+    // Per operation: how often, and its first and last entries.
+    let mut ops: BTreeMap<&str, (usize, &Entry, &Entry)> = BTreeMap::new();
     for i in activity {
         let e = &timeline[i];
-        let o = ops.entry(e.what.as_ref()).or_insert(OperationCount {
-            what: e.what.as_ref(),
-            count: 0,
-            first: &e.time_utc,
-            last: &e.time_utc,
-        });
-        o.count += 1;
-        o.last = &e.time_utc;
+        let o = ops.entry(e.what.as_ref()).or_insert((0, e, e));
+        o.0 += 1;
+        o.2 = e;
     }
-    let mut ops: Vec<OperationCount> = ops.into_values().collect();
+    let mut ops: Vec<OperationCount> = (ops.into_iter())
+        .map(|(what, (count, first, last))| OperationCount {
+            what,
+            count,
+            first: first.time_utc(),
+            last: last.time_utc(),
+        })
+        .collect();
     ops.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.what.cmp(b.what)));
     (shown, ops)
 }

@@ -76,8 +76,7 @@ mod tests {
 
     fn investigation(entries: usize) -> Investigation<'static> {
         let entry = |i: usize| Entry {
-            time_utc: format!("2026-11-05T02:00:{:02}Z", i % 60),
-            time: Some(i as i64),
+            time: Some(i as i64 % 60 * 1_000_000_000),
             end: None,
             kind: if i.is_multiple_of(2) {
                 Kind::Activity
@@ -86,7 +85,6 @@ mod tests {
             },
             what: format!("op {i} \"quoted\"\nwith a line break\tand a tab, é, \u{1f600}").into(),
             resource: "/subscriptions/s/resourceGroups/rg".into(),
-            resource_name: "rg".into(),
             status: "".into(),
             address: "203.0.113.11".into(),
             detail: "back\\slash".into(),
