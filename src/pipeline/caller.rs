@@ -5,16 +5,17 @@
 //! other names, the inputs are read again for those. A pipe can be read only once: then every
 //! record is read, in one pass.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{LoadOptions, Loaded, dedupe, inputs, load_once, reader, windows};
+use super::{LoadOptions, Loaded, dedupe, inputs, load_once, reader};
 use crate::derive::identities::{aliases, aliases_seen};
 use crate::schema::{self, EVENT_KEY};
-use crate::sources::FileReport;
 use crate::sources::fast::prefilter::Need;
 use crate::sources::fast::prefilter::Prefilter;
+use crate::sources::{Batch, FileReport, detect};
 use crate::tables::{self, EventColumns};
 
 /// Loads what `caller` shows of `id`. The view cites no file hashes (reports do), so no read
@@ -71,27 +72,40 @@ pub(super) fn load(paths: &[PathBuf], opts: LoadOptions, id: &str) -> Result<Loa
     Ok(first)
 }
 
-/// `id` and the other names the caller goes by in the first records that name it: input files
-/// are read whole (with the prefilter, and of the records other than JIT ones only the columns
-/// the full read fills: with every column, the first of 24 files of a 5 GB log held 120 MB)
-/// until one has such a record, within a sixteenth of the input's bytes. Found here, those names spare a second read of the whole input; a name this
-/// misses, the second read finds.
+/// `id` and the other names the caller goes by in the first records that name it, read (with
+/// the prefilter, and of the records other than JIT ones only the columns the full read fills)
+/// until a record names it, within a sixteenth of the input's bytes: files read whole one after
+/// another, and a file read in windows a window at a time. Found here, those names spare a
+/// second read of the whole input; a name this misses, the second read finds.
 fn early_names(paths: &[PathBuf], id: &str) -> Result<Vec<String>> {
     let files = inputs::input_files(paths)?;
     let mut budget = files.iter().map(|(_, size)| size).sum::<u64>() / 16;
     let lower = id.to_ascii_lowercase();
+    let named = |aliases: BTreeSet<String>| {
+        let mut names = vec![id.to_string()];
+        names.extend(aliases.into_iter().filter(|n| *n != lower));
+        names
+    };
     for (path, size) in files {
-        if size > budget {
-            // A file larger than what is left (one big export) is looked at as far as the
-            // budget goes, when it is read in windows: a second read of the whole was half the
-            // time of `caller` on one big file (issue 26).
-            if let Some(head) = head_of(&path, budget, id)
-                && let (aliases, true) = aliases_seen(&head, id)?
-            {
-                let mut names = vec![id.to_string()];
-                names.extend(aliases.into_iter().filter(|n| *n != lower));
-                return Ok(names);
+        if budget == 0 {
+            break;
+        }
+        // A large file stops being read at the first window that names the caller: read whole
+        // (the first of 24 files of a 5 GB log, 218 MB) or to the end of the budget (a fifth
+        // of a second over one 5 GB file), the look cost more than the window it needed.
+        let look = match size > reader::WINDOW as u64 {
+            true => look_in_windows(&path, budget, id)?,
+            false => Look::NotInWindows,
+        };
+        match look {
+            Look::Named(aliases) => return Ok(named(aliases)),
+            Look::Unnamed(read) => {
+                budget = budget.saturating_sub(read);
+                continue;
             }
+            Look::NotInWindows => {}
+        }
+        if size > budget {
             break;
         }
         budget -= size;
@@ -109,28 +123,91 @@ fn early_names(paths: &[PathBuf], id: &str) -> Result<Vec<String>> {
         };
         let (aliases, seen) = aliases_seen(&some.tables, id)?;
         if seen {
-            let mut names = vec![id.to_string()];
-            names.extend(aliases.into_iter().filter(|n| *n != lower));
-            return Ok(names);
+            return Ok(named(aliases));
         }
     }
     Ok(vec![id.to_string()])
 }
 
-/// The tables of the first windows of a JSON Lines file read in windows, up to about `budget`
-/// bytes, filtered for `id` and the JIT records; none for a file read whole or unreadable.
-fn head_of(path: &std::path::Path, budget: u64, id: &str) -> Option<tables::Tables> {
-    let (reader::Opened::Lines(mut windows), _) = reader::open(path, false, 1).ok()? else {
-        return None;
+/// What the early look found in a file.
+enum Look {
+    /// A record names the caller: its other names.
+    Named(BTreeSet<String>),
+    /// Read this many bytes (to the budget or the end) without a record that names it.
+    Unnamed(u64),
+    /// The file is not read in windows (or cannot be opened): it is read whole, if at all.
+    NotInWindows,
+}
+
+/// Reads a JSON Lines file read in windows a window at a time, filtered for `id` and the JIT
+/// records, until a window names `id` or about `budget` bytes are read.
+fn look_in_windows(path: &std::path::Path, budget: u64, id: &str) -> Result<Look> {
+    let Ok((reader::Opened::Lines(mut windows), _)) = reader::open(path, false, 1) else {
+        return Ok(Look::NotInWindows);
     };
     let filter = Prefilter::for_need(&Need::JitAnd(vec![id.to_string()]));
+    let events = EventColumns::lean(schema::ACTIVITY_COLUMNS);
     let mut report = FileReport::new(path.display().to_string(), String::new(), 0);
-    windows::in_turn(
-        &mut windows,
-        &mut report,
-        &EventColumns::lean(schema::ACTIVITY_COLUMNS),
-        filter.as_ref(),
-        budget,
-    )
-    .ok()
+    let mut read = 0;
+    while read < budget {
+        // Errors are the full read's to report.
+        let Ok(Some(window)) = windows.next_window() else {
+            break;
+        };
+        read += window.len() as u64;
+        let mut batch = Batch::keeping(&events);
+        detect::read_json_lines(&window, 1, &mut batch, &mut report, filter.as_ref());
+        if let (aliases, true) = aliases_seen(&batch.finish(), id)? {
+            return Ok(Look::Named(aliases));
+        }
+    }
+    Ok(Look::Unnamed(read))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The early look in a file read in windows stops at the first window that names the
+    /// caller, and reads no further than its budget when none does.
+    #[test]
+    fn the_early_look_stops_at_the_first_window_naming_the_caller() {
+        let line = |upn: &str| {
+            format!(
+                r#"{{"time":"2026-11-05T16:18:09Z","resourceId":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a","operationName":"Microsoft.Storage/storageAccounts/listKeys/action","resultType":"Success","correlationId":"c","identity":{{"claims":{{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"{upn}","http://schemas.microsoft.com/identity/claims/objectidentifier":"0b0b0b0b-0000-4000-8000-000000000001"}}}}}}"#
+            )
+        };
+        let mut data = line("ann@contoso.com");
+        data.push('\n');
+        let filler = line("zoe@contoso.com");
+        while data.len() < 3 * reader::WINDOW {
+            data.push_str(&filler);
+            data.push('\n');
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &data).unwrap();
+        match look_in_windows(file.path(), u64::MAX, "ANN@contoso.com").unwrap() {
+            Look::Named(names) => assert!(
+                names.contains("0b0b0b0b-0000-4000-8000-000000000001"),
+                "{names:?}"
+            ),
+            _ => panic!("named in the first window"),
+        }
+        let window = reader::WINDOW as u64;
+        match look_in_windows(file.path(), window + 1, "bob@contoso.com").unwrap() {
+            // Two windows: the budget is past the first.
+            Look::Unnamed(read) => assert!(read > window && read <= 2 * window + 4096, "{read}"),
+            _ => panic!("bob is nowhere"),
+        }
+        match look_in_windows(file.path(), u64::MAX, "bob@contoso.com").unwrap() {
+            Look::Unnamed(read) => assert_eq!(read, data.len() as u64),
+            _ => panic!("bob is nowhere"),
+        }
+        let small = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(small.path(), line("ann@contoso.com")).unwrap();
+        assert!(matches!(
+            look_in_windows(small.path(), u64::MAX, "ann@contoso.com").unwrap(),
+            Look::NotInWindows
+        ));
+    }
 }

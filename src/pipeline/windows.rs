@@ -27,7 +27,7 @@ pub(super) fn parse(
     workers: usize,
 ) -> Result<Tables> {
     if workers <= 1 {
-        return in_turn(windows, report, &opts.events, filter, u64::MAX);
+        return in_turn(windows, report, &opts.events, filter);
     }
     let next = Mutex::new(Next {
         windows,
@@ -92,23 +92,17 @@ pub(super) fn parse(
     Ok(tables)
 }
 
-/// The plain twin: the windows one after another on this thread, until at least `budget`
-/// bytes are read (`u64::MAX`: the whole file; less: a look at its head).
-pub(super) fn in_turn(
+/// The plain twin: the windows one after another on this thread.
+fn in_turn(
     windows: &mut Windows,
     report: &mut FileReport,
     events: &EventColumns,
     filter: Option<&Prefilter>,
-    budget: u64,
 ) -> Result<Tables> {
     let mut batch = Batch::keeping(events);
-    let (mut line, mut read) = (1, 0);
-    while read < budget {
-        let Some(w) = windows.next_window().context("cannot read file")? else {
-            break;
-        };
+    let mut line = 1;
+    while let Some(w) = windows.next_window().context("cannot read file")? {
         line = detect::read_json_lines(&w, line, &mut batch, report, filter);
-        read += w.len() as u64;
     }
     Ok(batch.finish())
 }
