@@ -205,6 +205,7 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         tables.compact(MAX_CHUNKS);
     }
     bar.finish_and_clear();
+    reader::free_spare_windows();
     // One directory `ingest` wrote is already de-duplicated and derived: read it as it is
     // (what makes repeated queries over Parquet cheap).
     let tables = if let [Input::Ingested(_)] = inputs.as_slice() {

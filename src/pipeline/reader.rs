@@ -16,6 +16,7 @@ use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek};
 use std::ops::Deref;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::thread::JoinHandle;
 use std::time::SystemTime;
@@ -28,6 +29,37 @@ use crate::sources::detect;
 /// Files up to this size are handled whole; larger JSON Lines files a window of about this
 /// size at a time.
 pub const WINDOW: usize = 16 << 20;
+
+/// Window buffers of files already read, for the next file's windows. A file's reading thread
+/// reuses its buffers (see [`Bytes`]'s drop), but each new file of a few dozen took fresh ones,
+/// zeroed and faulted in page by page again, and freed at its end.
+static SPARE_WINDOWS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// A window buffer from [`SPARE_WINDOWS`], or a new one, empty (room for a window and the
+/// byte `read_to_end` reads to see the end, so a file's first window fits without growing).
+fn spare_window() -> Vec<u8> {
+    let mut spare = SPARE_WINDOWS.lock().unwrap_or_else(|e| e.into_inner());
+    spare
+        .pop()
+        .unwrap_or_else(|| Vec::with_capacity(WINDOW + 1))
+}
+
+/// Keeps `buf` for another file's windows, up to two a core (as many as are read at once).
+fn keep_window(buf: Vec<u8>) {
+    if buf.capacity() < WINDOW {
+        return;
+    }
+    let mut spare = SPARE_WINDOWS.lock().unwrap_or_else(|e| e.into_inner());
+    if spare.len() < 2 * rayon::current_num_threads() {
+        spare.push(buf);
+    }
+}
+
+/// Frees the window buffers kept for other files, once no file is left to read.
+pub fn free_spare_windows() {
+    let mut spare = SPARE_WINDOWS.lock().unwrap_or_else(|e| e.into_inner());
+    *spare = Vec::new();
+}
 
 /// Bytes of a file, read into memory: a whole file, or a window whose buffer goes back to the
 /// reading thread once parsed.
@@ -60,8 +92,11 @@ impl Drop for Bytes {
     /// the standard library's `read_to_end`) and its pages' first faults, 8% of `query`'s time
     /// on a large file, on the thread that also hashes.
     fn drop(&mut self) {
-        if let Some(back) = self.back.take() {
-            let _ = back.send(std::mem::take(&mut self.data));
+        if let Some(back) = self.back.take()
+            && let Err(gone) = back.send(std::mem::take(&mut self.data))
+        {
+            // The file's reading thread is done: another file's may use it.
+            keep_window(gone.0);
         }
     }
 }
@@ -100,7 +135,15 @@ pub fn open(path: &Path, hash: bool, ahead: usize) -> io::Result<(Opened, Option
         file.rewind()?;
     }
     // The first window decides: a JSON Lines file that fills it is read a window at a time.
-    let mut head = Vec::with_capacity(WINDOW.min(size).saturating_add(1));
+    let mut head = match size >= WINDOW {
+        true => {
+            let mut buf = spare_window();
+            buf.clear();
+            buf
+        }
+        false => Vec::new(),
+    };
+    head.reserve(WINDOW.min(size).saturating_add(1));
     (&mut file).take(WINDOW as u64).read_to_end(&mut head)?;
     if head.len() == WINDOW && is_json_lines(&head) {
         let mut tee = Tee::new(file, false);
@@ -239,6 +282,10 @@ impl Windows {
                     break;
                 }
             }
+            keep_window(std::mem::take(&mut cutter.buf));
+            while let Ok(buf) = cutter.spare.try_recv() {
+                keep_window(buf);
+            }
             cutter.source
         });
         Windows {
@@ -333,7 +380,7 @@ impl Cutter {
             }
         };
         let rest = self.filled - cut;
-        let mut next = self.spare.try_recv().unwrap_or_default();
+        let mut next = self.spare.try_recv().unwrap_or_else(|_| spare_window());
         if next.len() < WINDOW.max(rest) {
             next.resize(WINDOW.max(rest), 0);
         }
