@@ -70,6 +70,16 @@ const FIREWALL_WORD: &str = "azurefirewalls";
 const ROLE_WORD: &str = "roleassignments/";
 const NSG_WORD: &str = "networksecuritygroups";
 
+/// A word as the filter looks for it: a segment of a path, after its slash, as Azure writes
+/// it in every operation name (`Microsoft.Network/networkSecurityGroups/...`) and resource id
+/// (`.../providers/Microsoft.Authorization/roleAssignments/...`). Bare, the words' first
+/// letters were everywhere: seven times a line (`net` in `windows.net`, `rol` in the
+/// authorization's `role`, `azu` in AKS rule names), each a match to check; after a slash,
+/// once a line, where the NSG is named (issue 26).
+fn needle(word: &str) -> String {
+    format!("/{word}")
+}
+
 impl Prefilter {
     /// The filter for `need`, or none when every record is needed (or when an identity holds
     /// characters ASCII case-folding cannot match safely).
@@ -80,7 +90,7 @@ impl Prefilter {
             }
             Some(ids.iter().map(|id| regex::escape(id.trim())).collect())
         };
-        let jit = || JIT_WORDS.iter().map(|w| w.to_string());
+        let jit = || JIT_WORDS.iter().map(|w| needle(w));
         let regex = |words: Vec<String>| {
             Regex::new(&format!("(?i-u){}", words.join("|"))).expect("escaped words")
         };
@@ -90,20 +100,20 @@ impl Prefilter {
             Need::Jit => Some(Prefilter {
                 keep: regex(jit().collect()),
                 others: Some(regex(vec![
-                    POLICY_WORD.into(),
-                    ROLE_WORD.into(),
-                    FIREWALL_WORD.into(),
+                    needle(POLICY_WORD),
+                    needle(ROLE_WORD),
+                    needle(FIREWALL_WORD),
                 ])),
                 except: None,
                 hours: true,
             }),
             Need::JitAnd(ids) => {
                 let mut words = literal(ids)?;
-                words.push(POLICY_WORD.into());
-                words.push(ROLE_WORD.into());
-                words.push(FIREWALL_WORD.into());
+                words.push(needle(POLICY_WORD));
+                words.push(needle(ROLE_WORD));
+                words.push(needle(FIREWALL_WORD));
                 let others = regex(words.clone());
-                words.push(NSG_WORD.into());
+                words.push(needle(NSG_WORD));
                 Some(Prefilter {
                     keep: regex(words),
                     others: Some(others),
@@ -113,9 +123,9 @@ impl Prefilter {
             }
             Need::NewFor { names, already } => {
                 let mut kept_before = literal(already)?;
-                kept_before.push(POLICY_WORD.into());
-                kept_before.push(ROLE_WORD.into());
-                kept_before.push(FIREWALL_WORD.into());
+                kept_before.push(needle(POLICY_WORD));
+                kept_before.push(needle(ROLE_WORD));
+                kept_before.push(needle(FIREWALL_WORD));
                 Some(Prefilter {
                     keep: regex(literal(names)?),
                     others: None,
@@ -132,7 +142,7 @@ impl Prefilter {
         let wanted = escaped && self.is_first_read()
             || word.is_some_and(|w| {
                 // Found first, the NSG word may not be the only one: the others are looked for.
-                !w.eq_ignore_ascii_case(NSG_WORD.as_bytes())
+                !(w.first() == Some(&b'/') && w[1..].eq_ignore_ascii_case(NSG_WORD.as_bytes()))
                     || self.others.as_ref().is_none_or(|o| o.is_match(line))
                     || nsg_needed(line)
             });
@@ -216,7 +226,7 @@ fn third_key_operation(line: &[u8]) -> Option<&[u8]> {
 }
 
 static NSG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!("(?i-u){NSG_WORD}")).expect("a word"));
+    LazyLock::new(|| Regex::new(&format!("(?i-u){}", needle(NSG_WORD))).expect("a word"));
 static JIT_MARK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("(?i-u)jitrule|jit network access").expect("words"));
 static OPERATION: LazyLock<Regex> =
@@ -435,9 +445,13 @@ mod tests {
         let both = line(
             write,
             "x",
-            r#", "resourceType": "jitNetworkAccessPolicies""#,
+            r#", "resourceType": "Microsoft.Security/jitNetworkAccessPolicies""#,
         );
         assert!(jit.keeps(both.as_bytes()));
+        // A word is looked for as a path's segment: bare, in a text, it is not the operation's
+        // or a resource's.
+        let bare = line(write, "x", r#", "note": "jitNetworkAccessPolicies""#);
+        assert!(!jit.keeps(bare.as_bytes()));
         // A second read keeps what the first passed over, when it names a new name.
         let second = Prefilter::for_need(&Need::NewFor {
             names: vec!["c0ffee".into()],
@@ -467,7 +481,9 @@ mod tests {
         .unwrap();
         assert!(f.keeps(br#"{"caller":"B2B2"}"#));
         assert!(!f.keeps(br#"{"caller":"b2b2","upn":"bob@contoso.com"}"#));
-        assert!(!f.keeps(br#"{"caller":"b2b2","op":"networkSecurityGroups/write"}"#));
+        assert!(
+            !f.keeps(br#"{"caller":"b2b2","op":"Microsoft.Network/networkSecurityGroups/write"}"#)
+        );
         assert!(!f.keeps(br#"{"caller":"b2b2","x":"\u0027"}"#));
         assert!(!f.keeps(br#"{"caller":"carol"}"#));
     }
