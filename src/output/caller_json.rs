@@ -57,13 +57,15 @@ pub fn write(w: &mut impl Write, inv: &Investigation) -> Result<()> {
 fn pretty_at(out: &mut Vec<u8>, value: &impl Serialize, depth: usize) -> Result<()> {
     let alone = serde_json::to_vec_pretty(value)?;
     let indent = "  ".repeat(depth);
-    for (i, line) in alone.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            out.push(b'\n');
-            out.extend_from_slice(indent.as_bytes());
-        }
-        out.extend_from_slice(line);
+    // The line breaks found a vector at a time (a closure per byte was a fifth of the time
+    // `caller` spends after reading, issue 26).
+    let mut from = 0;
+    for at in memchr::memchr_iter(b'\n', &alone) {
+        out.extend_from_slice(&alone[from..=at]);
+        out.extend_from_slice(indent.as_bytes());
+        from = at + 1;
     }
+    out.extend_from_slice(&alone[from..]);
     Ok(())
 }
 
