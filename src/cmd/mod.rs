@@ -43,6 +43,7 @@ fn load(input: &InputArgs, need: Need, hash: bool, events: EventColumns) -> Resu
             events,
             max_document: input.max_document_size,
             redact: !input.no_redact,
+            quiet: false,
         },
     )
 }

@@ -63,6 +63,8 @@ pub(super) fn load(paths: &[PathBuf], opts: LoadOptions, id: &str) -> Result<Loa
                 already: names,
             },
             events: lean,
+            // The same inputs: their warnings are the first read's.
+            quiet: true,
             ..opts
         },
     )?;
@@ -116,6 +118,8 @@ fn early_names(paths: &[PathBuf], id: &str) -> Result<Vec<String>> {
                 need: Need::JitAnd(vec![id.to_string()]),
                 hash: false,
                 events: EventColumns::lean(schema::ACTIVITY_COLUMNS),
+                // A file of role assignments read alone names roles another file defines.
+                quiet: true,
                 ..LoadOptions::default()
             },
         ) else {

@@ -56,6 +56,10 @@ pub struct LoadOptions {
     pub max_document: u64,
     /// Mask credentials pasted into the data (off with `--no-redact`).
     pub redact: bool,
+    /// Print no warnings: a look at some files before the read of all of them (`caller`'s
+    /// early look for other names), whose warnings are about a file alone, and which the
+    /// full read gives again where the inputs together still deserve them.
+    pub quiet: bool,
 }
 
 impl Default for LoadOptions {
@@ -69,6 +73,7 @@ impl Default for LoadOptions {
             events: EventColumns::All,
             max_document: 1 << 30,
             redact: true,
+            quiet: false,
         }
     }
 }
@@ -96,7 +101,7 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     let filter = Prefilter::for_need(&opts.need);
     let mut summary = IngestSummary::default();
     let inputs = collect_inputs(paths, &mut summary);
-    for warning in &summary.warnings {
+    for warning in summary.warnings.iter().filter(|_| !opts.quiet) {
         eprintln!("jitaudit: warning: {}", clean(warning));
     }
     if opts.strict
@@ -534,7 +539,7 @@ fn finish_tables(
     t.activity_hours = tables::activity_hours_frame(&tables::coverage_of_frame(&t.activity_hours)?);
     // The ledger is made from every column of events: not from some of them.
     let (mut t, notes) = derive::derive(t, events.fills_requests())?;
-    for note in &notes {
+    for note in notes.iter().filter(|_| !opts.quiet) {
         eprintln!("jitaudit: warning: {}", clean(note));
     }
     summary.warnings.extend(notes);

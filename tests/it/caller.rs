@@ -264,6 +264,61 @@ fn names_found_first_or_only_later_give_what_a_whole_read_gives() {
     }
 }
 
+/// The early look for the caller's other names reads files one at a time: role assignments
+/// read without the file that defines their roles are no reason for a warning, since the read
+/// of all the inputs together has the definitions. With the files of Resource Manager sorted
+/// before the logs and the logs large enough for the look to reach them, the look once warned
+/// of "roles the inputs do not define" that the inputs did define.
+#[test]
+fn the_early_look_warns_of_nothing_the_whole_input_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        for entry in walkdir::WalkDir::new(from) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() {
+                let name = entry.path().strip_prefix(from).unwrap();
+                let target = to.join(name);
+                std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    };
+    copy(&sample().join("arm"), &dir.path().join("arm"));
+    let logs = dir.path().join("insights-activity-logs");
+    copy(&sample().join("insights-activity-logs"), &logs);
+    // Enough log after the Resource Manager files for a sixteenth of the input to cover them.
+    let mut filler = Vec::new();
+    for f in files_under(&logs) {
+        filler.extend(std::fs::read(f).unwrap());
+    }
+    let bulk = filler.repeat(40);
+    std::fs::write(logs.join("zz-bulk.json"), &bulk).unwrap();
+    let arm: u64 = files_under(&dir.path().join("arm"))
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    assert!(
+        16 * arm < bulk.len() as u64,
+        "the look reaches the role files"
+    );
+    let out = caller(&[
+        "bob@contoso.com",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    // The role assignments were read: bob's rights are named.
+    assert!(
+        json(&out)["summary"]["rights"]
+            .to_string()
+            .contains("JIT Requester"),
+        "{}",
+        json(&out)["summary"]
+    );
+}
+
 /// Issue 27: the caller page stays light for a busy identity: every JIT request, NSG change and
 /// finding, the latest 500 other records, and the rest counted by operation, so nothing read is
 /// unaccounted for.
