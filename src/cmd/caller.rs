@@ -15,7 +15,7 @@ use crate::output::load::{print_errors, print_rejections};
 use crate::output::{self, Export, frame};
 use crate::pipeline::{self, Need};
 use crate::rules;
-use crate::summary::caller::{closest, investigate};
+use crate::summary::caller::{closest, draft};
 use crate::tables::EventColumns;
 use crate::window;
 
@@ -62,14 +62,14 @@ pub fn run(mut args: CallerArgs) -> Result<Exit> {
             }
         );
     }
-    let outcome = rules::run(
-        &loaded.tables,
-        &config,
-        &window,
-        window::now()?.date_naive(),
-        None,
-    )?;
-    let inv = investigate(&loaded.tables, &args.id, &window, &outcome.findings)?;
+    // The rules and the caller's part of the tables, at once: neither needs the other.
+    let today = window::now()?.date_naive();
+    let (outcome, draft) = rayon::join(
+        || rules::run(&loaded.tables, &config, &window, today, None),
+        || draft(&loaded.tables, &args.id, &window),
+    );
+    let outcome = outcome?;
+    let inv = draft?.finish(&outcome.findings)?;
     if let Some(path) = &args.html {
         output::to_file(
             path,

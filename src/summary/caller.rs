@@ -20,8 +20,7 @@ use crate::window::Window;
 const NANOS: i64 = 1_000_000_000;
 
 /// What kind of entry a timeline row is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     JitRequest,
     Activity,
@@ -31,6 +30,17 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind as CSV, JSON and the page's styles name it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::JitRequest => "jit_request",
+            Kind::Activity => "activity",
+            Kind::NsgChange => "nsg_change",
+            Kind::FirewallChange => "firewall_change",
+            Kind::Finding => "finding",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Kind::JitRequest => "JIT request",
@@ -76,21 +86,38 @@ impl Entry<'_> {
     }
 }
 
-/// The fields CSV and JSON show, in their order (the time as text and the resource's name
-/// included, the terminal's `line` and the window's end left out).
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl Entry<'_> {
+    /// The fields CSV, JSON and the page show, in their order: the time as text and the
+    /// resource's name included, the terminal's `line` and the window's end left out.
+    pub fn fields(&self) -> [(&'static str, Cow<'_, str>); 9] {
+        [
+            ("time_utc", Cow::Owned(self.time_utc())),
+            ("kind", Cow::Borrowed(self.kind.key())),
+            ("what", Cow::Borrowed(&*self.what)),
+            ("resource", Cow::Borrowed(&*self.resource)),
+            ("resource_name", Cow::Borrowed(self.resource_name())),
+            ("status", Cow::Borrowed(&*self.status)),
+            ("address", Cow::Borrowed(&*self.address)),
+            ("detail", Cow::Borrowed(&*self.detail)),
+            ("reference", Cow::Borrowed(&*self.reference)),
+        ]
+    }
+}
+
 impl Serialize for Entry<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut e = s.serialize_struct("Entry", 9)?;
-        e.serialize_field("time_utc", &self.time_utc())?;
-        e.serialize_field("kind", &self.kind)?;
-        e.serialize_field("what", &self.what)?;
-        e.serialize_field("resource", &self.resource)?;
-        e.serialize_field("resource_name", self.resource_name())?;
-        e.serialize_field("status", &self.status)?;
-        e.serialize_field("address", &self.address)?;
-        e.serialize_field("detail", &self.detail)?;
-        e.serialize_field("reference", &self.reference)?;
+        let fields = self.fields();
+        let mut e = s.serialize_struct("Entry", fields.len())?;
+        for (name, value) in &fields {
+            e.serialize_field(name, value)?;
+        }
         e.end()
     }
 }
@@ -154,14 +181,22 @@ struct Part<'a> {
     activity: usize,
 }
 
-/// Builds the investigation of `id` over the window; `findings` are the rules' output for the
-/// same inputs.
-pub fn investigate<'a>(
+/// The investigation of `id` over the window before the rules' findings join it
+/// ([`Draft::finish`]): the tables' part, which needs no finding, is made while the rules run
+/// (`cmd::caller`).
+pub struct Draft<'a> {
     t: &'a Tables,
-    id: &str,
-    window: &Window,
-    findings: &[Finding],
-) -> Result<Investigation<'a>> {
+    id: String,
+    names: BTreeSet<String>,
+    timeline: Vec<Entry<'a>>,
+    vms: BTreeSet<String>,
+    sources: BTreeMap<String, (i64, i64, usize)>,
+    requests: usize,
+    activity: usize,
+}
+
+/// Builds the investigation of `id` over the window, but for the findings.
+pub fn draft<'a>(t: &'a Tables, id: &str, window: &Window) -> Result<Draft<'a>> {
     let names = aliases(t, id)?;
     let mut timeline = Vec::new();
     let mut vms = BTreeSet::new();
@@ -351,7 +386,7 @@ pub fn investigate<'a>(
     // No more entries than rows: reserved once, and filled only as far as entries come (the
     // pages past them are never touched). The parts are made a wave at a time, each wave
     // moved into the timeline and freed before the next: memory holds the timeline once.
-    timeline.reserve(e.height() + findings.len());
+    timeline.reserve(e.height());
     let mut activity = 0;
     for wave in parts.chunks(2 * rayon::current_num_threads()) {
         let found: Vec<Part> = wave.par_iter().map(|rows| part(rows.clone())).collect();
@@ -367,88 +402,115 @@ pub fn investigate<'a>(
         }
     }
 
-    let mut by_severity = BTreeMap::new();
-    let mut odd = 0;
-    for f in findings
-        .iter()
-        .filter(|f| names.contains(&f.caller.to_ascii_lowercase()))
-    {
-        *by_severity.entry(f.severity.to_string()).or_insert(0) += 1;
-        odd += usize::from(f.rule_id == "JIT001");
-        let t = crate::normalize::parse_time(&f.time_utc);
-        timeline.push(Entry {
-            time: t,
-            end: None,
-            kind: Kind::Finding,
-            what: Cow::Owned(format!("{} {}", f.rule_id, f.title)),
-            resource: Cow::Owned(f.vm_id.clone()),
-            status: Cow::Owned(if f.suppressed {
-                format!("{} (suppressed)", f.severity)
-            } else {
-                f.severity.to_string()
-            }),
-            address: Cow::Owned(f.source.clone()),
-            detail: Cow::Owned(f.detail.clone()),
-            reference: Cow::Owned(f.evidence.clone()),
-            line: String::new(),
-        });
-    }
-    // A total order, so that the timeline does not depend on the order records were read in.
-    fn key<'e>(e: &'e Entry) -> (bool, Option<i64>, Kind, [&'e str; 6]) {
-        let text = [
-            &*e.what,
-            &*e.resource,
-            &*e.status,
-            &*e.address,
-            &*e.detail,
-            &*e.reference,
-        ];
-        (e.time.is_none(), e.time, e.kind, text)
-    }
-    // The entries are large: their order is found first, then each is swapped into place.
-    let mut order: Vec<usize> = (0..timeline.len()).collect();
-    order.par_sort_by(|&a, &b| key(&timeline[a]).cmp(&key(&timeline[b])));
-    permute(&mut timeline, order);
-    let dated: Vec<i64> = timeline
-        .iter()
-        .filter(|e| e.kind != Kind::Finding)
-        .filter_map(|e| e.time)
-        .collect();
-    let summary = Summary {
-        caller: id.to_string(),
-        identities: names.iter().cloned().collect(),
-        first_activity: dated
-            .iter()
-            .min()
-            .map(|t| format_time(*t))
-            .unwrap_or_default(),
-        last_activity: dated
-            .iter()
-            .max()
-            .map(|t| format_time(*t))
-            .unwrap_or_default(),
+    Ok(Draft {
+        t,
+        id: id.to_string(),
+        names,
+        timeline,
+        vms,
+        sources,
         requests,
-        activity_records: activity,
-        sources: sources
-            .into_iter()
-            .filter(|(a, _)| !a.is_empty())
-            .map(|(address, (first, last, count))| SourceSeen {
-                address,
-                first_seen: format_time(first),
-                last_seen: format_time(last),
-                count,
-            })
-            .collect(),
-        vms: vms.into_iter().collect(),
-        odd_hour_share: if requests == 0 {
-            0.0
-        } else {
-            odd as f64 / requests as f64
-        },
-        findings_by_severity: by_severity,
-        rights: rights(t, &names)?,
-    };
-    Ok(Investigation { summary, timeline })
+        activity,
+    })
+}
+
+impl<'a> Draft<'a> {
+    /// The investigation, with the findings that name the caller.
+    pub fn finish(self, findings: &[Finding]) -> Result<Investigation<'a>> {
+        let Draft {
+            t,
+            id,
+            names,
+            mut timeline,
+            vms,
+            sources,
+            requests,
+            activity,
+        } = self;
+        timeline.reserve(findings.len());
+        let mut by_severity = BTreeMap::new();
+        let mut odd = 0;
+        for f in findings
+            .iter()
+            .filter(|f| names.contains(&f.caller.to_ascii_lowercase()))
+        {
+            *by_severity.entry(f.severity.to_string()).or_insert(0) += 1;
+            odd += usize::from(f.rule_id == "JIT001");
+            let t = crate::normalize::parse_time(&f.time_utc);
+            timeline.push(Entry {
+                time: t,
+                end: None,
+                kind: Kind::Finding,
+                what: Cow::Owned(format!("{} {}", f.rule_id, f.title)),
+                resource: Cow::Owned(f.vm_id.clone()),
+                status: Cow::Owned(if f.suppressed {
+                    format!("{} (suppressed)", f.severity)
+                } else {
+                    f.severity.to_string()
+                }),
+                address: Cow::Owned(f.source.clone()),
+                detail: Cow::Owned(f.detail.clone()),
+                reference: Cow::Owned(f.evidence.clone()),
+                line: String::new(),
+            });
+        }
+        // A total order, so that the timeline does not depend on the order records were read in.
+        fn key<'e>(e: &'e Entry) -> (bool, Option<i64>, Kind, [&'e str; 6]) {
+            let text = [
+                &*e.what,
+                &*e.resource,
+                &*e.status,
+                &*e.address,
+                &*e.detail,
+                &*e.reference,
+            ];
+            (e.time.is_none(), e.time, e.kind, text)
+        }
+        // The entries are large: their order is found first, then each is swapped into place.
+        let mut order: Vec<usize> = (0..timeline.len()).collect();
+        order.par_sort_by(|&a, &b| key(&timeline[a]).cmp(&key(&timeline[b])));
+        permute(&mut timeline, order);
+        let dated: Vec<i64> = timeline
+            .iter()
+            .filter(|e| e.kind != Kind::Finding)
+            .filter_map(|e| e.time)
+            .collect();
+        let summary = Summary {
+            caller: id.to_string(),
+            identities: names.iter().cloned().collect(),
+            first_activity: dated
+                .iter()
+                .min()
+                .map(|t| format_time(*t))
+                .unwrap_or_default(),
+            last_activity: dated
+                .iter()
+                .max()
+                .map(|t| format_time(*t))
+                .unwrap_or_default(),
+            requests,
+            activity_records: activity,
+            sources: sources
+                .into_iter()
+                .filter(|(a, _)| !a.is_empty())
+                .map(|(address, (first, last, count))| SourceSeen {
+                    address,
+                    first_seen: format_time(first),
+                    last_seen: format_time(last),
+                    count,
+                })
+                .collect(),
+            vms: vms.into_iter().collect(),
+            odd_hour_share: if requests == 0 {
+                0.0
+            } else {
+                odd as f64 / requests as f64
+            },
+            findings_by_severity: by_severity,
+            rights: rights(t, &names)?,
+        };
+        Ok(Investigation { summary, timeline })
+    }
 }
 
 /// The caller's rights from `access`, matched by object id or name.
