@@ -3,19 +3,18 @@
 //! The reading thread ([`super::reader`]) reads, hashes and cuts the file into windows of whole
 //! lines; here each window is parsed by whichever parsing thread is free, its lines numbered
 //! from its own start and renumbered once the windows before it are counted, and the parts are
-//! put back in the file's order. The rows, their line numbers and the file's report are then what one thread reading
-//! the windows one after another makes (the plain twin, `workers == 1`, which a test below
-//! holds equal). One big file used one core of many: this puts the others to work while the
+//! put back in the file's order. The rows, their line numbers and the file's report are then
+//! what one thread reading the windows one after another makes (the plain twin,
+//! `workers == 1`, which a test below holds equal). One big file used one core of many: this puts the others to work while the
 //! reading thread hashes (issue 26; figures in docs/performance.md).
 
 use std::sync::{Condvar, Mutex};
 
 use anyhow::{Context, Result};
+use polars::prelude::IntoColumn;
 
 use super::reader::Windows;
 use super::{LoadOptions, Prefilter};
-use polars::prelude::IntoColumn;
-
 use crate::schema;
 use crate::sources::{Batch, FileReport, detect};
 use crate::tables::{EventColumns, Tables};
