@@ -8,3 +8,4 @@ pub mod history;
 pub mod report;
 pub mod rights;
 pub mod sources;
+pub mod timeline;
