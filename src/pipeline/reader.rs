@@ -27,8 +27,11 @@ use sha2::{Digest, Sha256};
 use crate::sources::detect;
 
 /// Files up to this size are handled whole; larger JSON Lines files a window of about this
-/// size at a time.
-pub const WINDOW: usize = 16 << 20;
+/// size at a time. A window of 2 MiB is still in the processor's caches when it is parsed
+/// after its copy from the page cache (issue 26): with 16 MiB ones `query` over one 1.5 GB
+/// file took 0.72 to 0.79 s and over 24 files 0.82 to 0.89 s, with 2 MiB ones 0.67 to 0.68
+/// and 0.66 to 0.74 s (1 and 4 MiB were no better; docs/performance.md).
+pub const WINDOW: usize = 2 << 20;
 
 /// Window buffers of files already read, for the next file's windows. A file's reading thread
 /// reuses its buffers (see [`Bytes`]'s drop), but each new file of a few dozen took fresh ones,
