@@ -45,6 +45,20 @@ pub fn write(
         && (ev.operation_id.as_deref())
             .is_some_and(|op| !super::fast::record_line::concerns_jit(op));
     let mut key = [0; 256];
+    let resource_key = (ev.resource_id.as_deref()).map(|id| id_key_in(id, &mut key));
+    if events.is_digesting() {
+        fn text(s: Option<&str>) -> Option<&str> {
+            s.filter(|s| !s.is_empty())
+        }
+        let key = crate::tables::Key {
+            time: ev.time,
+            resource: text(resource_key.as_deref()),
+            operation: text(ev.operation_id.as_deref()),
+            status: text(ev.status.as_deref()),
+            correlation: text(ev.correlation_id.as_deref()),
+        };
+        events.push_digest(key.digest());
+    }
     // In the order of the table's columns, each addressed by its position.
     events
         .row_lean(lean)
@@ -63,10 +77,7 @@ pub fn write(
             ev.resource_group.as_deref(),
         )
         .str(const { at(schema::RESOURCE_ID) }, ev.resource_id.as_deref())
-        .str(
-            const { at(schema::RESOURCE_KEY) },
-            (ev.resource_id.as_deref()).map(|id| id_key_in(id, &mut key)),
-        )
+        .str(const { at(schema::RESOURCE_KEY) }, resource_key.as_deref())
         .str(
             const { at(schema::RESOURCE_TYPE) },
             ev.resource_type.as_deref(),

@@ -360,9 +360,11 @@ impl Batch {
                 digested: Some(digested.clone()),
                 ..Batch::default()
             },
+            // Read for the key alone, the rows are given the key's digest as they are written.
             EventColumns::Key(set, digested) => Batch {
                 events: TableBuilder::keeping(&schema::EVENTS, |c| set.contains(c))
-                    .without_counts(),
+                    .without_counts()
+                    .digesting(digested),
                 digested: Some(digested.clone()),
                 ..Batch::default()
             },
@@ -391,7 +393,9 @@ impl Batch {
                 .with_column(none)
                 .expect("a column of the frame's height, replacing its own");
         }
-        if let Some(drop) = &self.digested {
+        if let Some(drop) = &self.digested
+            && !crate::tables::has_digest(&events)
+        {
             crate::tables::digest_key(&mut events, drop)
                 .expect("the key's columns, of the frame's height");
         }

@@ -66,6 +66,9 @@ pub struct TableBuilder {
     /// Per row, the values given for columns not kept (only when some are not, and `counts`).
     not_kept: Vec<u32>,
     counts: bool,
+    /// Per row, the digest of its de-duplication key, given by the row's writer (see
+    /// [`TableBuilder::digesting`]).
+    digests: Option<[Vec<i64>; 2]>,
 }
 
 impl TableBuilder {
@@ -82,6 +85,7 @@ impl TableBuilder {
             lean: None,
             not_kept: Vec::new(),
             counts: true,
+            digests: None,
         }
     }
 
@@ -108,6 +112,37 @@ impl TableBuilder {
         TableBuilder {
             counts: false,
             ..self
+        }
+    }
+
+    /// This builder, not keeping the columns `drop` but holding each row's digest of the
+    /// de-duplication key instead, which the row's writer gives ([`TableBuilder::push_digest`]):
+    /// what [`crate::tables::digest_key`] makes of the whole columns afterwards, without
+    /// holding their values first (issue 26). For a builder without counts only: the values
+    /// of the columns dropped are not counted.
+    pub fn digesting(self, drop: &std::collections::BTreeSet<&'static str>) -> Self {
+        assert!(!self.counts, "a digesting builder counts no values");
+        let kept: Vec<bool> = (self.spec.columns.iter().enumerate())
+            .map(|(i, c)| self.kept.as_ref().is_none_or(|k| k[i]) && !drop.contains(c.name))
+            .collect();
+        TableBuilder {
+            kept: Some(kept),
+            digests: Some([Vec::new(), Vec::new()]),
+            ..self
+        }
+    }
+
+    /// Whether rows are given the digest of their key (see [`TableBuilder::digesting`]).
+    pub fn is_digesting(&self) -> bool {
+        self.digests.is_some()
+    }
+
+    /// The digest of the row about to be written (see [`TableBuilder::digesting`]).
+    pub fn push_digest(&mut self, digest: [i64; 2]) {
+        if let Some(digests) = &mut self.digests {
+            for (column, value) in digests.iter_mut().zip(digest) {
+                column.push(value);
+            }
         }
     }
 
@@ -206,6 +241,12 @@ impl TableBuilder {
                 series.into_column()
             })
             .collect();
+        if let Some(digests) = self.digests {
+            for (name, values) in super::KEY_DIGEST.iter().zip(digests) {
+                assert_eq!(values.len(), height, "a digest for every row");
+                columns.push(Column::new(PlSmallStr::from_static(name), values));
+            }
+        }
         if counts {
             columns.push(Column::new(
                 PlSmallStr::from_static(NOT_KEPT),

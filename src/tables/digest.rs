@@ -31,6 +31,32 @@ fn states() -> &'static [foldhash::quality::FixedState; 2] {
     })
 }
 
+/// One row's de-duplication key, as its columns hold it (an empty string is null).
+pub struct Key<'a> {
+    pub time: Option<i64>,
+    pub resource: Option<&'a str>,
+    pub operation: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub correlation: Option<&'a str>,
+}
+
+impl Key<'_> {
+    /// The key's digest: what [`digest_key`] adds for a row holding it, and what a builder
+    /// that digests as it goes ([`crate::tables::TableBuilder::digesting`]) holds for it.
+    pub fn digest(&self) -> [i64; 2] {
+        states().each_ref().map(|state| {
+            let mut h = state.build_hasher();
+            self.time.hash(&mut h);
+            self.resource.hash(&mut h);
+            self.operation.hash(&mut h);
+            self.status.hash(&mut h);
+            self.correlation.hash(&mut h);
+            // As an i64, the type de-duplication compares: the bits are what matter.
+            h.finish() as i64
+        })
+    }
+}
+
 /// Adds the digest of each row's key to `events` and empties the key columns in `drop` (they
 /// become all null, which Polars holds without a value per row).
 pub fn digest_key(events: &mut DataFrame, drop: &BTreeSet<&'static str>) -> Result<()> {
@@ -48,15 +74,15 @@ pub fn digest_key(events: &mut DataFrame, drop: &BTreeSet<&'static str>) -> Resu
         Vec::with_capacity(events.height()),
     ];
     for i in 0..events.height() {
-        for (state, out) in states().iter().zip(digests.iter_mut()) {
-            let mut h = state.build_hasher();
-            time.get(i).hash(&mut h);
-            resource.get(i).hash(&mut h);
-            operation.get(i).hash(&mut h);
-            status.get(i).hash(&mut h);
-            correlation.get(i).hash(&mut h);
-            // As an i64, the type de-duplication compares: the bits are what matter.
-            out.push(h.finish() as i64);
+        let key = Key {
+            time: time.get(i),
+            resource: resource.get(i),
+            operation: operation.get(i),
+            status: status.get(i),
+            correlation: correlation.get(i),
+        };
+        for (out, value) in digests.iter_mut().zip(key.digest()) {
+            out.push(value);
         }
     }
     let height = events.height();
@@ -135,5 +161,57 @@ mod tests {
         assert!(has_digest(&df));
         drop_digest(&mut df).unwrap();
         assert!(!has_digest(&df));
+    }
+
+    /// A builder that digests as rows are written makes the frame that `digest_key` makes of
+    /// the whole columns afterwards (empty strings are null in both).
+    #[test]
+    fn digesting_as_rows_are_written_is_digesting_afterwards() {
+        let drop = BTreeSet::from([schema::RESOURCE_KEY, schema::CORRELATION_ID]);
+        let keep = |c: &str| schema::EVENT_KEY.contains(&c) || c == schema::SUBSCRIPTION_ID;
+        let mut after = TableBuilder::keeping(&schema::EVENTS, keep).without_counts();
+        let mut going = TableBuilder::keeping(&schema::EVENTS, keep)
+            .without_counts()
+            .digesting(&drop);
+        let rows = [
+            (
+                Some(1),
+                Some("/r/a"),
+                Some("op"),
+                Some("Succeeded"),
+                Some("c1"),
+            ),
+            (Some(1), Some(""), Some("op"), None, Some("c1")),
+            (None, None, Some("op"), Some(""), None),
+            (Some(2), Some("/r/b"), None, Some("Failed"), Some("")),
+        ];
+        for (time, resource, operation, status, correlation) in rows {
+            let text = |s: Option<&'static str>| s.filter(|s| !s.is_empty());
+            going.push_digest(
+                Key {
+                    time,
+                    resource: text(resource),
+                    operation: text(operation),
+                    status: text(status),
+                    correlation: text(correlation),
+                }
+                .digest(),
+            );
+            for b in [&mut after, &mut going] {
+                b.row()
+                    .time(schema::TIME, time)
+                    .str(schema::SUBSCRIPTION_ID, Some("s"))
+                    .str(schema::RESOURCE_KEY, resource)
+                    .str(schema::OPERATION_ID, operation)
+                    .str(schema::STATUS, status)
+                    .str(schema::CORRELATION_ID, correlation);
+            }
+        }
+        let mut after = after.finish();
+        digest_key(&mut after, &drop).unwrap();
+        let going = going.finish();
+        assert!(has_digest(&going));
+        assert_eq!(after.get_column_names(), going.get_column_names());
+        assert!(after.equals_missing(&going), "{after}\n{going}");
     }
 }

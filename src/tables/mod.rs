@@ -24,7 +24,7 @@ pub use columns::EventColumns;
 pub use coverage::{
     Cell, Coverage, activity_hours_frame, coverage_of_events, coverage_of_frame, hour_of,
 };
-pub use digest::{KEY_DIGEST, digest_key, drop_digest, has_digest};
+pub use digest::{KEY_DIGEST, Key, digest_key, drop_digest, has_digest};
 
 /// One frame per canonical table. Every frame always has exactly its spec's columns, in
 /// order, with its spec's types, even when it has no rows.
