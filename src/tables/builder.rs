@@ -9,6 +9,8 @@
 //! column, but only some of them for the rows written as lean, counting the rest alike. A
 //! builder for a table read only for columns on which every copy of a record agrees (the key
 //! it is de-duplicated by) need not count: whichever copy is kept, what is read is the same.
+//! Such a builder may also hold, instead of the key's long columns nothing reads, each row's
+//! digest of the key, given by the row's writer ([`TableBuilder::digesting`]).
 
 use polars::prelude::*;
 
