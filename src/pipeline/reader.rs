@@ -138,13 +138,12 @@ pub fn open(path: &Path, hash: bool, ahead: usize) -> io::Result<(Opened, Option
         file.rewind()?;
     }
     // The first window decides: a JSON Lines file that fills it is read a window at a time.
-    let mut head = match size >= WINDOW {
-        true => {
-            let mut buf = spare_window();
-            buf.clear();
-            buf
-        }
-        false => Vec::new(),
+    let mut head = if size >= WINDOW {
+        let mut buf = spare_window();
+        buf.clear();
+        buf
+    } else {
+        Vec::new()
     };
     head.reserve(WINDOW.min(size).saturating_add(1));
     (&mut file).take(WINDOW as u64).read_to_end(&mut head)?;

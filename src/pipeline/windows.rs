@@ -5,8 +5,9 @@
 //! from its own start and renumbered once the windows before it are counted, and the parts are
 //! put back in the file's order. The rows, their line numbers and the file's report are then
 //! what one thread reading the windows one after another makes (the plain twin,
-//! `workers == 1`, which a test below holds equal). One big file used one core of many: this puts the others to work while the
-//! reading thread hashes (issue 26; figures in docs/performance.md).
+//! `workers == 1`, which a test below holds equal). One big file used one core of many: this
+//! puts the others to work while the reading thread hashes (issue 26; figures in
+//! docs/performance.md).
 
 use std::sync::{Condvar, Mutex};
 
