@@ -149,6 +149,23 @@ pub fn parse_resource_id(id: &str) -> ResourceId<'_> {
     resource_id_of(id, &stack[..n], [subscriptions, groups, providers])
 }
 
+/// The subscription of `id`, as [`parse_resource_id`] gives it: read straight after a leading
+/// `/subscriptions/` (in any case), as Azure writes ids, without taking the rest apart.
+pub fn subscription_of(id: &str) -> Option<&str> {
+    const HEAD: &str = "/subscriptions/";
+    if id
+        .get(..HEAD.len())
+        .is_some_and(|h| h.eq_ignore_ascii_case(HEAD))
+    {
+        let rest = &id[HEAD.len()..];
+        let end = memchr::memchr(b'/', rest.as_bytes()).unwrap_or(rest.len());
+        if end > 0 {
+            return Some(&rest[..end]);
+        }
+    }
+    parse_resource_id(id).subscription
+}
+
 /// The non-empty segments of an id, between its slashes (found 64 bytes at a time:
 /// `str::split` looks for them a word at a time, and a general search costs more to start; on
 /// ids, either is most of the work of taking them apart).

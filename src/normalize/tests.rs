@@ -7,7 +7,7 @@ use super::*;
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
     /// An id is taken apart at its slashes, however many (empty segments are none), and
-    /// however long it is.
+    /// however long it is; its subscription alone is the one it is taken apart for.
     #[test]
     fn resource_ids_split_at_every_slash(
         parts in proptest::collection::vec(
@@ -28,6 +28,7 @@ proptest::proptest! {
         };
         let r = parse_resource_id(&id);
         proptest::prop_assert_eq!(r.subscription, after("subscriptions"));
+        proptest::prop_assert_eq!(subscription_of(&id), r.subscription);
         proptest::prop_assert_eq!(r.resource_group, after("resourcegroups"));
         let last_provider = segments.iter().rposition(|p| p.eq_ignore_ascii_case("providers"));
         // The namespace and every other segment after it: `ns/type[/subtype...]`.

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 
+use super::activity::ResourceParts;
 use super::fast::prefilter::{self, Prefilter};
 use super::fast::record_line::{self, Identity, Layout, Properties};
 use super::json::{self, element_lines, get};
@@ -261,6 +262,12 @@ pub fn read_json_lines(
     } else {
         Identity::PassOver
     };
+    // The resource group and type are taken from each resource id only for a table that
+    // keeps one of them or counts the values of those it does not keep.
+    let all_parts = batch.events.counts_not_kept()
+        || [schema::RESOURCE_GROUP, schema::RESOURCE_TYPE]
+            .iter()
+            .any(|c| batch.events.keeps(c));
     let mut layout = Layout::default();
     let mut ids = IdParts::default();
     let mut pos = 0;
@@ -311,7 +318,10 @@ pub fn read_json_lines(
         let made = match record_line::from_line(
             line,
             &mut layout,
-            &mut ids,
+            match all_parts {
+                true => ResourceParts::Cached(&mut ids),
+                false => ResourceParts::Subscription,
+            },
             properties,
             identity,
             &mut ev,

@@ -26,10 +26,9 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::line_scanner::Scanner;
-use crate::normalize::IdParts;
 use crate::schema::ops;
 use crate::sources::activity::{
-    APPID_CLAIMS, Claims, Event, OID_CLAIMS, RecordFields, Reject, UPN_CLAIMS,
+    APPID_CLAIMS, Claims, Event, OID_CLAIMS, RecordFields, Reject, ResourceParts, UPN_CLAIMS,
 };
 
 /// The top-level keys the general path reads from a record, in the spelling of the fast one.
@@ -414,19 +413,19 @@ impl<'a> Scanner<'a> {
 /// Normalizes one JSON Lines record read straight from its line, or `None` when the line is
 /// not the plain diagnostic-settings case and must be read through [`crate::sources::activity::from_object`].
 /// `properties` and `identity` say what may be passed over for a table that does not keep the
-/// columns made from it ([`parse`]).
+/// columns made from it ([`parse`]); `parts`, how the parts of the resource id are come by.
 ///
 /// The event is made in `ev`, a default one, which is left as it was when the answer is `None`.
 pub fn from_line<'a>(
     line: &'a [u8],
     layout: &mut Layout,
-    ids: &mut IdParts,
+    parts: ResourceParts<'_>,
     properties: Properties,
     identity: Identity,
     ev: &mut Event<'a>,
 ) -> Option<Result<(), Reject>> {
     parse(line, layout, properties, identity, ev)?;
-    Some(crate::sources::activity::complete_with(ev, Some(ids)))
+    Some(crate::sources::activity::complete_with(ev, parts))
 }
 
 #[cfg(test)]

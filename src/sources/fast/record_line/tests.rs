@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::{Identity, Properties};
+use crate::sources::activity::ResourceParts::Cached;
 use crate::sources::activity::{self, Event, Reject};
 
 /// The row (or the rejection) the general path makes of a line.
@@ -30,7 +31,14 @@ fn read(
     let mut ev = Event::default();
     let mut layout = super::Layout::default();
     let mut ids = crate::normalize::IdParts::default();
-    match super::from_line(line, &mut layout, &mut ids, properties, identity, &mut ev) {
+    match super::from_line(
+        line,
+        &mut layout,
+        Cached(&mut ids),
+        properties,
+        identity,
+        &mut ev,
+    ) {
         Some(made) => Some(made.map(|()| ev)),
         None => {
             assert_eq!(format!("{ev:?}"), format!("{:?}", Event::default()));
@@ -50,9 +58,24 @@ fn fast_after(
     let mut layout = super::Layout::default();
     let mut ids = crate::normalize::IdParts::default();
     let mut ev = Event::default();
-    super::from_line(first, &mut layout, &mut ids, properties, identity, &mut ev);
+    super::from_line(
+        first,
+        &mut layout,
+        Cached(&mut ids),
+        properties,
+        identity,
+        &mut ev,
+    );
     let mut ev = Event::default();
-    super::from_line(second, &mut layout, &mut ids, properties, identity, &mut ev).map(|made| {
+    super::from_line(
+        second,
+        &mut layout,
+        Cached(&mut ids),
+        properties,
+        identity,
+        &mut ev,
+    )
+    .map(|made| {
         made.map(|()| format!("{ev:?}"))
             .map_err(|r| format!("{r:?}"))
     })
