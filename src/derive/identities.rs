@@ -18,6 +18,9 @@ pub fn known_identities(t: &Tables) -> Result<BTreeSet<String>> {
         (&t.events, schema::OBJECT_ID),
         (&t.events, schema::APP_ID),
         (&t.requests, schema::REQUESTOR),
+        // The ledger's requestors come from these too; a load of a few event columns makes
+        // no ledger, and still knows them.
+        (&t.policy_requests, schema::REQUESTOR),
     ];
     for (df, col) in columns {
         for name in strs(df, col)?.iter().flatten() {

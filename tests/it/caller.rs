@@ -73,6 +73,15 @@ fn unknown_caller_names_the_closest_known() {
         "{}",
         stderr(&out)
     );
+    // Suggestions are read from the columns that name callers alone: an object id (of a
+    // caller whose records are not JIT ones) is still known.
+    let out = caller(&["e5e5e5e5-0000-4000-8000-00000000000f", s.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("closest known: e5e5e5e5-0000-4000-8000-00000000000e,"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
