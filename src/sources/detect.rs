@@ -318,9 +318,10 @@ pub fn read_json_lines(
         let made = match record_line::from_line(
             line,
             &mut layout,
-            match all_parts {
-                true => ResourceParts::Cached(&mut ids),
-                false => ResourceParts::Subscription,
+            if all_parts {
+                ResourceParts::Cached(&mut ids)
+            } else {
+                ResourceParts::Subscription
             },
             properties,
             identity,
