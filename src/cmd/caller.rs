@@ -45,11 +45,17 @@ pub fn run(mut args: CallerArgs) -> Result<Exit> {
     let known = known_identities(&loaded.tables)?;
     if !known.contains(&args.id.to_ascii_lowercase()) {
         // The prefilter kept only JIT records and this caller's: suggest from everyone, read
-        // for the columns that name them alone (every column of every record held 5.7 GB
-        // over a 5 GB log, for a mistyped name; issue 26). A pipe, read once, was read whole.
+        // for the columns that name them alone, a row per name of each part read (every
+        // column of every record held 5.7 GB over a 5 GB log, for a mistyped name; issue 26).
+        // A pipe, read once, was read whole.
         let everyone = if pipeline::inputs::rereadable(&args.input.paths) {
             let names = EventColumns::only([schema::CALLER, schema::OBJECT_ID, schema::APP_ID]);
-            super::load(&args.input, Need::All, false, names)?
+            let opts = super::options(&args.input, Need::All, false, names);
+            let opts = pipeline::LoadOptions {
+                names_only: true,
+                ..opts
+            };
+            pipeline::load(&args.input.paths, opts)?
         } else {
             loaded
         };

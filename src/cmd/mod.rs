@@ -32,20 +32,23 @@ fn load(input: &InputArgs, need: Need, hash: bool, events: EventColumns) -> Resu
     if input.paths.is_empty() {
         anyhow::bail!("no input: name at least one file or directory");
     }
-    pipeline::load(
-        &input.paths,
-        LoadOptions {
-            strict: input.strict,
-            skip_unknown: input.skip_unknown,
-            progress: std::io::stderr().is_terminal(),
-            need: if input.no_prefilter { Need::All } else { need },
-            hash,
-            events,
-            max_document: input.max_document_size,
-            redact: !input.no_redact,
-            quiet: false,
-        },
-    )
+    pipeline::load(&input.paths, options(input, need, hash, events))
+}
+
+/// The options of a load of `input` (see [`load`]).
+fn options(input: &InputArgs, need: Need, hash: bool, events: EventColumns) -> LoadOptions {
+    LoadOptions {
+        strict: input.strict,
+        skip_unknown: input.skip_unknown,
+        progress: std::io::stderr().is_terminal(),
+        need: if input.no_prefilter { Need::All } else { need },
+        hash,
+        events,
+        max_document: input.max_document_size,
+        redact: !input.no_redact,
+        quiet: false,
+        names_only: false,
+    }
 }
 
 /// What `scan` and `report` share: the inputs read for JIT (with every file's hash, which the

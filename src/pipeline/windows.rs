@@ -18,7 +18,7 @@ use super::reader::Windows;
 use super::{LoadOptions, Prefilter};
 use crate::schema;
 use crate::sources::{Batch, FileReport, detect};
-use crate::tables::{EventColumns, Tables};
+use crate::tables::Tables;
 
 /// Parses every window of `windows` into tables, counting into `report`, on `workers` threads
 /// (this one among them).
@@ -30,7 +30,7 @@ pub(super) fn parse(
     workers: usize,
 ) -> Result<Tables> {
     if workers <= 1 {
-        return in_turn(windows, report, &opts.events, filter);
+        return in_turn(windows, report, opts, filter);
     }
     let next = Mutex::new(Next {
         windows,
@@ -41,7 +41,7 @@ pub(super) fn parse(
     let parts: Mutex<Vec<Part>> = Mutex::new(Vec::new());
     let path = report.path.clone();
     let parse_at = |window: &[u8], first_line: u64| {
-        let mut batch = Batch::keeping(&opts.events);
+        let mut batch = Batch::keeping(&opts.events).names_only(opts.names_only);
         let mut part = FileReport::new(path.clone(), String::new(), 0);
         let end = detect::read_json_lines(window, first_line, &mut batch, &mut part, filter);
         (batch, part, end - first_line)
@@ -168,10 +168,10 @@ impl Counted {
 fn in_turn(
     windows: &mut Windows,
     report: &mut FileReport,
-    events: &EventColumns,
+    opts: &LoadOptions,
     filter: Option<&Prefilter>,
 ) -> Result<Tables> {
-    let mut batch = Batch::keeping(events);
+    let mut batch = Batch::keeping(&opts.events).names_only(opts.names_only);
     let mut line = 1;
     while let Some(w) = windows.next_window().context("cannot read file")? {
         line = detect::read_json_lines(&w, line, &mut batch, report, filter);

@@ -326,6 +326,8 @@ pub struct Batch {
     /// Records the prefilter skipped, per hour and subscription (the parsed events are added
     /// from `events` when the batch is finished).
     pub skipped: Coverage,
+    /// Keep one row of events per caller, object id and app id (see [`Batch::names_only`]).
+    names_only: bool,
 }
 
 impl Default for Batch {
@@ -346,6 +348,7 @@ impl Default for Batch {
             management_groups: TableBuilder::new(&schema::MANAGEMENT_GROUPS),
             nsg_rules: TableBuilder::new(&schema::NSG_RULES),
             skipped: Coverage::default(),
+            names_only: false,
         }
     }
 }
@@ -375,6 +378,15 @@ impl Batch {
         }
     }
 
+    /// This batch, keeping when `yes` of its events only the first row of each caller, object
+    /// id and app id once finished (the hours are counted from every row before).
+    pub fn names_only(self, yes: bool) -> Batch {
+        Batch {
+            names_only: yes,
+            ..self
+        }
+    }
+
     pub fn finish(self) -> Tables {
         let any_copy = self.events.is_projected() && !self.events.counts_not_kept();
         let mut events = self.events.finish();
@@ -398,6 +410,10 @@ impl Batch {
         {
             crate::tables::digest_key(&mut events, drop)
                 .expect("the key's columns, of the frame's height");
+        }
+        if self.names_only {
+            crate::tables::first_of_each_name(&mut events)
+                .expect("the name columns, of the frame's height");
         }
         Tables {
             activity_hours: crate::tables::activity_hours_frame(&coverage),

@@ -14,8 +14,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use polars::prelude::{
-    BooleanChunked, Column, DataFrame, Expr, Int64Chunked, LazyFrame, ParquetReader, ParquetWriter,
-    PlRefPath, PlSmallStr, ScanArgsParquet, SerReader, StatisticsOptions, StringChunked, col,
+    BooleanChunked, Column, DataFrame, Expr, Int64Chunked, LazyFrame, NewChunkedArray,
+    ParquetReader, ParquetWriter, PlRefPath, PlSmallStr, ScanArgsParquet, SerReader,
+    StatisticsOptions, StringChunked, col,
 };
 
 use crate::schema::{self, TableSpec};
@@ -397,6 +398,24 @@ pub fn empty(spec: &'static TableSpec) -> DataFrame {
 /// Row access to a string column.
 pub fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<&'a StringChunked> {
     Ok(df.column(name)?.str()?)
+}
+
+/// Keeps of `events` the first row of each caller, object id and app id (nulls alike): what a
+/// load asked only which names the inputs know needs of a part it read.
+pub fn first_of_each_name(events: &mut DataFrame) -> Result<()> {
+    let [caller, object, app] = [schema::CALLER, schema::OBJECT_ID, schema::APP_ID];
+    let (caller, object, app) = (
+        strs(events, caller)?,
+        strs(events, object)?,
+        strs(events, app)?,
+    );
+    let mut seen = std::collections::HashSet::new();
+    let first: Vec<bool> = (caller.iter().zip(object.iter()).zip(app.iter()))
+        .map(|((c, o), a)| seen.insert((c, o, a)))
+        .collect();
+    let first = BooleanChunked::from_slice(PlSmallStr::EMPTY, &first);
+    *events = events.filter(&first)?;
+    Ok(())
 }
 
 /// Row access to an integer column.
