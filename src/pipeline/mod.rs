@@ -639,5 +639,34 @@ mod tests {
         let known = crate::derive::identities::known_identities;
         assert_eq!(known(&few).unwrap(), known(&all).unwrap());
         assert!(few.activity_hours.equals_missing(&all.activity_hours));
+        // A file read in windows on one thread keeps a row per name of each window too, and
+        // still knows every name and counts every hour.
+        let dir = tempfile::tempdir().unwrap();
+        let mut lines = String::new();
+        for file in crate::pipeline::inputs::input_files(&sample).unwrap() {
+            let text = std::fs::read_to_string(&file.0).unwrap();
+            if file.0.to_string_lossy().contains("insights-activity-logs") {
+                lines.push_str(&text);
+            }
+        }
+        let copies = 3 * reader::WINDOW / lines.len() + 1;
+        let big = dir.path().join("big.json");
+        std::fs::write(&big, lines.repeat(copies)).unwrap();
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let read = |names_only| {
+            let opts = LoadOptions {
+                events: EventColumns::only(names),
+                names_only,
+                ..LoadOptions::default()
+            };
+            one_thread.install(|| load(std::slice::from_ref(&big), opts).unwrap().tables)
+        };
+        let (few, all) = (read(true), read(false));
+        assert!(all.events.height() > 0);
+        assert_eq!(known(&few).unwrap(), known(&all).unwrap());
+        assert!(few.activity_hours.equals_missing(&all.activity_hours));
     }
 }

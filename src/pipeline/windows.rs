@@ -171,12 +171,22 @@ fn in_turn(
     opts: &LoadOptions,
     filter: Option<&Prefilter>,
 ) -> Result<Tables> {
-    let mut batch = Batch::keeping(&opts.events).names_only(opts.names_only);
+    let batch = || Batch::keeping(&opts.events).names_only(opts.names_only);
+    let mut this = batch();
     let mut line = 1;
+    // A read of names only keeps a row per name of each window (see `Batch::names_only`).
+    let mut tables = Tables::default();
     while let Some(w) = windows.next_window().context("cannot read file")? {
-        line = detect::read_json_lines(&w, line, &mut batch, report, filter);
+        line = detect::read_json_lines(&w, line, &mut this, report, filter);
+        if opts.names_only {
+            tables.append(&std::mem::replace(&mut this, batch()).finish())?;
+        }
     }
-    Ok(batch.finish())
+    Ok(if opts.names_only {
+        tables
+    } else {
+        this.finish()
+    })
 }
 
 struct Next<'w> {
