@@ -18,7 +18,7 @@ use super::reader::Windows;
 use super::{LoadOptions, Prefilter};
 use crate::schema;
 use crate::sources::{Batch, FileReport, detect};
-use crate::tables::Tables;
+use crate::tables::{EventColumns, Tables};
 
 /// Parses every window of `windows` into tables, counting into `report`, on `workers` threads
 /// (this one among them).
@@ -29,8 +29,10 @@ pub(super) fn parse(
     filter: Option<&Prefilter>,
     workers: usize,
 ) -> Result<Tables> {
-    if workers <= 1 {
-        return in_turn(windows, report, opts, filter);
+    // A read of names only keeps a row per name of each window (`Batch::names_only`): its
+    // windows are parsed apart even on one thread.
+    if workers <= 1 && !opts.names_only {
+        return in_turn(windows, report, &opts.events, filter);
     }
     let next = Mutex::new(Next {
         windows,
@@ -168,25 +170,15 @@ impl Counted {
 fn in_turn(
     windows: &mut Windows,
     report: &mut FileReport,
-    opts: &LoadOptions,
+    events: &EventColumns,
     filter: Option<&Prefilter>,
 ) -> Result<Tables> {
-    let batch = || Batch::keeping(&opts.events).names_only(opts.names_only);
-    let mut this = batch();
+    let mut batch = Batch::keeping(events);
     let mut line = 1;
-    // A read of names only keeps a row per name of each window (see `Batch::names_only`).
-    let mut tables = Tables::default();
     while let Some(w) = windows.next_window().context("cannot read file")? {
-        line = detect::read_json_lines(&w, line, &mut this, report, filter);
-        if opts.names_only {
-            tables.append(&std::mem::replace(&mut this, batch()).finish())?;
-        }
+        line = detect::read_json_lines(&w, line, &mut batch, report, filter);
     }
-    Ok(if opts.names_only {
-        tables
-    } else {
-        this.finish()
-    })
+    Ok(batch.finish())
 }
 
 struct Next<'w> {
