@@ -138,9 +138,9 @@ struct Assembly {
     run: Tables,
     /// Parts a run makes one chunk of ([`RUN`]).
     run_length: usize,
-    in_run: usize,
     done: Tables,
-    report: Option<FileReport>,
+    /// The parts' counts, added up in the file's order.
+    report: FileReport,
     failed: Option<anyhow::Error>,
 }
 
@@ -156,9 +156,8 @@ impl Assembly {
             next: 0,
             first_line: 1,
             run: Tables::default(),
-            in_run: 0,
             done: Tables::default(),
-            report: None,
+            report: FileReport::new(String::new(), String::new(), 0),
             failed: None,
         }
     }
@@ -172,12 +171,8 @@ impl Assembly {
             self.first_line += counted.of(part.index);
             self.next += 1;
             self.run.append(&part.tables)?;
-            match &mut self.report {
-                Some(report) => report.absorb(part.report),
-                None => self.report = Some(part.report),
-            }
-            self.in_run += 1;
-            if self.in_run == self.run_length {
+            self.report.absorb(part.report);
+            if self.next.is_multiple_of(self.run_length) {
                 self.end_run()?;
             }
         }
@@ -188,7 +183,6 @@ impl Assembly {
         let mut run = std::mem::take(&mut self.run);
         run.compact(0);
         self.done.append(&run)?;
-        self.in_run = 0;
         Ok(())
     }
 
@@ -202,9 +196,7 @@ impl Assembly {
             "every part follows the ones before it"
         );
         self.end_run()?;
-        if let Some(parts) = self.report.take() {
-            report.absorb(parts);
-        }
+        report.absorb(self.report);
         Ok(self.done)
     }
 }
