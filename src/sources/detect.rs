@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::activity::ResourceParts;
 use super::fast::prefilter::{self, Prefilter};
 use super::fast::record_line::{self, Identity, Layout, Properties};
+use super::fast::words::Lowered;
 use super::json::{self, element_lines, get};
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources, event_row};
 use crate::normalize::IdParts;
@@ -233,7 +234,8 @@ pub fn read_json_lines(
 ) -> u64 {
     let file = report.path.clone();
     let format = SourceFormat::ActivityJsonLines.name();
-    let mut next_word = filter.and_then(|f| f.next_word(data, 0));
+    let mut lowered = filter.map(|_| Lowered::new(data, LOWERED.take()));
+    let mut next_word = filter.and_then(|f| lowered.as_mut()?.find(f.words(), 0));
     let keeps_escapes = filter.is_some_and(Prefilter::is_first_read);
     let mut counter = prefilter::SkipCounter::default();
     let count_skipped = filter.is_none_or(Prefilter::counts_hours);
@@ -288,23 +290,23 @@ pub fn read_json_lines(
         };
         let at = Location::Line(number);
         number += 1;
-        let kept = match filter {
-            None => true,
-            Some(f) => {
+        let kept = match (filter, lowered.as_mut()) {
+            (Some(f), Some(lowered)) => {
                 let word = (next_word.as_ref())
                     .filter(|m| m.start <= end)
                     .map(|m| &data[m.clone()]);
-                f.decide(line, word, escaped)
+                f.decide(line, lowered.get(end - line.len()..end), word, escaped)
             }
+            _ => true,
         };
         pos = end + 1;
         if trim_start(line).is_empty() {
             continue;
         }
-        if let Some(f) = filter {
+        if let (Some(f), Some(lowered)) = (filter, lowered.as_mut()) {
             // Matches are found over the whole buffer; once past this line, look again.
             if next_word.as_ref().is_some_and(|m| m.start < pos) {
-                next_word = f.next_word(data, pos.min(data.len()));
+                next_word = lowered.find(f.words(), pos.min(data.len()));
             }
         }
         if !kept {
@@ -353,7 +355,20 @@ pub fn read_json_lines(
         }
     }
     counter.finish(&mut batch.skipped);
+    // Kept for the next window or file (a few MiB), unless a large file read whole made it
+    // larger.
+    if let Some(scratch) = lowered.map(Lowered::into_scratch)
+        && scratch.capacity() <= 8 << 20
+    {
+        LOWERED.set(scratch);
+    }
     number
+}
+
+thread_local! {
+    /// A thread's buffer for the lowered copy of what it reads (see [`Lowered`]), kept from one
+    /// file or window to the next.
+    static LOWERED: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// Whether a file that starts with `head` is JSON Lines (the head holds whole lines enough to

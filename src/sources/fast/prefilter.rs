@@ -18,7 +18,8 @@
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
-use regex::bytes::Regex;
+
+use super::words::Words;
 
 use crate::normalize::{parse_time, parse_utc};
 use crate::tables::{Cell, Coverage, hour_of};
@@ -48,13 +49,13 @@ pub enum Need {
 /// The compiled filter.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
-    keep: Regex,
+    keep: Words,
     /// The words other than the NSG one, when `keep` holds it: a line that names an NSG and
     /// none of these is kept only when [`nsg_needed`] says so.
-    others: Option<Regex>,
+    others: Option<Words>,
     /// Lines a previous read kept (and parsed) are not kept again: those naming one of these
     /// words, or an NSG as [`nsg_needed`] wants.
-    except: Option<Regex>,
+    except: Option<Words>,
     /// Count the lines passed over per hour and subscription into `activity_hours`.
     hours: bool,
 }
@@ -88,12 +89,10 @@ impl Prefilter {
             if ids.iter().any(|id| !id.is_ascii() || id.trim().is_empty()) {
                 return None;
             }
-            Some(ids.iter().map(|id| regex::escape(id.trim())).collect())
+            Some(ids.iter().map(|id| id.trim().to_string()).collect())
         };
         let jit = || JIT_WORDS.iter().map(|w| needle(w));
-        let regex = |words: Vec<String>| {
-            Regex::new(&format!("(?i-u){}", words.join("|"))).expect("escaped words")
-        };
+        let regex = |words: Vec<String>| Words::new(words);
         match need {
             Need::All => None,
             Need::Caller(id) => Prefilter::for_need(&Need::JitAnd(vec![id.clone()])),
@@ -136,27 +135,28 @@ impl Prefilter {
         }
     }
 
-    /// Whether a line is kept: `word` is the first word the filter found in it (if any),
-    /// `escaped` whether it holds a `\u` escape.
-    pub fn decide(&self, line: &[u8], word: Option<&[u8]>, escaped: bool) -> bool {
+    /// Whether a line is kept: `lowered` is the line with its ASCII capitals lowered, `word`
+    /// the first word the filter found in it (if any), `escaped` whether it holds a `\u`
+    /// escape.
+    pub fn decide(&self, line: &[u8], lowered: &[u8], word: Option<&[u8]>, escaped: bool) -> bool {
         let wanted = escaped && self.is_first_read()
             || word.is_some_and(|w| {
                 // Found first, the NSG word may not be the only one: the others are looked for.
                 !(w.first() == Some(&b'/') && w[1..].eq_ignore_ascii_case(NSG_WORD.as_bytes()))
-                    || self.others.as_ref().is_none_or(|o| o.is_match(line))
-                    || nsg_needed(line)
+                    || self.others.as_ref().is_none_or(|o| o.is_match(lowered))
+                    || nsg_needed(line, lowered)
             });
-        wanted && !self.kept_before(line)
+        wanted && !self.kept_before(line, lowered)
     }
 
     /// Whether a line the words matched is one a previous read already kept (it names an
     /// earlier word, a JIT policy, an NSG as a first read keeps it, or holds an escape, which
     /// that read kept too).
-    pub fn kept_before(&self, line: &[u8]) -> bool {
+    pub fn kept_before(&self, line: &[u8], lowered: &[u8]) -> bool {
         self.except.as_ref().is_some_and(|e| {
-            e.is_match(line)
+            e.is_match(lowered)
                 || ESCAPE.find(line).is_some()
-                || NSG.is_match(line) && nsg_needed(line)
+                || NSG.find(lowered).is_some() && nsg_needed(line, lowered)
         })
     }
 
@@ -172,15 +172,17 @@ impl Prefilter {
         self.hours
     }
 
-    /// The first match of a word at or after `at`, as a byte range.
-    pub fn next_word(&self, data: &[u8], at: usize) -> Option<std::ops::Range<usize>> {
-        self.keep.find_at(data, at).map(|m| m.range())
+    /// The words a line must hold to be kept (or decided on, for the NSG word).
+    pub fn words(&self) -> &Words {
+        &self.keep
     }
 
     #[cfg(test)]
     pub fn keeps(&self, line: &[u8]) -> bool {
-        let word = self.keep.find(line).map(|m| m.as_bytes());
-        self.decide(line, word, ESCAPE.find(line).is_some())
+        let mut lowered = super::words::Lowered::new(line, Vec::new());
+        let word = lowered.find(&self.keep, 0).map(|m| &line[m]);
+        let escaped = ESCAPE.find(line).is_some();
+        self.decide(line, lowered.get(0..line.len()), word, escaped)
     }
 }
 
@@ -196,8 +198,9 @@ impl Prefilter {
 /// `securityRules/write` or `/delete`, read where Azure writes it (the third key, after `time`
 /// and `resourceId`), and it names an operation nowhere else. Anything else is kept: a whole
 /// NSG's write or delete, another layout, an escape.
-pub fn nsg_needed(line: &[u8]) -> bool {
-    if JIT_MARK.is_match(line) {
+/// `lowered` is the line with its ASCII capitals lowered.
+pub fn nsg_needed(line: &[u8], lowered: &[u8]) -> bool {
+    if JIT_MARK.is_match(lowered) {
         return true;
     }
     let Some(op) = third_key_operation(line) else {
@@ -211,7 +214,7 @@ pub fn nsg_needed(line: &[u8]) -> bool {
     .any(|o| op.eq_ignore_ascii_case(o.as_bytes()));
     // One mention of an operation name only: a second key (another letter case, a nested
     // copy, `OperationNameValue`) could be the one the parser reads.
-    !rule_op || OPERATION.find_iter(line).nth(1).is_some()
+    !rule_op || OPERATION.find_iter(lowered).nth(1).is_some()
 }
 
 /// The `operationName` value of a line laid out as Azure writes its records:
@@ -225,12 +228,11 @@ fn third_key_operation(line: &[u8]) -> Option<&[u8]> {
     value_at(rest, 0, b"\"operationName\"").map(|(op, _)| op)
 }
 
-static NSG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!("(?i-u){}", needle(NSG_WORD))).expect("a word"));
-static JIT_MARK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new("(?i-u)jitrule|jit network access").expect("words"));
-static OPERATION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new("(?i-u)operationname").expect("a word"));
+// Searched for in lowered lines.
+static NSG: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(needle(NSG_WORD).as_bytes()).into_owned());
+static JIT_MARK: LazyLock<Words> = LazyLock::new(|| Words::new(["jitrule", "jit network access"]));
+static OPERATION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"operationname"));
 
 /// The end of the line that starts at `start` (its newline, or the end of `data`), and whether
 /// it holds a `\u`: a JSON escape could spell a word's letter, so a line holding one is
