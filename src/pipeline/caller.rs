@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{LoadOptions, Loaded, dedupe, inputs, load_once, reader};
+use super::inputs::{self, Listed};
+use super::{LoadOptions, Loaded, dedupe, load_listed, load_once, reader};
 use crate::derive::identities::{aliases, aliases_seen};
 use crate::schema::{self, EVENT_KEY};
 use crate::sources::fast::prefilter::Need;
@@ -35,10 +36,12 @@ pub(super) fn load(paths: &[PathBuf], opts: LoadOptions, id: &str) -> Result<Loa
             },
         );
     }
-    let names = early_names(paths, id)?;
+    // Listed once for all the reads.
+    let listed = inputs::list(paths);
+    let names = early_names(&listed, id)?;
     let lean = EventColumns::lean(schema::ACTIVITY_COLUMNS);
-    let mut first = load_once(
-        paths,
+    let mut first = load_listed(
+        listed.clone(),
         LoadOptions {
             need: Need::JitAnd(names.clone()),
             events: lean.clone(),
@@ -55,8 +58,8 @@ pub(super) fn load(paths: &[PathBuf], opts: LoadOptions, id: &str) -> Result<Loa
     }
     // The second read parses only the records that name another of the names and that the
     // first read passed over; it adds events (none of them JIT records) and nothing else.
-    let second = load_once(
-        paths,
+    let second = load_listed(
+        listed,
         LoadOptions {
             need: Need::NewFor {
                 names: others,
@@ -79,16 +82,15 @@ pub(super) fn load(paths: &[PathBuf], opts: LoadOptions, id: &str) -> Result<Loa
 /// until a record names it, within a sixteenth of the input's bytes: files read whole one after
 /// another, and a file read in windows a window at a time. Found here, those names spare a
 /// second read of the whole input; a name this misses, the second read finds.
-fn early_names(paths: &[PathBuf], id: &str) -> Result<Vec<String>> {
-    let files = inputs::input_files(paths)?;
-    let mut budget = files.iter().map(|(_, size)| size).sum::<u64>() / 16;
+fn early_names(listed: &Listed, id: &str) -> Result<Vec<String>> {
+    let mut budget = listed.files().map(|(_, size)| size).sum::<u64>() / 16;
     let lower = id.to_ascii_lowercase();
     let named = |aliases: BTreeSet<String>| {
         let mut names = vec![id.to_string()];
         names.extend(aliases.into_iter().filter(|n| *n != lower));
         names
     };
-    for (path, size) in files {
+    for (path, size) in listed.files() {
         if budget == 0 {
             break;
         }
@@ -96,7 +98,7 @@ fn early_names(paths: &[PathBuf], id: &str) -> Result<Vec<String>> {
         // (the first of 24 files of a 5 GB log, 218 MB) or to the end of the budget (a fifth
         // of a second over one 5 GB file), the look cost more than the window it needed.
         let look = match size > reader::WINDOW as u64 {
-            true => look_in_windows(&path, budget, id)?,
+            true => look_in_windows(path, budget, id)?,
             false => Look::NotInWindows,
         };
         match look {
@@ -113,7 +115,7 @@ fn early_names(paths: &[PathBuf], id: &str) -> Result<Vec<String>> {
         budget -= size;
         // Errors are the full read's to report.
         let Ok(some) = load_once(
-            &[path],
+            &[path.to_path_buf()],
             LoadOptions {
                 need: Need::JitAnd(vec![id.to_string()]),
                 hash: false,

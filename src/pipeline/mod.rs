@@ -32,7 +32,7 @@ use crate::sources::{Batch, FileReport, SourceFormat};
 use crate::tables::{self, EventColumns, Tables};
 use crate::terminal::clean;
 pub use dedupe::{Shape, dedupe, dedupe_ranked};
-use inputs::{Input, collect_inputs};
+use inputs::{Input, Listed, collect_inputs};
 use reader::{Opened, Stamp};
 use settle::InputOrder;
 pub use summary::{FileError, IngestSummary, Skipped};
@@ -103,9 +103,17 @@ pub fn load(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
 
 /// One pass over the inputs.
 fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
+    load_listed(inputs::list(paths), opts)
+}
+
+/// One pass over inputs already listed.
+fn load_listed(listed: Listed, opts: LoadOptions) -> Result<Loaded> {
     let filter = Prefilter::for_need(&opts.need);
-    let mut summary = IngestSummary::default();
-    let inputs = collect_inputs(paths, &mut summary);
+    let Listed {
+        inputs,
+        sizes,
+        mut summary,
+    } = listed;
     for warning in summary.warnings.iter().filter(|_| !opts.quiet) {
         eprintln!("jitaudit: warning: {}", clean(warning));
     }
@@ -114,12 +122,6 @@ fn load_once(paths: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     {
         bail!("{}: {} (--strict is set)", e.path, e.error);
     }
-    let sizes: Vec<u64> = (inputs.iter())
-        .map(|i| match i {
-            Input::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
-            Input::Ingested(_) => 0,
-        })
-        .collect();
     let total_bytes: u64 = sizes.iter().sum();
     let bar = progress_bar(
         opts.progress && (total_bytes > 32 << 20 || inputs.len() > 200),

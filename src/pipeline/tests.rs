@@ -77,9 +77,9 @@ fn a_load_of_names_only_knows_every_name_in_fewer_rows() {
     // still knows every name and counts every hour.
     let dir = tempfile::tempdir().unwrap();
     let mut lines = String::new();
-    for file in crate::pipeline::inputs::input_files(&sample).unwrap() {
-        let text = std::fs::read_to_string(&file.0).unwrap();
-        if file.0.to_string_lossy().contains("insights-activity-logs") {
+    for (file, _) in crate::pipeline::inputs::list(&sample).files() {
+        let text = std::fs::read_to_string(file).unwrap();
+        if file.to_string_lossy().contains("insights-activity-logs") {
             lines.push_str(&text);
         }
     }
