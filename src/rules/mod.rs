@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use polars::prelude::IntoLazy;
+use rayon::prelude::*;
 
 use crate::config::{Config, Suppression};
 use crate::enrich;
@@ -48,41 +49,59 @@ pub fn run(
     let rt = enrich::enrich(t, &t.requests, config)?;
     let requests = window.filter(&rt.requests, crate::schema::REQUESTED_AT, true)?;
     let events = window.filter(&t.events, crate::schema::TIME, false)?;
-    let jit_events = enrich::jit_events::jit_events(&events, config)?;
-    let mut engine = Engine::new();
-    engine.register("requests", requests.clone().lazy());
-    engine.register("policies", rt.policies.lazy());
-    engine.register("vms", rt.vms.lazy());
-    engine.register("exposures", rt.exposures.lazy());
-    engine.register("jit_events", jit_events.lazy());
-    engine.register(
-        "access",
-        enrich::rights::access_for_rules(t, &requests)?.lazy(),
+    // The tables the rules read are made at once, each on a thread of its own.
+    let ((jit_events, access), grants) = rayon::join(
+        || {
+            rayon::join(
+                || enrich::jit_events::jit_events(&events, config),
+                || enrich::rights::access_for_rules(t, &requests),
+            )
+        },
+        || enrich::grants::role_grants(t, &events),
     );
-    engine.register(
-        "role_grants",
-        enrich::grants::role_grants(t, &events)?.lazy(),
-    );
+    let frames = [
+        ("requests", requests.clone().lazy()),
+        ("policies", rt.policies.clone().lazy()),
+        ("vms", rt.vms.clone().lazy()),
+        ("exposures", rt.exposures.clone().lazy()),
+        ("jit_events", jit_events?.lazy()),
+        ("access", access?.lazy()),
+        ("role_grants", grants?.lazy()),
+    ];
     let params = params(config);
-    let mut findings = Vec::new();
-    let mut baseline = stateful::Baseline::default();
-    for rule in RULES {
-        match rule.logic {
+    // The rules run side by side (a third of `caller`'s time after the read ran them one
+    // after another on one core), each in an engine of its own; their findings are taken in
+    // the catalogue's order.
+    let ran: Vec<Result<(Vec<Finding>, Option<stateful::Baseline>)>> = RULES
+        .par_iter()
+        .map(|rule| match rule.logic {
             Logic::Sql(sql) => {
+                let mut engine = Engine::new();
+                for (name, frame) in &frames {
+                    engine.register(name, frame.clone());
+                }
                 let df = engine.run(sql, &params).with_context(|| {
                     format!("running rule {} ({}/rule.sql)", rule.id, rule.folder)
                 })?;
-                findings.extend(finding::from_frame(rule, &df)?);
+                Ok((finding::from_frame(rule, &df)?, None))
             }
             Logic::Builtin(Builtin::NewSources, _) => {
                 let (new_sources, learned) =
                     stateful::new_sources(rule, &rt.requests, window, config, state)?;
-                findings.extend(new_sources);
-                baseline = learned;
+                Ok((new_sources, Some(learned)))
             }
             Logic::Builtin(Builtin::Chained, _) => {
-                findings.extend(stateful::chained(rule, &requests, config)?);
+                Ok((stateful::chained(rule, &requests, config)?, None))
             }
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut baseline = stateful::Baseline::default();
+    for outcome in ran {
+        let (found, learned) = outcome?;
+        findings.extend(found);
+        if let Some(learned) = learned {
+            baseline = learned;
         }
     }
     for f in &mut findings {
