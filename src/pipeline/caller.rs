@@ -6,11 +6,11 @@
 //! record is read, in one pass.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::inputs::{self, Listed};
+use super::inputs::{self, Input, Listed};
 use super::{LoadOptions, Loaded, dedupe, load_listed, load_once, reader};
 use crate::derive::identities::{aliases, aliases_seen};
 use crate::schema::{self, EVENT_KEY};
@@ -79,9 +79,10 @@ pub(super) fn load(paths: &[PathBuf], opts: LoadOptions, id: &str) -> Result<Loa
 
 /// `id` and the other names the caller goes by in the first records that name it, read (with
 /// the prefilter, and of the records other than JIT ones only the columns the full read fills)
-/// until a record names it, within a sixteenth of the input's bytes: files read whole one after
-/// another, and a file read in windows a window at a time. Found here, those names spare a
-/// second read of the whole input; a name this misses, the second read finds.
+/// until a record names it, within a sixteenth of the input's bytes: files read whole a few at
+/// a time (as many as there are threads), and a file read in windows a window at a time. Found
+/// here, those names spare a second read of the whole input; a name this misses, the second
+/// read finds.
 fn early_names(listed: &Listed, id: &str) -> Result<Vec<String>> {
     let mut budget = listed.files().map(|(_, size)| size).sum::<u64>() / 16;
     let lower = id.to_ascii_lowercase();
@@ -90,6 +91,8 @@ fn early_names(listed: &Listed, id: &str) -> Result<Vec<String>> {
         names.extend(aliases.into_iter().filter(|n| *n != lower));
         names
     };
+    let at_once = rayon::current_num_threads();
+    let mut whole: Vec<(&Path, u64)> = Vec::new();
     for (path, size) in listed.files() {
         if budget == 0 {
             break;
@@ -97,42 +100,65 @@ fn early_names(listed: &Listed, id: &str) -> Result<Vec<String>> {
         // A large file stops being read at the first window that names the caller: read whole
         // (the first of 24 files of a 5 GB log, 218 MB) or to the end of the budget (a fifth
         // of a second over one 5 GB file), the look cost more than the window it needed.
-        let look = match size > reader::WINDOW as u64 {
-            true => look_in_windows(path, budget, id)?,
-            false => Look::NotInWindows,
-        };
-        match look {
-            Look::Named(aliases) => return Ok(named(aliases)),
-            Look::Unnamed(read) => {
-                budget = budget.saturating_sub(read);
-                continue;
+        if size > reader::WINDOW as u64 {
+            if let Some(aliases) = look_in_files(&std::mem::take(&mut whole), id)? {
+                return Ok(named(aliases));
             }
-            Look::NotInWindows => {}
+            match look_in_windows(path, budget, id)? {
+                Look::Named(aliases) => return Ok(named(aliases)),
+                Look::Unnamed(read) => {
+                    budget = budget.saturating_sub(read);
+                    continue;
+                }
+                Look::NotInWindows => {}
+            }
         }
         if size > budget {
             break;
         }
         budget -= size;
-        // Errors are the full read's to report.
-        let Ok(some) = load_once(
-            &[path.to_path_buf()],
-            LoadOptions {
-                need: Need::JitAnd(vec![id.to_string()]),
-                hash: false,
-                events: EventColumns::lean(schema::ACTIVITY_COLUMNS),
-                // A file of role assignments read alone names roles another file defines.
-                quiet: true,
-                ..LoadOptions::default()
-            },
-        ) else {
-            continue;
-        };
-        let (aliases, seen) = aliases_seen(&some.tables, id)?;
-        if seen {
+        whole.push((path, size));
+        if whole.len() == at_once
+            && let Some(aliases) = look_in_files(&std::mem::take(&mut whole), id)?
+        {
             return Ok(named(aliases));
         }
     }
-    Ok(vec![id.to_string()])
+    match look_in_files(&whole, id)? {
+        Some(aliases) => Ok(named(aliases)),
+        None => Ok(vec![id.to_string()]),
+    }
+}
+
+/// Reads `files` whole, side by side, filtered for `id` and the JIT records: the other names
+/// of `id` when one of their records names it.
+fn look_in_files(files: &[(&Path, u64)], id: &str) -> Result<Option<BTreeSet<String>>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let listed = Listed {
+        inputs: (files.iter())
+            .map(|(p, _)| Input::File(p.to_path_buf()))
+            .collect(),
+        sizes: files.iter().map(|(_, s)| *s).collect(),
+        summary: Default::default(),
+    };
+    // Errors are the full read's to report.
+    let Ok(some) = load_listed(
+        listed,
+        LoadOptions {
+            need: Need::JitAnd(vec![id.to_string()]),
+            hash: false,
+            events: EventColumns::lean(schema::ACTIVITY_COLUMNS),
+            // A file of role assignments read alone names roles another file defines.
+            quiet: true,
+            ..LoadOptions::default()
+        },
+    ) else {
+        return Ok(None);
+    };
+    let (aliases, seen) = aliases_seen(&some.tables, id)?;
+    Ok(seen.then_some(aliases))
 }
 
 /// What the early look found in a file.
