@@ -322,6 +322,52 @@ fn report_opens_in_a_real_browser_without_errors() {
     // A group with nothing left is hidden; one with matches is open.
     assert!(filtered.contains("class=\"group\" id=\"rule-JIT008\" data-rule=\"JIT008\" hidden"));
     assert!(filtered.contains("id=\"rule-JIT002\" data-rule=\"JIT002\" open"));
+    // Neither the report nor the caller page scrolls sideways, from a wide desktop to a small
+    // laptop's window: a table wider than the window scrolls in its own box (at 1280 and 1024
+    // pixels the ledger, the findings and the caller's timeline pushed the page sideways). A
+    // copy of each page, its policy opened to one script, says how far it would scroll.
+    let caller_page = dir.path().join("caller.html");
+    let out = jitaudit()
+        .args(["caller", "bob@contoso.com", "--html"])
+        .arg(&caller_page)
+        .arg(&s)
+        .output()
+        .unwrap();
+    assert!(out.status.code() != Some(2), "{}", stderr(&out));
+    let probe = "<script>addEventListener('load', () => { const d = document.documentElement; \
+                 document.body.setAttribute('data-overflow', String(d.scrollWidth - d.clientWidth)); });\
+                 </script></body>";
+    let policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+    for (name, html) in [
+        ("report", dir.path().join("report.html")),
+        ("caller", caller_page),
+    ] {
+        let html = std::fs::read_to_string(html).unwrap();
+        let html = html.replace(policy, &format!("{policy}; script-src 'unsafe-inline'"));
+        let measured = dir.path().join(format!("measured-{name}.html"));
+        std::fs::write(&measured, html.replace("</body>", probe)).unwrap();
+        for width in [1920, 1400, 1280, 1024, 800] {
+            let out = Command::new(&browser)
+                .args(flags)
+                .arg(format!("--user-data-dir={}", profile.path().display()))
+                .arg(format!("--window-size={width},900"))
+                .arg("--virtual-time-budget=2000")
+                .arg("--dump-dom")
+                .arg(format!("file://{}", measured.display()))
+                .output()
+                .unwrap();
+            let dom = String::from_utf8_lossy(&out.stdout);
+            let overflow = dom
+                .split("data-overflow=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or("not measured");
+            assert_eq!(
+                overflow, "0",
+                "at {width} px the {name} page scrolls sideways by this much"
+            );
+        }
+    }
     // Screenshots at a desktop's and a phone's width, kept to be looked at.
     for (width, name) in [(1400, "report-1400.png"), (390, "report-390.png")] {
         let shot = artifacts.join(name);
