@@ -234,8 +234,9 @@ pub fn read_json_lines(
 ) -> u64 {
     let file = report.path.clone();
     let format = SourceFormat::ActivityJsonLines.name();
-    let mut lowered = filter.map(|_| Lowered::new(data, LOWERED.take()));
-    let mut next_word = filter.and_then(|f| lowered.as_mut()?.find(f.words(), 0));
+    // The filter with the lowered copy of `data` its words are searched in.
+    let mut filtering = filter.map(|f| (f, Lowered::new(data, LOWERED.take())));
+    let mut next_word = (filtering.as_mut()).and_then(|(f, lowered)| lowered.find(f.words(), 0));
     let keeps_escapes = filter.is_some_and(Prefilter::is_first_read);
     let mut counter = prefilter::SkipCounter::default();
     let count_skipped = filter.is_none_or(Prefilter::counts_hours);
@@ -290,20 +291,20 @@ pub fn read_json_lines(
         };
         let at = Location::Line(number);
         number += 1;
-        let kept = match (filter, lowered.as_mut()) {
-            (Some(f), Some(lowered)) => {
+        let kept = match filtering.as_mut() {
+            None => true,
+            Some((f, lowered)) => {
                 let word = (next_word.as_ref())
                     .filter(|m| m.start <= end)
                     .map(|m| &data[m.clone()]);
                 f.decide(line, lowered.get(end - line.len()..end), word, escaped)
             }
-            _ => true,
         };
         pos = end + 1;
         if trim_start(line).is_empty() {
             continue;
         }
-        if let (Some(f), Some(lowered)) = (filter, lowered.as_mut()) {
+        if let Some((f, lowered)) = filtering.as_mut() {
             // Matches are found over the whole buffer; once past this line, look again.
             if next_word.as_ref().is_some_and(|m| m.start < pos) {
                 next_word = lowered.find(f.words(), pos.min(data.len()));
@@ -357,7 +358,7 @@ pub fn read_json_lines(
     counter.finish(&mut batch.skipped);
     // Kept for the next window or file (a few MiB), unless a large file read whole made it
     // larger.
-    if let Some(scratch) = lowered.map(Lowered::into_scratch)
+    if let Some(scratch) = filtering.map(|(_, lowered)| lowered.into_scratch())
         && scratch.capacity() <= 8 << 20
     {
         LOWERED.set(scratch);

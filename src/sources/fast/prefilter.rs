@@ -92,13 +92,12 @@ impl Prefilter {
             Some(ids.iter().map(|id| id.trim().to_string()).collect())
         };
         let jit = || JIT_WORDS.iter().map(|w| needle(w));
-        let regex = |words: Vec<String>| Words::new(words);
         match need {
             Need::All => None,
             Need::Caller(id) => Prefilter::for_need(&Need::JitAnd(vec![id.clone()])),
             Need::Jit => Some(Prefilter {
-                keep: regex(jit().collect()),
-                others: Some(regex(vec![
+                keep: Words::new(jit()),
+                others: Some(Words::new(vec![
                     needle(POLICY_WORD),
                     needle(ROLE_WORD),
                     needle(FIREWALL_WORD),
@@ -111,10 +110,10 @@ impl Prefilter {
                 words.push(needle(POLICY_WORD));
                 words.push(needle(ROLE_WORD));
                 words.push(needle(FIREWALL_WORD));
-                let others = regex(words.clone());
+                let others = Words::new(words.clone());
                 words.push(needle(NSG_WORD));
                 Some(Prefilter {
-                    keep: regex(words),
+                    keep: Words::new(words),
                     others: Some(others),
                     except: None,
                     hours: false,
@@ -126,9 +125,9 @@ impl Prefilter {
                 kept_before.push(needle(ROLE_WORD));
                 kept_before.push(needle(FIREWALL_WORD));
                 Some(Prefilter {
-                    keep: regex(literal(names)?),
+                    keep: Words::new(literal(names)?),
                     others: None,
-                    except: Some(regex(kept_before)),
+                    except: Some(Words::new(kept_before)),
                     hours: false,
                 })
             }
