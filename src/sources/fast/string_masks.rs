@@ -1,0 +1,185 @@
+//! Why: the scanner made the mask of a 64-byte block the first time a string reached it, sixteen bytes a compare, and then checked the whole line again for control characters: together about a tenth of a `query`'s instructions. One pass over the line, 32 bytes a compare where the processor has AVX2, makes both.
+//! Plain twin: `plain`, byte by byte.
+//! Held equal by: the proptest `every_way_makes_the_same_masks` below, and the scanner's own against `serde_json`.
+//!
+//! The masks of the quotes and backslashes of a line, one `u64` per 64 bytes (bit `i` of
+//! mask `k` for byte `64 k + i`; the bytes past the end count as neither), and whether the
+//! line holds a control character (below 0x20): what [`super::line_scanner::Scanner`] finds
+//! a string's end with, and what it gives up on.
+
+/// Puts the masks of `bytes` in `out` (cleared first); `false` when `bytes` holds a control
+/// character.
+pub fn fill(bytes: &[u8], out: &mut Vec<u64>) -> bool {
+    out.clear();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above).
+            return unsafe { avx2::fill(bytes, out) };
+        }
+        #[cfg(target_feature = "sse2")]
+        return sse2::fill(bytes, out);
+    }
+    #[allow(unreachable_code)]
+    plain(bytes, out)
+}
+
+/// The plain twin: byte by byte.
+pub fn plain(bytes: &[u8], out: &mut Vec<u64>) -> bool {
+    out.clear();
+    for block in bytes.chunks(64) {
+        out.push((block.iter().enumerate()).fold(0, |mask, (i, &b)| {
+            mask | u64::from(b == b'"' || b == b'\\') << i
+        }));
+    }
+    bytes.iter().all(|&b| b >= 0x20)
+}
+
+/// The last bytes of a line, fewer than 64, with spaces after them (neither a quote, a
+/// backslash nor a control character).
+fn padded(rest: &[u8]) -> [u8; 64] {
+    let mut last = [b' '; 64];
+    last[..rest.len()].copy_from_slice(rest);
+    last
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    pub fn fill(bytes: &[u8], out: &mut Vec<u64>) -> bool {
+        out.clear();
+        out.reserve(bytes.len().div_ceil(64));
+        // SAFETY: SSE2 is enabled (the module's cfg).
+        let mut low = unsafe { _mm_set1_epi8(-1) };
+        let mut blocks = bytes.chunks_exact(64);
+        for b in blocks.by_ref() {
+            out.push(block(b.try_into().expect("64 bytes"), &mut low));
+        }
+        if !blocks.remainder().is_empty() {
+            out.push(block(&super::padded(blocks.remainder()), &mut low));
+        }
+        // SAFETY: as above. No byte is below 0x20 when the least of them is at least that.
+        unsafe {
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(low, _mm_set1_epi8(0x1f)), low)) == 0
+        }
+    }
+
+    /// The mask of the 64 bytes, their least byte taken into `low`.
+    #[inline(always)]
+    fn block(b: &[u8; 64], low: &mut __m128i) -> u64 {
+        let mut mask = 0;
+        for (i, chunk) in b.chunks_exact(16).enumerate() {
+            // SAFETY: SSE2 is enabled (the module's cfg); the load reads sixteen bytes of the
+            // block, and unaligned loads may start anywhere.
+            let hits = unsafe {
+                let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+                *low = _mm_min_epu8(*low, v);
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
+                )
+            };
+            // SAFETY: as above.
+            mask |= u64::from(unsafe { _mm_movemask_epi8(hits) } as u16) << (16 * i);
+        }
+        mask
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8,
+        _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setr_epi8, _mm256_shuffle_epi8,
+    };
+
+    /// # Safety
+    /// The processor must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn fill(bytes: &[u8], out: &mut Vec<u64>) -> bool {
+        out.clear();
+        out.reserve(bytes.len().div_ceil(64));
+        let mut low = _mm256_set1_epi8(-1);
+        let mut blocks = bytes.chunks_exact(64);
+        for b in blocks.by_ref() {
+            // SAFETY: AVX2 as the caller promises; the block holds 64 bytes.
+            out.push(unsafe { block(b.as_ptr(), &mut low) });
+        }
+        if !blocks.remainder().is_empty() {
+            let last = super::padded(blocks.remainder());
+            // SAFETY: as above.
+            out.push(unsafe { block(last.as_ptr(), &mut low) });
+        }
+        let floor = _mm256_min_epu8(low, _mm256_set1_epi8(0x1f));
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(floor, low)) == 0
+    }
+
+    /// The mask of the 64 bytes at `at`, their least byte taken into `low`. (A function of
+    /// its own rather than a closure: a closure does not take the `target_feature`, and its
+    /// intrinsics became calls.)
+    ///
+    /// # Safety
+    /// The processor must have AVX2, and `at` must point to 64 readable bytes.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn block(at: *const u8, low: &mut __m256i) -> u64 {
+        // SAFETY: 64 readable bytes at `at` (the caller); unaligned loads may start anywhere.
+        let (v, w) = unsafe {
+            (
+                _mm256_loadu_si256(at.cast::<__m256i>()),
+                _mm256_loadu_si256(at.add(32).cast::<__m256i>()),
+            )
+        };
+        *low = _mm256_min_epu8(*low, _mm256_min_epu8(v, w));
+        // A quote (0x22) or backslash (0x5c) is the byte that a table, looked up by the low
+        // four bits, holds for them; every other entry differs from any byte with those low
+        // bits (`n ^ 1`). One compare per 32 bytes: written as two compares joined, the
+        // compiler rebuilt the masks a byte at a time.
+        let table = _mm256_setr_epi8(
+            1, 0, 0x22, 2, 5, 4, 7, 6, 9, 8, 11, 10, 0x5c, 12, 15, 14, //
+            1, 0, 0x22, 2, 5, 4, 7, 6, 9, 8, 11, 10, 0x5c, 12, 15, 14,
+        );
+        let low_bits = _mm256_set1_epi8(0x0f);
+        let v = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(table, _mm256_and_si256(v, low_bits)), v);
+        let w = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(table, _mm256_and_si256(w, low_bits)), w);
+        u64::from(_mm256_movemask_epi8(v) as u32) | u64::from(_mm256_movemask_epi8(w) as u32) << 32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// The vector passes (each this processor has) make the masks and the answer of the
+        /// byte-by-byte twin, for lines of every length against the blocks.
+        #[test]
+        fn every_way_makes_the_same_masks(
+            mut bytes in prop::collection::vec(
+                prop::sample::select(vec![b'"', b'\\', b'a', b' ', 0x7f, 0x80, 0xff]),
+                0..300,
+            ),
+            control in prop::option::of((any::<prop::sample::Index>(), 0u8..0x20)),
+        ) {
+            if let Some((at, byte)) = control.filter(|_| !bytes.is_empty()) {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+            }
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            let clean = super::plain(&bytes, &mut want);
+            prop_assert_eq!(super::fill(&bytes, &mut got), clean);
+            prop_assert_eq!(&got, &want);
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            {
+                prop_assert_eq!(super::sse2::fill(&bytes, &mut got), clean);
+                prop_assert_eq!(&got, &want);
+            }
+        }
+    }
+}
