@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::activity::ResourceParts;
 use super::fast::prefilter::{self, Prefilter};
-use super::fast::record_line::{self, Identity, Layout, Properties};
+use super::fast::record_line::{self, Fields, Identity, Layout, Properties};
 use super::fast::words::Lowered;
 use super::json::{self, element_lines, get};
 use super::{Batch, FileReport, Location, SourceFormat, activity, arm, csv_sources, event_row};
@@ -265,6 +265,17 @@ pub fn read_json_lines(
     } else {
         Identity::PassOver
     };
+    // The fields that make only columns of their own are read for a table that keeps one of
+    // those columns, or counts the values it does not keep, or makes event ids (whose digest
+    // takes in the caller); lean rows keep every column of some records.
+    let fields = if batch.events.counts_not_kept()
+        || batch.events.is_lean()
+        || batch.events.keeps(schema::EVENT_ID)
+    {
+        Fields::ALL
+    } else {
+        Fields::keeping(|c| batch.events.keeps(c))
+    };
     // The resource group and type are taken from each resource id only for a table that
     // keeps one of them or counts the values of those it does not keep.
     let all_parts = batch.events.counts_not_kept()
@@ -328,6 +339,7 @@ pub fn read_json_lines(
             },
             properties,
             identity,
+            fields,
             &mut ev,
         ) {
             Some(made) => made,

@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::line_scanner::Scanner;
-use crate::schema::ops;
+use crate::schema::{self, ops};
 use crate::sources::activity::{
     APPID_CLAIMS, Claims, Event, OID_CLAIMS, RecordFields, Reject, ResourceParts, UPN_CLAIMS,
 };
@@ -107,6 +107,40 @@ pub enum Identity {
     PassOver,
 }
 
+/// The top-level fields of [`TOP`] that make no column but their own (and the event id's digest
+/// and the counts of values not kept), with those columns.
+const OWN_COLUMNS: [(usize, &[&str]); 6] = [
+    (3, &[schema::CATEGORY]),
+    (5, &[schema::SUB_STATUS]),
+    (6, &[schema::CALLER, schema::CALLER_KIND]),
+    (7, &[schema::CALLER_IP]),
+    (9, &[schema::LEVEL]),
+    (10, &[schema::DESCRIPTION]),
+];
+
+/// Which of a record's top-level fields are read; the others are checked to be JSON, passed
+/// over and read as absent. For a table that keeps none of their columns, makes no event ids and
+/// counts no values it does not keep (a load read for the de-duplication key): what `query`
+/// over one column reads of a record is its time, resource, operation, status and correlation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields(u16);
+
+impl Fields {
+    pub const ALL: Fields = Fields(u16::MAX);
+
+    /// Every field but those none of whose own columns `keeps` says yes to.
+    pub fn keeping(keeps: impl Fn(&str) -> bool) -> Fields {
+        let unread = (OWN_COLUMNS.iter())
+            .filter(|(_, columns)| !columns.iter().any(|c| keeps(c)))
+            .fold(0, |bits, (i, _)| bits | 1 << i);
+        Fields(!unread)
+    }
+
+    fn reads(self, i: usize) -> bool {
+        self.0 >> i & 1 == 1
+    }
+}
+
 /// Whether an operation is of JIT policies, network security groups, role assignments or
 /// Azure Firewalls ([`super::prefilter::JIT_WORDS`]), in any case.
 pub fn concerns_jit(operation: &str) -> bool {
@@ -125,8 +159,8 @@ pub fn concerns_jit(operation: &str) -> bool {
 /// Reads one JSON Lines record, or `None` when the line is not the plain case (the general
 /// path then reads it).
 ///
-/// `properties` and `identity` say what of those objects is read (see [`Properties`],
-/// [`Identity`]).
+/// `properties` and `identity` say what of those objects is read, `fields` which other fields
+/// (see [`Properties`], [`Identity`], [`Fields`]).
 ///
 /// The record is read into `ev`, a default event, which is left as it was when the answer is
 /// `None`.
@@ -136,10 +170,11 @@ pub fn parse<'a>(
     layout: &mut Layout,
     properties: Properties,
     identity: Identity,
+    fields: Fields,
     ev: &mut Event<'a>,
 ) -> Option<()> {
     let mut record = Record::default();
-    Scanner::new(line)?.record(&mut record, layout, properties, identity)?;
+    Scanner::new(line)?.record(&mut record, layout, (properties, identity, fields))?;
     let [time, operation] = [&record.text[0], &record.text[2]];
     // Without a time or an operation the general path has its own reasons to give.
     if time.as_deref().is_none_or(str::is_empty) || operation.as_deref().is_none_or(str::is_empty) {
@@ -298,8 +333,7 @@ impl<'a> Scanner<'a> {
         mut self,
         r: &mut Record<'a>,
         layout: &mut Layout,
-        properties: Properties,
-        identity: Identity,
+        (properties, identity, fields): (Properties, Identity, Fields),
     ) -> Option<()> {
         let mut seen = 0u32;
         let Layout {
@@ -328,7 +362,8 @@ impl<'a> Scanner<'a> {
                     }
                     _ => s.identity(r, identity_keys, claims, identity == Identity::Read)?,
                 },
-                _ => r.text[i] = s.text()?,
+                _ if fields.reads(i) => r.text[i] = s.text()?,
+                _ => s.skip()?,
             }
             Some(())
         })?;
@@ -412,8 +447,8 @@ impl<'a> Scanner<'a> {
 
 /// Normalizes one JSON Lines record read straight from its line, or `None` when the line is
 /// not the plain diagnostic-settings case and must be read through [`crate::sources::activity::from_object`].
-/// `properties` and `identity` say what may be passed over for a table that does not keep the
-/// columns made from it ([`parse`]); `parts`, how the parts of the resource id are come by.
+/// `properties`, `identity` and `fields` say what may be passed over for a table that does not
+/// keep the columns made from it ([`parse`]); `parts`, how the parts of the resource id are come by.
 ///
 /// The event is made in `ev`, a default one, which is left as it was when the answer is `None`.
 pub fn from_line<'a>(
@@ -422,9 +457,10 @@ pub fn from_line<'a>(
     parts: ResourceParts<'_>,
     properties: Properties,
     identity: Identity,
+    fields: Fields,
     ev: &mut Event<'a>,
 ) -> Option<Result<(), Reject>> {
-    parse(line, layout, properties, identity, ev)?;
+    parse(line, layout, properties, identity, fields, ev)?;
     Some(crate::sources::activity::complete_with(ev, parts))
 }
 

@@ -37,6 +37,7 @@ fn read(
         Cached(&mut ids),
         properties,
         identity,
+        super::Fields::ALL,
         &mut ev,
     ) {
         Some(made) => Some(made.map(|()| ev)),
@@ -64,6 +65,7 @@ fn fast_after(
         Cached(&mut ids),
         properties,
         identity,
+        super::Fields::ALL,
         &mut ev,
     );
     let mut ev = Event::default();
@@ -73,6 +75,7 @@ fn fast_after(
         Cached(&mut ids),
         properties,
         identity,
+        super::Fields::ALL,
         &mut ev,
     )
     .map(|made| {
@@ -498,4 +501,70 @@ proptest! {
         });
         prop_assert_eq!(super::concerns_jit(&op), naive);
     }
+}
+
+/// A load read for the de-duplication key passes over the fields that make only columns of
+/// their own (`Fields::keeping`): the key's columns are the general path's, those fields are
+/// absent whatever their values, and a field passed over is still checked to be JSON and
+/// given once.
+#[test]
+fn fields_passed_over_leave_the_key_as_the_general_path_reads_it() {
+    use crate::schema;
+    fn read_key_only(line: &str) -> Option<Result<Event<'_>, Reject>> {
+        let key_only = super::Fields::keeping(|c| {
+            schema::EVENT_KEY.contains(&c) || c == schema::TIME || c == schema::SUBSCRIPTION_ID
+        });
+        assert_ne!(key_only, super::Fields::ALL);
+        let mut ev = Event::default();
+        let mut ids = crate::normalize::IdParts::default();
+        let made = super::from_line(
+            line.as_bytes(),
+            &mut super::Layout::default(),
+            Cached(&mut ids),
+            Properties::PassOver,
+            Identity::PassOver,
+            key_only,
+            &mut ev,
+        )?;
+        Some(made.map(|()| ev))
+    }
+    let key_of = |e: &Event<'_>| {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?}",
+            e.time, e.resource_id, e.operation_id, e.status, e.correlation_id, e.subscription_id
+        )
+    };
+    let base = r#"{"time":"2026-11-03T19:00:00Z","resourceId":"/SUBSCRIPTIONS/S1/resourceGroups/r/providers/x","operationName":"A/B/write","resultType":"Succeeded","correlationId":"c-1""#;
+    for others in [
+        r#","category":"Write","resultSignature":"Succeeded.","caller":"a@b.c","callerIpAddress":"10.0.0.1","level":"Information","resultDescription":"d""#,
+        // Values of other types than the string the general path reads there.
+        r#","level":5,"caller":{"upn":["a@b.c"]},"category":null,"resultDescription":true"#,
+    ] {
+        let line = format!("{base}{others}}}");
+        let event = read_key_only(&line).expect("taken").expect("made");
+        let general = match serde_json::from_str::<Value>(&line) {
+            Ok(Value::Object(o)) => activity::from_object(&o).expect("made"),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(key_of(&event), key_of(&general), "{line}");
+        let unread = [
+            &event.caller,
+            &event.caller_ip,
+            &event.level,
+            &event.description,
+        ];
+        assert!(unread.iter().all(|v| v.is_none()), "{line}");
+        assert_eq!(event.sub_status, None, "{line}");
+    }
+    // Malformed where nothing reads, or a key given twice: the general path's to refuse.
+    for others in [
+        r#","level":tru"#,
+        r#","level":"a","level":"b""#,
+        r#","caller":{"x":}"#,
+    ] {
+        let line = format!("{base}{others}}}");
+        assert!(read_key_only(&line).is_none(), "{line}");
+    }
+    let broken = format!("{base},\"level\":tru}}");
+    assert_eq!(general(broken.as_bytes()), Err("malformed".to_string()));
 }
