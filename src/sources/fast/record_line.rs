@@ -323,7 +323,7 @@ impl<'a> Scanner<'a> {
             };
             match index {
                 Some(i) => entry(s, i),
-                None => s.skip(),
+                None => s.pass_value(),
             }
         })
     }
@@ -363,7 +363,7 @@ impl<'a> Scanner<'a> {
                     _ => s.identity(r, identity_keys, claims, identity == Identity::Read)?,
                 },
                 _ if fields.reads(i) => r.text[i] = s.text()?,
-                _ => s.skip()?,
+                _ => s.pass_value()?,
             }
             Some(())
         })?;
