@@ -1,5 +1,5 @@
 //! Why: the scanner made the mask of a 64-byte block the first time a string reached it, sixteen bytes a compare, and then checked the whole line again for control characters: together about a tenth of a `query`'s instructions. One pass over the line, 32 bytes a compare where the processor has AVX2, makes both.
-//! Plain twin: `plain`, byte by byte.
+//! Plain twin: `plain`, byte by byte (and `by_blocks`, sixteen bytes a compare, where there is no AVX2).
 //! Held equal by: the proptest `every_way_makes_the_same_masks` below, and the scanner's own against `serde_json`.
 //!
 //! The masks of the quotes and backslashes of a line, one `u64` per 64 bytes (bit `i` of
@@ -10,22 +10,35 @@
 /// Puts the masks of `bytes` in `out` (cleared first); `false` when `bytes` holds a control
 /// character.
 pub fn fill(bytes: &[u8], out: &mut Vec<u64>) -> bool {
-    out.clear();
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor has AVX2 (checked just above).
-            return unsafe { avx2::fill(bytes, out) };
-        }
-        #[cfg(target_feature = "sse2")]
-        return sse2::fill(bytes, out);
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above).
+        return unsafe { avx2::fill(bytes, out) };
     }
-    #[allow(unreachable_code)]
-    plain(bytes, out)
+    by_blocks(bytes, out)
 }
 
-/// The plain twin: byte by byte.
-pub fn plain(bytes: &[u8], out: &mut Vec<u64>) -> bool {
+/// Without AVX2: each block's mask as [`crate::bytes::mask`] makes it, and the control
+/// characters looked for in a pass of their own.
+fn by_blocks(bytes: &[u8], out: &mut Vec<u64>) -> bool {
+    out.clear();
+    let mut blocks = bytes.chunks_exact(64);
+    out.extend(
+        (blocks.by_ref())
+            .map(|b| crate::bytes::mask(b.try_into().expect("64 bytes"), [b'"', b'\\'])),
+    );
+    if !blocks.remainder().is_empty() {
+        out.push(crate::bytes::mask(
+            &padded(blocks.remainder()),
+            [b'"', b'\\'],
+        ));
+    }
+    bytes.iter().fold(u8::MAX, |low, &b| low.min(b)) >= 0x20
+}
+
+/// The plain twin: byte by byte (what the tests hold the others to).
+#[cfg(test)]
+fn plain(bytes: &[u8], out: &mut Vec<u64>) -> bool {
     out.clear();
     for block in bytes.chunks(64) {
         out.push((block.iter().enumerate()).fold(0, |mask, (i, &b)| {
@@ -41,53 +54,6 @@ fn padded(rest: &[u8]) -> [u8; 64] {
     let mut last = [b' '; 64];
     last[..rest.len()].copy_from_slice(rest);
     last
-}
-
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-mod sse2 {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-
-    pub fn fill(bytes: &[u8], out: &mut Vec<u64>) -> bool {
-        out.clear();
-        out.reserve(bytes.len().div_ceil(64));
-        // SAFETY: SSE2 is enabled (the module's cfg).
-        let mut low = unsafe { _mm_set1_epi8(-1) };
-        let mut blocks = bytes.chunks_exact(64);
-        for b in blocks.by_ref() {
-            out.push(block(b.try_into().expect("64 bytes"), &mut low));
-        }
-        if !blocks.remainder().is_empty() {
-            out.push(block(&super::padded(blocks.remainder()), &mut low));
-        }
-        // SAFETY: as above. No byte is below 0x20 when the least of them is at least that.
-        unsafe {
-            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(low, _mm_set1_epi8(0x1f)), low)) == 0
-        }
-    }
-
-    /// The mask of the 64 bytes, their least byte taken into `low`.
-    #[inline(always)]
-    fn block(b: &[u8; 64], low: &mut __m128i) -> u64 {
-        let mut mask = 0;
-        for (i, chunk) in b.chunks_exact(16).enumerate() {
-            // SAFETY: SSE2 is enabled (the module's cfg); the load reads sixteen bytes of the
-            // block, and unaligned loads may start anywhere.
-            let hits = unsafe {
-                let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-                *low = _mm_min_epu8(*low, v);
-                _mm_or_si128(
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
-                )
-            };
-            // SAFETY: as above.
-            mask |= u64::from(unsafe { _mm_movemask_epi8(hits) } as u16) << (16 * i);
-        }
-        mask
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -157,7 +123,7 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
-        /// The vector passes (each this processor has) make the masks and the answer of the
+        /// The vector passes (AVX2 where this processor has it, and sixteen bytes a compare) make the masks and the answer of the
         /// byte-by-byte twin, for lines of every length against the blocks.
         #[test]
         fn every_way_makes_the_same_masks(
@@ -175,11 +141,8 @@ mod tests {
             let clean = super::plain(&bytes, &mut want);
             prop_assert_eq!(super::fill(&bytes, &mut got), clean);
             prop_assert_eq!(&got, &want);
-            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-            {
-                prop_assert_eq!(super::sse2::fill(&bytes, &mut got), clean);
-                prop_assert_eq!(&got, &want);
-            }
+            prop_assert_eq!(super::by_blocks(&bytes, &mut got), clean);
+            prop_assert_eq!(&got, &want);
         }
     }
 }
