@@ -10,7 +10,7 @@
 //! the same digest, so de-duplication by the digest keeps exactly the rows it keeps by the key.
 
 use std::collections::BTreeSet;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
 use anyhow::Result;
@@ -31,6 +31,11 @@ fn states() -> &'static [foldhash::quality::FixedState; 2] {
     })
 }
 
+thread_local! {
+    /// A key written out to be hashed (see [`Key::digest`]), kept for the next.
+    static KEY_BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// One row's de-duplication key, as its columns hold it (an empty string is null).
 pub struct Key<'a> {
     pub time: Option<i64>,
@@ -44,15 +49,29 @@ impl Key<'_> {
     /// The key's digest: what [`digest_key`] adds for a row holding it, and what a builder
     /// that digests as it goes ([`crate::tables::TableBuilder::digesting`]) holds for it.
     pub fn digest(&self) -> [i64; 2] {
-        states().each_ref().map(|state| {
-            let mut h = state.build_hasher();
-            self.time.hash(&mut h);
-            self.resource.hash(&mut h);
-            self.operation.hash(&mut h);
-            self.status.hash(&mut h);
-            self.correlation.hash(&mut h);
+        // The key written out once, so that each state hashes it in one pass: hashed part by
+        // part, the two hashes were 5% of the instructions of `query` over one column (issue
+        // 26). Each part is told from the next: a tag or a length before it, and a null's
+        // length is one no string has.
+        KEY_BYTES.with_borrow_mut(|buf| {
+            buf.clear();
+            buf.push(u8::from(self.time.is_some()));
+            buf.extend_from_slice(&self.time.unwrap_or(0).to_le_bytes());
+            for part in [self.resource, self.operation, self.status, self.correlation] {
+                let (tag, bytes) = match part {
+                    Some(s) => (
+                        u32::try_from(s.len()).expect("a string under 4 GiB"),
+                        s.as_bytes(),
+                    ),
+                    None => (u32::MAX, &[][..]),
+                };
+                buf.extend_from_slice(&tag.to_le_bytes());
+                buf.extend_from_slice(bytes);
+            }
             // As an i64, the type de-duplication compares: the bits are what matter.
-            h.finish() as i64
+            states()
+                .each_ref()
+                .map(|state| state.hash_one(&buf[..]) as i64)
         })
     }
 }
@@ -161,6 +180,44 @@ mod tests {
         assert!(has_digest(&df));
         drop_digest(&mut df).unwrap();
         assert!(!has_digest(&df));
+    }
+
+    /// The key is written out whole before it is hashed: parts that share their bytes
+    /// differently, a null beside an empty string, and keys of 600 bytes that differ only at
+    /// their end are all told apart, and the same key hashed again is the same.
+    #[test]
+    fn the_parts_of_a_key_are_told_apart() {
+        let key = |resource, operation, correlation| Key {
+            time: Some(1),
+            resource,
+            operation,
+            status: Some("Succeeded"),
+            correlation,
+        };
+        let long = "x".repeat(600);
+        let keys = [
+            key(Some("ab"), Some("c"), Some("d")),
+            key(Some("a"), Some("bc"), Some("d")),
+            key(Some(""), Some("abc"), Some("d")),
+            key(None, Some("abc"), Some("d")),
+            key(Some("abc"), None, Some("d")),
+            key(Some(&long), Some("c"), Some("d")),
+            key(Some(&long), Some("c"), Some("e")),
+            Key {
+                time: None,
+                ..key(Some("ab"), Some("c"), Some("d"))
+            },
+            Key {
+                time: Some(0),
+                ..key(Some("ab"), Some("c"), Some("d"))
+            },
+        ];
+        let digests: BTreeSet<[i64; 2]> = keys.iter().map(Key::digest).collect();
+        assert_eq!(digests.len(), keys.len());
+        assert_eq!(
+            keys[5].digest(),
+            key(Some(&long), Some("c"), Some("d")).digest()
+        );
     }
 
     /// A builder that digests as rows are written makes the frame that `digest_key` makes of
