@@ -57,19 +57,37 @@ impl<'a> Scanner<'a> {
     /// than the white space around it (which a JSON string may not hold, and which the
     /// scanner leaves to `serde_json` rather than checking string by string).
     pub(super) fn new(line: &'a [u8]) -> Option<Scanner<'a>> {
-        let text = simdutf8::basic::from_utf8(line).ok()?;
         // Azure's records begin and end with a brace: nothing to trim.
         let inner = match line {
-            [b'{', .., b'}'] => text,
-            _ => text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n')),
+            [b'{', .., b'}'] => line,
+            _ => {
+                let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+                let start = line.iter().position(|b| !space(b)).unwrap_or(line.len());
+                let end = line
+                    .iter()
+                    .rposition(|b| !space(b))
+                    .map_or(start, |i| i + 1);
+                &line[start..end]
+            }
         };
-        let mut scanner = Scanner {
-            text: inner,
-            bytes: inner.as_bytes(),
+        let mut masks = MASKS.take();
+        let ascii = string_masks::fill(inner, &mut masks);
+        let text = match ascii {
+            // SAFETY: every byte is below 0x80 (the masks' pass): ASCII is UTF-8.
+            Some(true) => Some(unsafe { std::str::from_utf8_unchecked(inner) }),
+            Some(false) => simdutf8::basic::from_utf8(inner).ok(),
+            None => None,
+        };
+        let Some(text) = text else {
+            MASKS.set(masks);
+            return None;
+        };
+        Some(Scanner {
+            text,
+            bytes: inner,
             pos: 0,
-            masks: MASKS.take(),
-        };
-        string_masks::fill(scanner.bytes, &mut scanner.masks).then_some(scanner)
+            masks,
+        })
     }
 
     /// The index of the first `"` or `\\` at or after `at`.
@@ -445,6 +463,26 @@ mod tests {
             format!("[\"{}\u{1}\"]", "a".repeat(70)),
         ] {
             assert!(!accepts(line.as_bytes()), "{line}");
+        }
+    }
+
+    /// A line is UTF-8 checked whole unless every byte is ASCII: bytes that are not UTF-8
+    /// give up wherever they are, in a block of their own or beside others.
+    #[test]
+    fn a_line_that_is_not_utf8_gives_up() {
+        for pad in [0, 10, 63, 64, 100] {
+            let a = "a".repeat(pad);
+            assert!(
+                accepts(format!("  [\"{a}\u{e9}\u{2603}\"] ").as_bytes()),
+                "{pad}"
+            );
+            for bad in [&[0xffu8][..], &[0xc3], &[0xe2, 0x98], &[0xed, 0xa0, 0x80]] {
+                let mut line = format!("[\"{a}").into_bytes();
+                line.extend_from_slice(bad);
+                line.extend_from_slice(b"\"]");
+                assert!(!accepts(&line), "{pad} {bad:?}");
+                assert!(Scanner::new(&line).is_none());
+            }
         }
     }
 
