@@ -324,6 +324,7 @@ pub struct RowWriter<'a> {
 impl RowWriter<'_> {
     /// The column's data, checked to be unset in this row; `None` for a column not kept, whose
     /// value (when `present`) is counted instead.
+    #[inline(always)]
     fn slot(&mut self, column: impl ColumnId, present: bool) -> Option<&mut Data> {
         let i = column.locate(self.builder, self.next);
         let name = column.name();
@@ -347,6 +348,7 @@ impl RowWriter<'_> {
     }
 
     /// A string; empty is null.
+    #[inline(always)]
     pub fn str(&mut self, column: impl ColumnId, value: Option<impl AsRef<str>>) -> &mut Self {
         let value = value.as_ref().map(AsRef::as_ref).filter(|s| !s.is_empty());
         match self.slot(column, value.is_some()) {
@@ -375,6 +377,7 @@ impl RowWriter<'_> {
         self
     }
 
+    #[inline(always)]
     pub fn int(&mut self, column: impl ColumnId, value: Option<i64>) -> &mut Self {
         match self.slot(column, value.is_some()) {
             Some(Data::Int(v)) => v.push(value),
@@ -394,6 +397,7 @@ impl RowWriter<'_> {
     }
 
     /// A UTC instant in nanoseconds since the Unix epoch.
+    #[inline(always)]
     pub fn time(&mut self, column: impl ColumnId, value: Option<i64>) -> &mut Self {
         match self.slot(column, value.is_some()) {
             Some(Data::Time(v)) => v.push(value),
