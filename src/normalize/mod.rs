@@ -9,10 +9,22 @@ mod time;
 
 pub use time::{format_time, parse_time, parse_utc};
 
+/// `s` without the white space around it, as `str::trim` gives it, with the usual case (a
+/// value beginning and ending with a printable ASCII character) answered at once: `trim` was 1%
+/// of `query` over one column, for a status and an id a record (issue 26).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let printable = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        return s;
+    }
+    s.trim()
+}
+
 /// One spelling per activity status: REST says `Succeeded`, storage exports `Success`,
 /// `AzureActivity.ActivityStatusValue` `Success` and `ActivityStatus` `Succeeded`.
 pub fn normalize_status(raw: &str) -> Option<Cow<'_, str>> {
-    let t = raw.trim();
+    let t = trim(raw);
     if t.is_empty() {
         return None;
     }
@@ -300,7 +312,7 @@ pub fn id_key(id: &str) -> String {
 /// [`id_key`], made in `buf` when it fits (resource ids are some 150 bytes, and a row of
 /// `events` is written for each of millions of records: an allocation each was 2% of reading).
 pub fn id_key_in<'b>(id: &str, buf: &'b mut [u8; 256]) -> Cow<'b, str> {
-    let trimmed = id.trim().trim_end_matches('/').as_bytes();
+    let trimmed = trim(id).trim_end_matches('/').as_bytes();
     match buf.get_mut(..trimmed.len()) {
         Some(key) => {
             key.copy_from_slice(trimmed);

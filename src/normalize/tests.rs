@@ -71,6 +71,11 @@ proptest::proptest! {
         );
     }
 
+    /// `trim` answers what `str::trim` does, with white space of every kind at either end.
+    #[test]
+    fn trim_is_str_trim(s in "[ \t\r\n\u{a0}\u{3000}a-z\u{e9}!~]{0,12}") {
+        proptest::prop_assert_eq!(trim(&s), s.trim());
+    }
 }
 
 /// The memory of ids holds at most its limit, and an id forgotten is taken apart again.
