@@ -15,16 +15,12 @@ use super::string_masks;
 /// Nesting deeper than this is the general path's (`serde_json` stops at 128).
 const MAX_DEPTH: u32 = 64;
 
-/// The string without the white space around it (what the general path reads).
+/// The string without the white space around it (what the general path reads), borrowed or
+/// kept as it came when there is none ([`crate::normalize::trim`] answers the usual case).
 fn trim(s: Cow<'_, str>) -> Cow<'_, str> {
-    // Most values begin and end with a printable ASCII character: nothing to trim.
-    let printable = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
-    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
-        return s;
-    }
     match s {
-        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-        Cow::Owned(o) if o.trim().len() == o.len() => Cow::Owned(o),
+        Cow::Borrowed(b) => Cow::Borrowed(crate::normalize::trim(b)),
+        Cow::Owned(o) if crate::normalize::trim(&o).len() == o.len() => Cow::Owned(o),
         Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
     }
 }
